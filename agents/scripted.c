@@ -1,0 +1,204 @@
+/* scripted.c: random, greedy and cooperative scripted policies (see scripted.h).
+ * They read only the const EnvView: no world state is written here. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "scripted.h"
+
+static const char *NAMES[SCRIPTED_COUNT] = {"random", "greedy", "coop"};
+
+int scripted_parse(const char *name, ScriptedKind *out, EnvError *err) {
+    for (int k = 0; k < SCRIPTED_COUNT; k++)
+        if (strcmp(name, NAMES[k]) == 0) {
+            *out = (ScriptedKind)k;
+            return 0;
+        }
+    return env_fail(err, ENV_EINPUT, "--policy: unknown policy '%s'; choose random, greedy or coop",
+                    name);
+}
+
+const char *scripted_name(ScriptedKind k) { return (k >= 0 && k < SCRIPTED_COUNT) ? NAMES[k] : "?"; }
+
+int scripted_scratch_init(ScriptedScratch *s, const EnvConfig *cfg) {
+    s->n = cfg->hp * cfg->wp;
+    s->queue = malloc((size_t)s->n * sizeof(int32_t));
+    s->first = malloc((size_t)s->n);
+    if (!s->queue || !s->first) {
+        scripted_scratch_close(s);
+        return ENV_ENOMEM;
+    }
+    return 0;
+}
+
+void scripted_scratch_close(ScriptedScratch *s) {
+    free(s->queue);
+    free(s->first);
+    s->queue = NULL;
+    s->first = NULL;
+}
+
+void scripted_init(ScriptedPolicy *pol, ScriptedKind kind, int agent, uint64_t seed,
+                   uint64_t world, uint64_t episode) {
+    pol->kind = kind;
+    pol->agent = agent;
+    env_rng_seed(&pol->rng, env_hash4(seed, world, episode,
+                                      ((uint64_t)ENV_STREAM_POLICY << 32) | (uint64_t)agent));
+}
+
+/* what a BFS looks for */
+typedef int (*Goal)(const EnvView *v, int agent, int32_t idx);
+
+static int walkable(uint8_t id) { return id != ENV_ID_WALL && id != ENV_ID_OUTSIDE; }
+
+/* Breadth-first search from the agent; returns the world direction (0..3) of the first step
+ * toward the nearest goal cell, 4 when the agent stands on one, -1 when none is reachable.
+ * Other agents block paths. Neighbours are expanded in orientation order N, E, S, W. */
+static int bfs(const EnvView *v, int agent, Goal goal, ScriptedScratch *s) {
+    int32_t start = v->agent[agent].pos;
+    if (goal(v, agent, start)) return 4;
+    memset(s->first, 0, (size_t)s->n);
+    int head = 0, tail = 0;
+    s->queue[tail++] = start;
+    s->first[start] = 5;
+    while (head < tail) {
+        int32_t cur = s->queue[head++];
+        for (int d = 0; d < 4; d++) {
+            int32_t nb = cur + env_dr[d] * v->wp + env_dc[d];
+            if (s->first[nb] || !walkable(v->cell[nb])) continue;
+            if (v->occ[nb] && v->occ[nb] != agent + 1) continue;
+            s->first[nb] = (uint8_t)(cur == start ? d + 1 : s->first[cur]);
+            if (goal(v, agent, nb)) return s->first[nb] - 1;
+            s->queue[tail++] = nb;
+        }
+    }
+    return -1;
+}
+
+/* the egocentric move that steps in world direction d */
+static int move_toward(int orient, int d) {
+    static const int rel_action[4] = {ENV_ACT_FORWARD, ENV_ACT_RIGHT, ENV_ACT_BACKWARD, ENV_ACT_LEFT};
+    return rel_action[(d - orient) & 3];
+}
+
+static int goal_apple(const EnvView *v, int agent, int32_t idx) {
+    (void)agent;
+    return v->cell[idx] == ENV_ID_APPLE;
+}
+
+static int goal_apple_spawn(const EnvView *v, int agent, int32_t idx) {
+    (void)agent;
+    return v->cfg->apple_slot[idx] >= 0;
+}
+
+static int goal_waste(const EnvView *v, int agent, int32_t idx) {
+    (void)agent;
+    return v->cell[idx] == ENV_ID_WASTE;
+}
+
+/* harvest restraint: an apple with enough apples around it to keep its patch alive */
+static int goal_apple_rich(const EnvView *v, int agent, int32_t idx) {
+    (void)agent;
+    if (v->cell[idx] != ENV_ID_APPLE) return 0;
+    int n = 0;
+    for (int k = 0; k < v->cfg->n_nbr; k++) n += v->cell[idx + v->cfg->nbr[k]] == ENV_ID_APPLE;
+    return n >= SCRIPTED_COOP_MIN_NEIGHBOURS;
+}
+
+/* gathering share: an apple no other active agent is strictly closer to (Manhattan) */
+static int goal_apple_mine(const EnvView *v, int agent, int32_t idx) {
+    if (v->cell[idx] != ENV_ID_APPLE) return 0;
+    int r = idx / v->wp, c = idx % v->wp;
+    int32_t me = v->agent[agent].pos;
+    int mine = abs(me / v->wp - r) + abs(me % v->wp - c);
+    for (int k = 0; k < v->n_agents; k++) {
+        if (k == agent || v->agent[k].timeout) continue;
+        int32_t p = v->agent[k].pos;
+        int theirs = abs(p / v->wp - r) + abs(p % v->wp - c);
+        if (theirs < mine || (theirs == mine && k < agent)) return 0;
+    }
+    return 1;
+}
+
+static int random_move(ScriptedPolicy *pol) { return (int)env_rng_below(&pol->rng, 4); }
+
+/* step toward a goal; else toward a fallback goal; else wander (or wait when idle_stay) */
+static int seek(ScriptedPolicy *pol, const EnvView *v, ScriptedScratch *s, Goal g, Goal fallback,
+                int idle_stay) {
+    int orient = v->agent[pol->agent].orient;
+    int d = bfs(v, pol->agent, g, s);
+    if (d == 4) return ENV_ACT_STAY;
+    if (d < 0 && fallback) {
+        d = bfs(v, pol->agent, fallback, s);
+        if (d == 4) return ENV_ACT_STAY;
+    }
+    if (d >= 0) return move_toward(orient, d);
+    return idle_stay ? ENV_ACT_STAY : random_move(pol);
+}
+
+/* does a clean beam fired facing `orient` from `pos` reach a waste cell? */
+static int beam_reaches_waste(const EnvView *v, int32_t pos, int orient) {
+    const EnvBeam *b = &v->cfg->p.clean;
+    int rt = (orient + 1) & 3;
+    int32_t fwd = env_dr[orient] * v->wp + env_dc[orient];
+    int32_t right = env_dr[rt] * v->wp + env_dc[rt];
+    for (int k = -b->width / 2; k <= b->width / 2; k++) {
+        int32_t idx = pos + k * right + (k == 0 ? 1 : b->side_start) * fwd;
+        for (int d = 0; d < b->length; d++, idx += fwd) {
+            uint8_t id = v->cell[idx];
+            if (id == ENV_ID_OUTSIDE) break;
+            if (id == ENV_ID_WALL) {
+                if (b->walls_block) break;
+                continue;
+            }
+            if (id == ENV_ID_WASTE) return 1;
+            int who = v->occ[idx] - 1;
+            if (b->agents_block && who >= 0 && v->agent[who].timeout == 0) break;
+        }
+    }
+    return 0;
+}
+
+int scripted_cleaner_quota(int n_waste, int n_agents, int apples_present) {
+    if (!apples_present && n_waste > 0) return n_agents;
+    int q = n_waste > 50 ? 6 : n_waste > 35 ? 5 : n_waste > 20 ? 4 : n_waste > 10 ? 3 : n_waste > 2 ? 2 : n_waste > 0 ? 1 : 0;
+    /* scale the ten-agent quota table to the population, keeping one harvester */
+    q = (q * n_agents + 9) / 10;
+    if (q > n_agents - 1) q = n_agents - 1;
+    return q;
+}
+
+static int cleanup_coop(ScriptedPolicy *pol, const EnvView *v, ScriptedScratch *s) {
+    int me = pol->agent;
+    /* roles: the quota of active agents with the lowest indices clean */
+    int quota = scripted_cleaner_quota(v->n_waste, v->n_agents, v->n_apples > 0);
+    int rank = 0;
+    for (int k = 0; k < me; k++) rank += v->agent[k].timeout == 0;
+    if (rank >= quota) return seek(pol, v, s, goal_apple, goal_apple_spawn, 1);
+    const EnvAgent *a = &v->agent[me];
+    if (beam_reaches_waste(v, a->pos, a->orient)) return ENV_ACT_CLEAN;
+    if (beam_reaches_waste(v, a->pos, (a->orient + 1) & 3)) return ENV_ACT_TURN_R;
+    if (beam_reaches_waste(v, a->pos, (a->orient + 3) & 3)) return ENV_ACT_TURN_L;
+    if (beam_reaches_waste(v, a->pos, (a->orient + 2) & 3)) return ENV_ACT_TURN_R;
+    return seek(pol, v, s, goal_waste, NULL, 0);
+}
+
+int scripted_act(ScriptedPolicy *pol, const EnvView *v, ScriptedScratch *s) {
+    const EnvConfig *cfg = v->cfg;
+    if (v->agent[pol->agent].timeout > 0 && pol->kind != SCRIPTED_RANDOM) return ENV_ACT_STAY;
+    switch (pol->kind) {
+    case SCRIPTED_RANDOM:
+        return (int)env_rng_below(&pol->rng, (uint32_t)cfg->spec.n_actions);
+    case SCRIPTED_GREEDY:
+        return seek(pol, v, s, goal_apple, NULL, 0);
+    case SCRIPTED_COOP:
+    default:
+        switch (cfg->p.game) {
+        case ENV_GAME_GATHERING:
+            return seek(pol, v, s, goal_apple_mine, NULL, 0);
+        case ENV_GAME_HARVEST:
+            return seek(pol, v, s, goal_apple_rich, NULL, 1);
+        default:
+            return cleanup_coop(pol, v, s);
+        }
+    }
+}

@@ -1,0 +1,54 @@
+/* scripted.h: hand-written policies that read a const view of a world.
+ *
+ * - random: a uniform action from the game's action set.
+ * - greedy: breadth-first search to the nearest apple, stepping there without turning.
+ * - coop:   a cooperative reference per game:
+ *     gathering: greedy over the apples closer to this agent than to any other (a Voronoi share);
+ *     harvest:   restraint: eats only apples with at least `coop_min_neighbours` apples around
+ *                them, so sparse patches can regrow;
+ *     cleanup:   a waste-adaptive cleaner quota: the lowest-indexed agents clean (the more waste,
+ *                the more cleaners), the others harvest.
+ * Policies never fire the tagging beam. Each agent's policy has its own random stream, keyed by
+ * (seed, world, episode, ENV_STREAM_POLICY, agent).
+ */
+#ifndef COMMONS_SCRIPTED_H
+#define COMMONS_SCRIPTED_H
+
+#include "env.h"
+
+typedef enum { SCRIPTED_RANDOM = 0, SCRIPTED_GREEDY, SCRIPTED_COOP, SCRIPTED_COUNT } ScriptedKind;
+
+/* Parses a policy name; returns 0, or ENV_EINPUT with a message listing the names. */
+int scripted_parse(const char *name, ScriptedKind *out, EnvError *err);
+const char *scripted_name(ScriptedKind k);
+
+/* BFS scratch shared by the policies of one world; sized for a config. */
+typedef struct ScriptedScratch {
+    int32_t *queue;    /* (hp * wp,) cells to visit */
+    uint8_t *first;    /* (hp * wp,) first move direction + 1 from the start, 0 unvisited */
+    int n;
+} ScriptedScratch;
+
+int scripted_scratch_init(ScriptedScratch *s, const EnvConfig *cfg);
+void scripted_scratch_close(ScriptedScratch *s);
+
+typedef struct ScriptedPolicy {
+    ScriptedKind kind;
+    int agent;
+    EnvRng rng;
+} ScriptedPolicy;
+
+/* Seeds an agent's policy for one episode of one world. */
+void scripted_init(ScriptedPolicy *pol, ScriptedKind kind, int agent, uint64_t seed,
+                   uint64_t world, uint64_t episode);
+
+/* Chooses the agent's action from the view. */
+int scripted_act(ScriptedPolicy *pol, const EnvView *v, ScriptedScratch *s);
+
+/* The quota of cleaners the cooperative Cleanup policy assigns for a waste count. */
+int scripted_cleaner_quota(int n_waste, int n_agents, int apples_present);
+
+/* coop Harvest restraint: minimum number of neighbouring apples for an apple to be eaten */
+#define SCRIPTED_COOP_MIN_NEIGHBOURS 2
+
+#endif

@@ -1,0 +1,48 @@
+/* runner.c: episodes with scripted policies (see runner.h). */
+#include <string.h>
+
+#include "runner.h"
+
+int cli_runner_init(CliRunner *r, const EnvConfig *cfg, const ScriptedKind *kinds, uint64_t seed,
+                    uint64_t world_index, EnvError *err) {
+    memset(r, 0, sizeof *r);
+    r->cfg = cfg;
+    r->seed = seed;
+    memcpy(r->kind, kinds, (size_t)cfg->p.n_agents * sizeof kinds[0]);
+    int rc = env_world_init(&r->world, cfg, seed, world_index, err);
+    if (rc) return rc;
+    if (scripted_scratch_init(&r->scratch, cfg) != 0) {
+        env_world_close(&r->world);
+        return env_fail(err, ENV_ENOMEM, "out of memory for policy scratch");
+    }
+    return 0;
+}
+
+void cli_runner_close(CliRunner *r) {
+    scripted_scratch_close(&r->scratch);
+    env_world_close(&r->world);
+}
+
+void cli_run_episode(CliRunner *r, uint64_t episode, int steps, CliEpisode *out) {
+    const EnvConfig *cfg = r->cfg;
+    int n = cfg->p.n_agents;
+    if (steps <= 0 || steps > cfg->p.max_steps) steps = cfg->p.max_steps;
+    ScriptedPolicy pol[ENV_MAX_AGENTS];
+    for (int i = 0; i < n; i++)
+        scripted_init(&pol[i], r->kind[i], i, r->seed, r->world.index, episode);
+    env_reset(&r->world, episode);
+    int32_t actions[ENV_MAX_AGENTS];
+    EnvView view;
+    for (int t = 0; t < steps; t++) {
+        env_view(&r->world, &view);
+        for (int i = 0; i < n; i++) actions[i] = scripted_act(&pol[i], &view, &r->scratch);
+        env_step(&r->world, actions, NULL);
+    }
+    memset(out, 0, sizeof *out);
+    out->episode = (int)episode;
+    out->steps = steps;
+    env_metrics_finish(&r->world.metrics, &out->social);
+    memcpy(out->ret, r->world.metrics.ret, (size_t)n * sizeof out->ret[0]);
+    out->hash = env_state_hash(&r->world);
+    out->bad_actions = r->world.bad_actions;
+}

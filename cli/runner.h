@@ -1,0 +1,34 @@
+/* runner.h: runs episodes of one world with scripted policies, for `commons run`, `commons
+ * compare` and the tests. */
+#ifndef COMMONS_RUNNER_H
+#define COMMONS_RUNNER_H
+
+#include "env.h"
+#include "scripted.h"
+
+typedef struct CliEpisode {
+    int episode;
+    int steps;
+    EnvSocial social;
+    int64_t ret[ENV_MAX_AGENTS]; /* (n_agents,) returns */
+    uint64_t hash;               /* state hash after the last step */
+    int32_t bad_actions;
+} CliEpisode;
+
+typedef struct CliRunner {
+    const EnvConfig *cfg;
+    EnvWorld world;
+    ScriptedScratch scratch;
+    ScriptedKind kind[ENV_MAX_AGENTS]; /* (n_agents,) policy of each agent */
+    uint64_t seed;
+} CliRunner;
+
+/* world_index is the world's global index; the same (seed, index, episode) gives the same
+ * episode wherever it runs. */
+int cli_runner_init(CliRunner *r, const EnvConfig *cfg, const ScriptedKind *kinds, uint64_t seed,
+                    uint64_t world_index, EnvError *err);
+void cli_runner_close(CliRunner *r);
+/* Runs episode `episode` for `steps` steps (the config's max_steps when steps <= 0). */
+void cli_run_episode(CliRunner *r, uint64_t episode, int steps, CliEpisode *out);
+
+#endif

@@ -1,0 +1,331 @@
+/* env.h: the public interface of the worlds (Gathering, Harvest/Commons, Cleanup).
+ *
+ * Contract (see DESIGN.md):
+ * - EnvParams is a plain value holding every setting; env_params_set() changes one key with
+ *   validation. EnvConfig is built once from EnvParams (map loaded and checked) and is const
+ *   afterwards; many worlds may share one config.
+ * - EnvWorld holds the mutable state of one world. Observation, reward and done buffers belong to
+ *   the caller; the world writes into them and never frees them. No allocation inside a step.
+ * - Dynamics are integer-only and every random draw comes from a stream seeded by hashing
+ *   (run seed, world index, episode index, purpose). The same config and seed give the same bytes.
+ * - Library calls return 0 or a negative ENV_E* code and fill an EnvError with a message that
+ *   names the place (file:line:col for maps and configs, the key and its range for parameters).
+ */
+#ifndef COMMONS_ENV_H
+#define COMMONS_ENV_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "rng.h"
+
+#define ENV_MAX_AGENTS 32
+#define ENV_MAX_MAP_SIDE 255
+#define ENV_MAX_VIEW 32
+#define ENV_MAX_REGROWTH 8
+#define ENV_NAME_LEN 128
+
+/* error codes: bad input is ENV_EINPUT, everything else is a runtime failure */
+enum { ENV_OK = 0, ENV_EINPUT = -2, ENV_ENOMEM = -3, ENV_EIO = -4 };
+
+typedef struct EnvError {
+    int code;
+    char msg[512];
+} EnvError;
+
+/* Records a message in err (when not NULL) and returns code. */
+int env_fail(EnvError *err, int code, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+/* games: one .c file each. The game sets the regrowth rule: gathering regrows a fixed time after
+ * an apple is eaten, harvest by the density of nearby apples, cleanup by river pollution. */
+typedef enum { ENV_GAME_GATHERING = 0, ENV_GAME_HARVEST, ENV_GAME_CLEANUP, ENV_GAME_COUNT } EnvGame;
+
+/* actions: egocentric, the same numbering in every game; a game uses the first n_actions */
+enum {
+    ENV_ACT_FORWARD = 0,
+    ENV_ACT_BACKWARD,
+    ENV_ACT_LEFT,   /* strafe left */
+    ENV_ACT_RIGHT,  /* strafe right */
+    ENV_ACT_TURN_L, /* rotate counter-clockwise */
+    ENV_ACT_TURN_R, /* rotate clockwise */
+    ENV_ACT_STAY,
+    ENV_ACT_FIRE,  /* tagging / penalty beam */
+    ENV_ACT_CLEAN, /* cleaning beam (Cleanup only) */
+    ENV_ACT_COUNT
+};
+
+/* orientations: north is -row, east is +col */
+enum { ENV_NORTH = 0, ENV_EAST, ENV_SOUTH, ENV_WEST };
+
+/* observation encodings */
+typedef enum { ENV_ENC_RGB = 0, ENV_ENC_IDS } EnvEncoding;
+typedef enum { ENV_PALETTE_SSD = 0, ENV_PALETTE_GALLEGO } EnvPalette;
+
+/* cell ids, as written by the `ids` encoding (one uint8 per cell) */
+enum {
+    ENV_ID_EMPTY = 0,
+    ENV_ID_WALL,
+    ENV_ID_APPLE,
+    ENV_ID_WASTE,
+    ENV_ID_RIVER,
+    ENV_ID_STREAM,
+    ENV_ID_OUTSIDE, /* beyond the map edge */
+    ENV_ID_FIRE,    /* a penalty beam fired this step */
+    ENV_ID_CLEAN,   /* a cleaning beam fired this step */
+    ENV_ID_SELF,
+    ENV_ID_OTHER,
+    ENV_ID_TAGGED, /* an agent that is tagged out */
+    ENV_ID_COUNT
+};
+
+/* regrowth neighbourhood shapes and waste spawning modes */
+typedef enum { ENV_SHAPE_SQUARE = 0, ENV_SHAPE_DISC } EnvShape;
+typedef enum { ENV_WASTE_SSD = 0, ENV_WASTE_SINGLE } EnvWasteMode;
+
+/* Probabilities and fractions are stored exactly as parts per billion (1e9 = 1.0). */
+#define ENV_PPB 1000000000LL
+
+typedef struct EnvBeam {
+    int length;       /* cells along the facing direction */
+    int width;        /* odd: rays side by side, centred on the agent */
+    int side_start;   /* distance where side rays start: 0 (SSD, beside the agent) or 1 */
+    int walls_block;  /* 1: a ray stops at a wall; 0: it passes through */
+    int agents_block; /* 1: a ray stops at the first agent it hits */
+    int cost;         /* reward subtracted from the firer */
+} EnvBeam;
+
+typedef struct EnvParams {
+    char preset[ENV_NAME_LEN]; /* preset name the params came from, for the record */
+    char source[ENV_NAME_LEN * 2];
+    EnvGame game;
+    char map[ENV_NAME_LEN]; /* built-in map name or a path to a map file */
+    int n_agents;
+    int max_steps;
+    /* observation window, in cells, relative to the agent facing up */
+    int view_ahead, view_behind, view_side;
+    EnvEncoding encoding;
+    EnvPalette palette;
+    /* beams */
+    EnvBeam fire;
+    EnvBeam clean;
+    int clean_stops_at_waste; /* 1: each clean ray stops at (and clears) its first waste cell */
+    int hit_penalty;          /* reward subtracted from an agent hit by a fire beam */
+    int hits_to_tag;          /* hits that tag an agent out; 0 disables tag-out */
+    int tag_steps;            /* steps a tagged agent is out */
+    /* apples */
+    int apple_reward;
+    int apples_start; /* 1: every apple spawn point starts with an apple */
+    int respawn_steps; /* fixed regrowth: an eaten apple returns this many steps later */
+    /* density regrowth: p = regrowth_ppb[min(neighbours, n_regrowth - 1)] */
+    int64_t regrowth_ppb[ENV_MAX_REGROWTH];
+    int n_regrowth;
+    EnvShape regrowth_shape;
+    int regrowth_radius;
+    /* pollution (Cleanup) */
+    int64_t waste_spawn_ppb;
+    EnvWasteMode waste_mode;
+    int64_t apple_max_ppb;    /* apple regrowth probability with a clean river */
+    int64_t depletion_ppb;    /* waste density at or above which apples stop growing */
+    int64_t restoration_ppb;  /* waste density at or below which apples grow at full rate */
+} EnvParams;
+
+/* Sets every field to its neutral default (Gathering rules on the small map). */
+void env_params_default(EnvParams *p);
+
+/* Sets one key, e.g. ("beam", "length", "5"). Validates type and range; on failure returns
+ * ENV_EINPUT with a message naming the key, the value and what is allowed. */
+int env_params_set(EnvParams *p, const char *section, const char *key, const char *value,
+                   EnvError *err);
+
+/* Writes the params as an INI file that env_params_set() reads back to the same values. */
+void env_params_write_ini(const EnvParams *p, FILE *f);
+
+/* Iterates over the documented keys: returns 0 and fills the strings for index i, or -1. */
+int env_params_key(int i, const char **section, const char **key, char *range, size_t n,
+                   const char **doc);
+
+/* Formats the current value of one key into buf. Returns 0, or -1 for an unknown key. */
+int env_params_get(const EnvParams *p, const char *section, const char *key, char *buf,
+                   size_t n);
+
+/* the names of games, encodings and palettes */
+const char *env_game_name(EnvGame g);
+int env_game_n_actions(EnvGame g);
+const char *env_action_name(int a);
+
+/* A parsed map: rows of cell chars, before padding. */
+typedef struct EnvMap {
+    char name[ENV_NAME_LEN];
+    int h, w;
+    char *cells; /* (h, w) map characters */
+} EnvMap;
+
+/* Parses map text. `origin` names it in messages ("maps/x.txt" or "built-in map 'x'").
+ * Errors: unknown character (with line, column and the allowed set), ragged rows, empty map,
+ * a map larger than ENV_MAX_MAP_SIDE, no spawn point. */
+int env_map_parse(EnvMap *m, const char *text, const char *origin, EnvError *err);
+/* Loads a built-in map by name, or a file when the name contains '/' or ends in ".txt". */
+int env_map_load(EnvMap *m, const char *name, EnvError *err);
+void env_map_close(EnvMap *m);
+/* Built-in map text by name, or NULL. */
+const char *env_builtin_map(const char *name);
+/* Built-in preset INI text by name, or NULL. */
+const char *env_builtin_preset(const char *name);
+/* Names of built-ins, for listings: returns NULL past the end. */
+const char *env_builtin_map_name(int i);
+const char *env_builtin_preset_name(int i);
+
+/* The spec of a world: what a caller needs to size its buffers, without building a world. */
+typedef struct EnvSpec {
+    int n_agents;
+    int n_actions;
+    int obs_h, obs_w, obs_c; /* one agent's observation */
+    size_t obs_size;         /* obs_h * obs_w * obs_c bytes */
+    int state_h, state_w;    /* the global-state view, unpadded */
+    int max_steps;
+    EnvEncoding encoding;
+} EnvSpec;
+
+int env_spec(const EnvParams *p, EnvSpec *spec, EnvError *err);
+
+/* The immutable part of a world: params, the map and everything derived from it. */
+typedef struct EnvConfig {
+    EnvParams p;
+    EnvSpec spec;
+    EnvMap map;
+    int pad;                /* padding on every side: max(view_ahead, view_behind, view_side) */
+    int hp, wp;             /* padded grid size */
+    int n_spawn;            /* agent spawn points */
+    int32_t *spawn;         /* (n_spawn,) padded cell index */
+    int n_apple;            /* apple spawn points */
+    int32_t *apple;         /* (n_apple,) padded cell index */
+    int n_river;            /* river cells that can hold waste */
+    int32_t *river;         /* (n_river,) padded cell index */
+    uint8_t *base;          /* (hp, wp) cell ids at the start of an episode, no agents */
+    int16_t *apple_slot;    /* (hp, wp) index into apple[] or -1 */
+    int32_t *rot_index;     /* (hp * wp, 4) where each padded cell sits in each rotated grid */
+    int rot_w[4];           /* row width, in cells, of each rotated grid */
+    int scratch_n;          /* length of a world's scratch array */
+    int n_nbr;              /* regrowth neighbourhood size */
+    int32_t nbr[(2 * 8 + 1) * (2 * 8 + 1)]; /* (n_nbr,) index offsets, self excluded */
+    uint64_t regrowth_thr[ENV_MAX_REGROWTH]; /* probabilities as thresholds on a 32-bit draw */
+    uint64_t waste_thr, apple_max_thr;
+    uint8_t colour[ENV_ID_COUNT][3]; /* palette for the rgb encoding */
+    uint8_t agent_colour[ENV_MAX_AGENTS][3];
+    size_t world_bytes; /* size of the state block of one world */
+} EnvConfig;
+
+/* Builds a config: validates the params together, loads the map, checks that the agents fit. */
+int env_config_init(EnvConfig *cfg, const EnvParams *p, EnvError *err);
+void env_config_close(EnvConfig *cfg);
+
+typedef struct EnvAgent {
+    int32_t pos;      /* padded cell index */
+    uint8_t orient;   /* ENV_NORTH .. ENV_WEST */
+    uint8_t timeout;  /* steps left tagged out; 0 when active */
+    uint8_t hits;     /* beam hits since the last tag-out */
+    uint8_t fired;    /* beam fired this step: 0, ENV_ACT_FIRE or ENV_ACT_CLEAN */
+} EnvAgent;
+
+/* streaming social metrics of one episode (games.md section 2) */
+typedef struct EnvMetrics {
+    int n_agents;
+    int32_t steps;
+    int64_t ret[ENV_MAX_AGENTS];      /* (n_agents,) integer returns */
+    int64_t pos_t_sum[ENV_MAX_AGENTS]; /* (n_agents,) sum of 0-based steps with reward > 0 */
+    int32_t pos_n[ENV_MAX_AGENTS];     /* (n_agents,) steps with reward > 0 */
+    int64_t tagged_steps;              /* (agent, step) pairs tagged out at the end of a step */
+} EnvMetrics;
+
+typedef struct EnvSocial {
+    double efficiency, equality, sustainability, peace;
+} EnvSocial;
+
+void env_metrics_init(EnvMetrics *m, int n_agents);
+/* Adds one step: rewards (n_agents,) and tagged flags (n_agents,) after the step. */
+void env_metrics_step(EnvMetrics *m, const int32_t *rewards, const uint8_t *tagged);
+void env_metrics_finish(const EnvMetrics *m, EnvSocial *out);
+
+/* the mutable state of one world */
+typedef struct EnvWorld {
+    const EnvConfig *cfg;
+    uint64_t seed, index, episode;
+    int32_t tick;
+    EnvRng rng; /* dynamics stream of this episode: move conflicts and regrowth */
+    EnvAgent agent[ENV_MAX_AGENTS];
+    int32_t reward[ENV_MAX_AGENTS]; /* (n_agents,) integer rewards of the last step */
+    int32_t n_waste;               /* river cells holding waste */
+    int32_t n_apples;              /* apples on the map */
+    int32_t bad_actions;           /* out-of-range actions seen (treated as stay) */
+    EnvMetrics metrics;      /* the episode in progress */
+    EnvMetrics last_metrics; /* the last finished episode (set by env_batch_step's auto-reset) */
+    int32_t episodes_done;   /* episodes finished by auto-reset */
+    /* views into one allocation */
+    uint8_t *cell;        /* (hp, wp) cell ids without agents or beams */
+    uint8_t *occ;         /* (hp, wp) agent index + 1, or 0 */
+    uint8_t *rot[4];      /* (4) rotated copies of the encoded grid, beams painted in */
+    uint8_t *nbr_count;   /* (n_apple,) apples in each spawn point's neighbourhood */
+    int32_t *respawn_at;  /* (n_apple,) tick when an eaten apple returns (fixed regrowth) */
+    int32_t *scratch;     /* (scratch_n,) temporary indices inside one call */
+    int32_t *beam;        /* (beam_cap,) cells painted with a beam this step */
+    uint8_t *beam_id;     /* (beam_cap,) ENV_ID_FIRE or ENV_ID_CLEAN */
+    int32_t n_beam, beam_cap;
+    void *block;
+} EnvWorld;
+
+/* Allocates the state of one world. `index` is the world's global index (not a thread's). */
+int env_world_init(EnvWorld *w, const EnvConfig *cfg, uint64_t seed, uint64_t index,
+                   EnvError *err);
+void env_world_close(EnvWorld *w);
+
+/* Starts episode `episode`: places agents and resources from that episode's streams. */
+void env_reset(EnvWorld *w, uint64_t episode);
+
+/* Steps one world. actions: (n_agents,) int32; rewards: (n_agents,) float or NULL.
+ * Returns 1 when the episode has ended (tick == max_steps), else 0. */
+int env_step(EnvWorld *w, const int32_t *actions, float *rewards);
+
+/* Writes every agent's observation: obs (n_agents, obs_h, obs_w, obs_c). */
+void env_observe(const EnvWorld *w, uint8_t *obs);
+
+/* Steps a batch of worlds and writes observations. actions (n, n_agents), obs
+ * (n, n_agents, obs_h, obs_w, obs_c), rewards (n, n_agents), dones (n,). Worlds whose episode
+ * ended are reset to their next episode before their observation is written (auto-reset), and
+ * their done flag is 1. */
+void env_batch_step(EnvWorld *worlds, int n, const int32_t *actions, uint8_t *obs,
+                    float *rewards, uint8_t *dones);
+
+/* The global state: every cell with agents and beams, (state_h, state_w, obs_c) in the
+ * config's encoding. Agents are ENV_ID_OTHER/ENV_ID_TAGGED, in rgb each in its own colour. */
+void env_global_state(const EnvWorld *w, uint8_t *out);
+
+/* A 64-bit hash of the whole state: tick, cells, agents, resources, RNG and returns. */
+uint64_t env_state_hash(const EnvWorld *w);
+
+/* A read-only view for policies and renderers. */
+typedef struct EnvView {
+    const EnvConfig *cfg;
+    int n_agents, tick, max_steps;
+    int hp, wp, pad;             /* padded grid: cell index = (row + pad) * wp + (col + pad) */
+    const uint8_t *cell;         /* (hp, wp) cell ids */
+    const uint8_t *occ;          /* (hp, wp) agent index + 1, or 0 */
+    const EnvAgent *agent;       /* (n_agents,) */
+    const int32_t *reward;       /* (n_agents,) last step's rewards */
+    const EnvMetrics *metrics;
+    int n_waste, n_river, n_apples;
+} EnvView;
+
+void env_view(const EnvWorld *w, EnvView *v);
+
+/* movement helpers shared by the world and the scripted policies */
+extern const int env_dr[4]; /* (4,) row step of each orientation */
+extern const int env_dc[4]; /* (4,) col step of each orientation */
+/* The padded-index delta that `action` moves an agent facing `orient`, or 0. */
+int env_move_delta(const EnvConfig *cfg, int orient, int action);
+
+#endif

@@ -1,0 +1,665 @@
+/* world.c: the shared world core: config building, reset, the step, observations and the hash.
+ *
+ * One step, in this order (every game):
+ *  1. beams painted last step are removed from the encoded grids;
+ *  2. tag-out timers count down; an agent whose timer is still above zero does nothing this step;
+ *  3. turns are applied;
+ *  4. moves resolve simultaneously (see resolve_moves): a move into a wall fails; agents never
+ *     share a cell; an agent may enter a cell its occupant leaves in the same step; two agents
+ *     never swap; when several agents claim one free cell, one claimant chosen uniformly with the
+ *     world's dynamics stream moves and the others stay;
+ *  5. every active agent standing on an apple eats it (+apples.reward);
+ *  6. beams fire simultaneously from the post-move positions: fire beams hit active agents,
+ *     clean beams clear waste; hits apply after every beam is traced, so the order of firers
+ *     never matters; an agent tagged in this step still fires;
+ *  7. the game's resource dynamics run (regrowth, waste), on cells without agents;
+ *  8. beams of this step are painted into the encoded grids, the tick advances, metrics update.
+ * Random draws, in order: move contests (one draw per contested cell, cells in order of their
+ * first claimant's index), then the game's own draws (documented in its file).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "game.h"
+
+const int env_dr[4] = {-1, 0, 1, 0};
+const int env_dc[4] = {0, 1, 0, -1};
+
+static const EnvGameOps *game_ops(EnvGame g) {
+    switch (g) {
+    case ENV_GAME_HARVEST:
+        return &env_harvest_ops;
+    case ENV_GAME_CLEANUP:
+        return &env_cleanup_ops;
+    default:
+        return &env_gathering_ops;
+    }
+}
+
+/* palettes: the SSD code's colours, and the colours of Gallego's environments */
+static void set_palette(EnvConfig *cfg) {
+    static const uint8_t ssd[ENV_ID_COUNT][3] = {
+        [ENV_ID_EMPTY] = {0, 0, 0},          [ENV_ID_WALL] = {180, 180, 180},
+        [ENV_ID_APPLE] = {0, 255, 0},        [ENV_ID_WASTE] = {99, 156, 194},
+        [ENV_ID_RIVER] = {113, 75, 24},      [ENV_ID_STREAM] = {113, 75, 24},
+        [ENV_ID_OUTSIDE] = {0, 0, 0},        [ENV_ID_FIRE] = {255, 255, 0},
+        [ENV_ID_CLEAN] = {100, 255, 255},    [ENV_ID_SELF] = {0, 0, 255},
+        [ENV_ID_OTHER] = {159, 67, 255},     [ENV_ID_TAGGED] = {100, 100, 100}};
+    static const uint8_t gallego[ENV_ID_COUNT][3] = {
+        [ENV_ID_EMPTY] = {0, 0, 0},          [ENV_ID_WALL] = {127, 127, 127},
+        [ENV_ID_APPLE] = {0, 200, 0},        [ENV_ID_WASTE] = {139, 90, 43},
+        [ENV_ID_RIVER] = {100, 180, 255},    [ENV_ID_STREAM] = {0, 180, 200},
+        [ENV_ID_OUTSIDE] = {127, 127, 127},  [ENV_ID_FIRE] = {255, 255, 60},
+        [ENV_ID_CLEAN] = {100, 255, 255},    [ENV_ID_SELF] = {50, 100, 255},
+        [ENV_ID_OTHER] = {220, 50, 50},      [ENV_ID_TAGGED] = {100, 100, 100}};
+    /* SSD agent colours, repeated past nine agents */
+    static const uint8_t ssd_agents[9][3] = {{0, 0, 255},     {2, 81, 154},   {204, 0, 204},
+                                             {216, 30, 54},   {254, 151, 0},  {100, 255, 255},
+                                             {99, 99, 255},   {250, 204, 255}, {238, 223, 16}};
+    memcpy(cfg->colour, cfg->p.palette == ENV_PALETTE_SSD ? ssd : gallego, sizeof cfg->colour);
+    for (int i = 0; i < ENV_MAX_AGENTS; i++)
+        memcpy(cfg->agent_colour[i], ssd_agents[i % 9], 3);
+}
+
+static uint8_t char_to_id(char ch, int apples_start) {
+    switch (ch) {
+    case '@':
+        return ENV_ID_WALL;
+    case 'A':
+        return apples_start ? ENV_ID_APPLE : ENV_ID_EMPTY;
+    case 'H':
+        return ENV_ID_WASTE;
+    case 'R':
+        return ENV_ID_RIVER;
+    case 'S':
+        return ENV_ID_STREAM;
+    default:
+        return ENV_ID_EMPTY;
+    }
+}
+
+int env_spec(const EnvParams *p, EnvSpec *spec, EnvError *err) {
+    memset(spec, 0, sizeof *spec);
+    if (p->game < 0 || p->game >= ENV_GAME_COUNT)
+        return env_fail(err, ENV_EINPUT, "env.game: unknown game");
+    if (p->fire.width % 2 == 0)
+        return env_fail(err, ENV_EINPUT, "beam.width = %d must be odd (1, 3, 5, ...)",
+                        p->fire.width);
+    if (p->clean.width % 2 == 0)
+        return env_fail(err, ENV_EINPUT, "clean.width = %d must be odd (1, 3, 5, ...)",
+                        p->clean.width);
+    if (p->game == ENV_GAME_CLEANUP && p->restoration_ppb >= p->depletion_ppb)
+        return env_fail(err, ENV_EINPUT,
+                        "pollution.restoration must be below pollution.depletion");
+    spec->n_agents = p->n_agents;
+    spec->n_actions = env_game_n_actions(p->game);
+    spec->obs_h = p->view_ahead + p->view_behind + 1;
+    spec->obs_w = 2 * p->view_side + 1;
+    spec->obs_c = p->encoding == ENV_ENC_RGB ? 3 : 1;
+    spec->obs_size = (size_t)spec->obs_h * (size_t)spec->obs_w * (size_t)spec->obs_c;
+    spec->max_steps = p->max_steps;
+    spec->encoding = p->encoding;
+    return 0;
+}
+
+/* regrowth neighbourhood as index offsets, self excluded */
+static void build_neighbourhood(EnvConfig *cfg) {
+    int r = cfg->p.regrowth_radius;
+    cfg->n_nbr = 0;
+    for (int dr = -r; dr <= r; dr++)
+        for (int dc = -r; dc <= r; dc++) {
+            if (dr == 0 && dc == 0) continue;
+            if (cfg->p.regrowth_shape == ENV_SHAPE_DISC && dr * dr + dc * dc > r * r) continue;
+            cfg->nbr[cfg->n_nbr++] = dr * cfg->wp + dc;
+        }
+}
+
+/* where each padded cell sits in the grid rotated so that orientation o faces up */
+static void build_rotations(EnvConfig *cfg) {
+    int hp = cfg->hp, wp = cfg->wp;
+    cfg->rot_w[ENV_NORTH] = cfg->rot_w[ENV_SOUTH] = wp;
+    cfg->rot_w[ENV_EAST] = cfg->rot_w[ENV_WEST] = hp;
+    for (int r = 0; r < hp; r++)
+        for (int c = 0; c < wp; c++) {
+            int32_t *ri = &cfg->rot_index[(r * wp + c) * 4];
+            ri[ENV_NORTH] = r * wp + c;
+            ri[ENV_EAST] = (wp - 1 - c) * hp + r;
+            ri[ENV_SOUTH] = (hp - 1 - r) * wp + (wp - 1 - c);
+            ri[ENV_WEST] = c * hp + (hp - 1 - r);
+        }
+}
+
+static int imax(int a, int b) { return a > b ? a : b; }
+
+int env_config_init(EnvConfig *cfg, const EnvParams *p, EnvError *err) {
+    memset(cfg, 0, sizeof *cfg);
+    cfg->p = *p;
+    int rc = env_spec(p, &cfg->spec, err);
+    if (rc) return rc;
+    rc = env_map_load(&cfg->map, p->map, err);
+    if (rc) return rc;
+    const EnvMap *m = &cfg->map;
+    cfg->spec.state_h = m->h;
+    cfg->spec.state_w = m->w;
+
+    /* count spawn points, apples, river cells */
+    int n_spawn = 0, n_apple = 0, n_river = 0;
+    for (int i = 0; i < m->h * m->w; i++) {
+        n_spawn += m->cells[i] == 'P';
+        n_apple += m->cells[i] == 'A';
+        n_river += m->cells[i] == 'H' || m->cells[i] == 'R';
+    }
+    if (p->n_agents > n_spawn) {
+        rc = env_fail(err, ENV_EINPUT,
+                      "env.agents = %d but map '%s' has only %d spawn points ('P'); use "
+                      "--agents %d or fewer, or add 'P' cells to the map",
+                      p->n_agents, m->name, n_spawn, n_spawn);
+        env_config_close(cfg);
+        return rc;
+    }
+    if (p->game == ENV_GAME_CLEANUP && n_river == 0) {
+        rc = env_fail(err, ENV_EINPUT,
+                      "map '%s' has no river cells ('H' or 'R'); cleanup needs a river",
+                      m->name);
+        env_config_close(cfg);
+        return rc;
+    }
+
+    /* padding keeps every window, neighbourhood and beam start inside the grid */
+    int pad = imax(imax(p->view_ahead, p->view_behind), p->view_side);
+    pad = imax(pad, p->regrowth_radius);
+    pad = imax(pad, imax(p->fire.width, p->clean.width) / 2 + 1);
+    cfg->pad = pad;
+    cfg->hp = m->h + 2 * pad;
+    cfg->wp = m->w + 2 * pad;
+    size_t ncell = (size_t)cfg->hp * (size_t)cfg->wp;
+    cfg->n_spawn = n_spawn;
+    cfg->n_apple = n_apple;
+    cfg->n_river = n_river;
+    cfg->spawn = malloc((size_t)n_spawn * sizeof(int32_t));
+    cfg->apple = malloc((size_t)(n_apple ? n_apple : 1) * sizeof(int32_t));
+    cfg->river = malloc((size_t)(n_river ? n_river : 1) * sizeof(int32_t));
+    cfg->base = malloc(ncell);
+    cfg->apple_slot = malloc(ncell * sizeof(int16_t));
+    cfg->rot_index = malloc(ncell * 4 * sizeof(int32_t));
+    if (!cfg->spawn || !cfg->apple || !cfg->river || !cfg->base || !cfg->apple_slot ||
+        !cfg->rot_index) {
+        env_config_close(cfg);
+        return env_fail(err, ENV_ENOMEM, "out of memory building the config");
+    }
+    memset(cfg->base, ENV_ID_OUTSIDE, ncell);
+    for (size_t i = 0; i < ncell; i++) cfg->apple_slot[i] = -1;
+    n_spawn = n_apple = n_river = 0;
+    for (int r = 0; r < m->h; r++)
+        for (int c = 0; c < m->w; c++) {
+            char ch = m->cells[r * m->w + c];
+            int32_t idx = (r + pad) * cfg->wp + (c + pad);
+            cfg->base[idx] = char_to_id(ch, p->apples_start);
+            if (ch == 'P') cfg->spawn[n_spawn++] = idx;
+            if (ch == 'A') {
+                cfg->apple_slot[idx] = (int16_t)n_apple;
+                cfg->apple[n_apple++] = idx;
+            }
+            if (ch == 'H' || ch == 'R') cfg->river[n_river++] = idx;
+        }
+    build_neighbourhood(cfg);
+    build_rotations(cfg);
+    for (int i = 0; i < ENV_MAX_REGROWTH; i++)
+        cfg->regrowth_thr[i] = env_ppb_to_thr(p->regrowth_ppb[i]);
+    cfg->waste_thr = env_ppb_to_thr(p->waste_spawn_ppb);
+    cfg->apple_max_thr = env_ppb_to_thr(p->apple_max_ppb);
+    set_palette(cfg);
+
+    /* size of one world's block */
+    int c = cfg->spec.obs_c;
+    cfg->scratch_n = imax(imax(n_apple, n_spawn), imax(n_river, 1));
+    int beam_cap = p->n_agents * (p->fire.width * p->fire.length + p->clean.width * p->clean.length);
+    cfg->world_bytes = ncell * 2 + ncell * 4 * (size_t)c + (size_t)n_apple +
+                       (size_t)n_apple * 4 + (size_t)cfg->scratch_n * 4 + (size_t)beam_cap * 5 + 64;
+    return 0;
+}
+
+void env_config_close(EnvConfig *cfg) {
+    env_map_close(&cfg->map);
+    free(cfg->spawn);
+    free(cfg->apple);
+    free(cfg->river);
+    free(cfg->base);
+    free(cfg->apple_slot);
+    free(cfg->rot_index);
+    cfg->spawn = cfg->apple = cfg->river = cfg->rot_index = NULL;
+    cfg->base = NULL;
+    cfg->apple_slot = NULL;
+}
+
+int env_world_init(EnvWorld *w, const EnvConfig *cfg, uint64_t seed, uint64_t index,
+                   EnvError *err) {
+    memset(w, 0, sizeof *w);
+    const EnvParams *p = &cfg->p;
+    size_t ncell = (size_t)cfg->hp * (size_t)cfg->wp;
+    int c = cfg->spec.obs_c;
+    int beam_cap = p->n_agents * (p->fire.width * p->fire.length + p->clean.width * p->clean.length);
+    /* carve one allocation: int32 arrays first for alignment */
+    size_t off_respawn = 0;
+    size_t off_scratch = off_respawn + (size_t)cfg->n_apple * 4;
+    size_t off_beam = off_scratch + (size_t)cfg->scratch_n * 4;
+    size_t off_cell = off_beam + (size_t)beam_cap * 4;
+    size_t off_occ = off_cell + ncell;
+    size_t off_rot = off_occ + ncell;
+    size_t off_nbr = off_rot + ncell * 4 * (size_t)c;
+    size_t off_beam_id = off_nbr + (size_t)cfg->n_apple;
+    size_t total = off_beam_id + (size_t)beam_cap + 1;
+    uint8_t *block = calloc(1, total);
+    if (!block) return env_fail(err, ENV_ENOMEM, "out of memory allocating a world");
+    w->block = block;
+    w->cfg = cfg;
+    w->seed = seed;
+    w->index = index;
+    w->respawn_at = (int32_t *)(block + off_respawn);
+    w->scratch = (int32_t *)(block + off_scratch);
+    w->beam = (int32_t *)(block + off_beam);
+    w->cell = block + off_cell;
+    w->occ = block + off_occ;
+    for (int o = 0; o < 4; o++) w->rot[o] = block + off_rot + ncell * (size_t)c * (size_t)o;
+    w->nbr_count = block + off_nbr;
+    w->beam_id = block + off_beam_id;
+    w->beam_cap = beam_cap;
+    env_reset(w, 0);
+    return 0;
+}
+
+void env_world_close(EnvWorld *w) {
+    free(w->block);
+    w->block = NULL;
+}
+
+/* encode one cell into the four rotated grids */
+static inline void rot_write(EnvWorld *w, int32_t idx, uint8_t id) {
+    const EnvConfig *cfg = w->cfg;
+    const int32_t *ri = &cfg->rot_index[idx * 4];
+    if (cfg->spec.obs_c == 1) {
+        for (int o = 0; o < 4; o++) w->rot[o][ri[o]] = id;
+    } else {
+        const uint8_t *col = cfg->colour[id];
+        for (int o = 0; o < 4; o++) {
+            uint8_t *d = w->rot[o] + (size_t)ri[o] * 3;
+            d[0] = col[0];
+            d[1] = col[1];
+            d[2] = col[2];
+        }
+    }
+}
+
+void env_put_cell(EnvWorld *w, int32_t idx, uint8_t id) {
+    w->cell[idx] = id;
+    rot_write(w, idx, id);
+}
+
+void env_reset(EnvWorld *w, uint64_t episode) {
+    const EnvConfig *cfg = w->cfg;
+    const EnvParams *p = &cfg->p;
+    size_t ncell = (size_t)cfg->hp * (size_t)cfg->wp;
+    w->episode = episode;
+    w->tick = 0;
+    w->n_beam = 0;
+    w->bad_actions = 0;
+    env_rng_seed(&w->rng, env_hash4(w->seed, w->index, episode, ENV_STREAM_DYNAMICS));
+    memcpy(w->cell, cfg->base, ncell);
+    memset(w->occ, 0, ncell);
+    for (size_t i = 0; i < ncell; i++) rot_write(w, (int32_t)i, w->cell[i]);
+    w->n_apples = 0;
+    for (int i = 0; i < cfg->n_apple; i++) w->n_apples += w->cell[cfg->apple[i]] == ENV_ID_APPLE;
+    w->n_waste = 0;
+    for (int i = 0; i < cfg->n_river; i++) w->n_waste += w->cell[cfg->river[i]] == ENV_ID_WASTE;
+
+    /* agents: distinct spawn points by a partial shuffle, uniform orientation */
+    EnvRng spawn;
+    env_rng_seed(&spawn, env_hash4(w->seed, w->index, episode, ENV_STREAM_SPAWN));
+    for (int i = 0; i < cfg->n_spawn; i++) w->scratch[i] = cfg->spawn[i];
+    memset(w->agent, 0, sizeof w->agent);
+    memset(w->reward, 0, sizeof w->reward);
+    for (int i = 0; i < p->n_agents; i++) {
+        int j = i + (int)env_rng_below(&spawn, (uint32_t)(cfg->n_spawn - i));
+        int32_t t = w->scratch[i];
+        w->scratch[i] = w->scratch[j];
+        w->scratch[j] = t;
+        w->agent[i].pos = w->scratch[i];
+        w->agent[i].orient = (uint8_t)env_rng_below(&spawn, 4);
+        w->occ[w->agent[i].pos] = (uint8_t)(i + 1);
+    }
+    game_ops(p->game)->reset(w);
+    env_metrics_init(&w->metrics, p->n_agents);
+}
+
+int env_move_delta(const EnvConfig *cfg, int orient, int action) {
+    int f = orient & 3, rt = (orient + 1) & 3;
+    int dr, dc;
+    switch (action) {
+    case ENV_ACT_FORWARD:
+        dr = env_dr[f], dc = env_dc[f];
+        break;
+    case ENV_ACT_BACKWARD:
+        dr = -env_dr[f], dc = -env_dc[f];
+        break;
+    case ENV_ACT_LEFT:
+        dr = -env_dr[rt], dc = -env_dc[rt];
+        break;
+    case ENV_ACT_RIGHT:
+        dr = env_dr[rt], dc = env_dc[rt];
+        break;
+    default:
+        return 0;
+    }
+    return dr * cfg->wp + dc;
+}
+
+static inline int walkable(uint8_t id) { return id != ENV_ID_WALL && id != ENV_ID_OUTSIDE; }
+
+/* simultaneous move resolution; target[i] == pos means the agent stays */
+static void resolve_moves(EnvWorld *w, int32_t *target) {
+    int n = w->cfg->p.n_agents;
+    uint8_t moving[ENV_MAX_AGENTS];
+    for (int i = 0; i < n; i++) moving[i] = target[i] != w->agent[i].pos;
+
+    for (int pass = 0; pass < 2; pass++) {
+        /* an agent moving into a cell whose occupant stays must stay too */
+        for (int changed = 1; changed;) {
+            changed = 0;
+            for (int i = 0; i < n; i++) {
+                if (!moving[i]) continue;
+                int k = w->occ[target[i]] - 1;
+                if (k >= 0 && !moving[k]) {
+                    moving[i] = 0;
+                    target[i] = w->agent[i].pos;
+                    changed = 1;
+                }
+            }
+        }
+        if (pass == 1) break;
+        /* two agents never swap cells */
+        for (int i = 0; i < n; i++) {
+            if (!moving[i]) continue;
+            int k = w->occ[target[i]] - 1;
+            if (k >= 0 && moving[k] && target[k] == w->agent[i].pos) {
+                moving[i] = moving[k] = 0;
+                target[i] = w->agent[i].pos;
+                target[k] = w->agent[k].pos;
+            }
+        }
+        /* contests: claimants of one cell, one winner drawn uniformly */
+        for (int i = 0; i < n; i++) {
+            if (!moving[i]) continue;
+            int claim[ENV_MAX_AGENTS], nc = 0;
+            for (int j = i; j < n; j++)
+                if (moving[j] && target[j] == target[i]) claim[nc++] = j;
+            if (nc < 2) continue;
+            int win = claim[env_rng_below(&w->rng, (uint32_t)nc)];
+            for (int k = 0; k < nc; k++)
+                if (claim[k] != win) {
+                    moving[claim[k]] = 0;
+                    target[claim[k]] = w->agent[claim[k]].pos;
+                }
+        }
+    }
+    /* apply: vacate every moving agent's cell, then occupy the targets */
+    for (int i = 0; i < n; i++)
+        if (moving[i]) w->occ[w->agent[i].pos] = 0;
+    for (int i = 0; i < n; i++)
+        if (moving[i]) {
+            w->agent[i].pos = target[i];
+            w->occ[target[i]] = (uint8_t)(i + 1);
+        }
+}
+
+/* trace one beam; marks hit agents in hit[] and clears waste for clean beams */
+static void trace_beam(EnvWorld *w, int firer, int kind, uint8_t *hit) {
+    const EnvConfig *cfg = w->cfg;
+    const EnvParams *p = &cfg->p;
+    const EnvBeam *b = kind == ENV_ACT_FIRE ? &p->fire : &p->clean;
+    const EnvAgent *a = &w->agent[firer];
+    int f = a->orient, rt = (a->orient + 1) & 3;
+    int32_t fwd = env_dr[f] * cfg->wp + env_dc[f];
+    int32_t right = env_dr[rt] * cfg->wp + env_dc[rt];
+    int half = b->width / 2;
+    uint8_t paint = kind == ENV_ACT_FIRE ? ENV_ID_FIRE : ENV_ID_CLEAN;
+    for (int k = -half; k <= half; k++) {
+        int d0 = k == 0 ? 1 : b->side_start;
+        int32_t idx = a->pos + k * right + d0 * fwd;
+        for (int d = 0; d < b->length; d++, idx += fwd) {
+            uint8_t id = w->cell[idx];
+            if (id == ENV_ID_OUTSIDE) break;
+            if (id == ENV_ID_WALL) {
+                if (b->walls_block) break;
+                continue;
+            }
+            int occ = w->occ[idx] - 1;
+            if (occ >= 0 && occ != firer && w->agent[occ].timeout == 0) {
+                if (kind == ENV_ACT_FIRE) hit[occ] = 1;
+                if (b->agents_block) break;
+            }
+            if (w->n_beam < w->beam_cap) {
+                w->beam[w->n_beam] = idx;
+                w->beam_id[w->n_beam++] = paint;
+            }
+            if (kind == ENV_ACT_CLEAN && id == ENV_ID_WASTE) {
+                env_put_cell(w, idx, ENV_ID_RIVER);
+                w->n_waste--;
+                if (p->clean_stops_at_waste) break;
+            }
+        }
+    }
+}
+
+int env_step(EnvWorld *w, const int32_t *actions, float *rewards) {
+    const EnvConfig *cfg = w->cfg;
+    const EnvParams *p = &cfg->p;
+    const EnvGameOps *ops = game_ops(p->game);
+    int n = p->n_agents, n_act = cfg->spec.n_actions;
+    int32_t target[ENV_MAX_AGENTS];
+    int32_t act[ENV_MAX_AGENTS];
+
+    /* 1. remove last step's beams */
+    for (int i = 0; i < w->n_beam; i++) rot_write(w, w->beam[i], w->cell[w->beam[i]]);
+    w->n_beam = 0;
+
+    /* 2-3. timers, action checks and turns */
+    for (int i = 0; i < n; i++) {
+        EnvAgent *a = &w->agent[i];
+        w->reward[i] = 0;
+        a->fired = 0;
+        act[i] = actions[i];
+        if (act[i] < 0 || act[i] >= n_act) {
+            w->bad_actions++;
+            act[i] = ENV_ACT_STAY;
+        }
+        if (a->timeout > 0) a->timeout--;
+        if (a->timeout > 0) act[i] = ENV_ACT_STAY;
+        if (act[i] == ENV_ACT_TURN_L) a->orient = (uint8_t)((a->orient + 3) & 3);
+        if (act[i] == ENV_ACT_TURN_R) a->orient = (uint8_t)((a->orient + 1) & 3);
+        int32_t t = a->pos + env_move_delta(cfg, a->orient, act[i]);
+        target[i] = walkable(w->cell[t]) ? t : a->pos;
+    }
+
+    /* 4. moves */
+    resolve_moves(w, target);
+
+    /* 5. eating */
+    for (int i = 0; i < n; i++) {
+        EnvAgent *a = &w->agent[i];
+        if (a->timeout == 0 && w->cell[a->pos] == ENV_ID_APPLE) {
+            env_put_cell(w, a->pos, ENV_ID_EMPTY);
+            w->n_apples--;
+            w->reward[i] += p->apple_reward;
+            ops->eaten(w, cfg->apple_slot[a->pos]);
+        }
+    }
+
+    /* 6. beams, traced from post-move positions; hits apply afterwards */
+    uint8_t hits[ENV_MAX_AGENTS] = {0};
+    for (int i = 0; i < n; i++) {
+        int kind = act[i];
+        if (kind == ENV_ACT_FIRE && p->fire.length > 0) {
+            w->reward[i] -= p->fire.cost;
+            uint8_t hit[ENV_MAX_AGENTS] = {0};
+            trace_beam(w, i, kind, hit);
+            for (int k = 0; k < n; k++) hits[k] = (uint8_t)(hits[k] + hit[k]);
+            w->agent[i].fired = (uint8_t)kind;
+        } else if (kind == ENV_ACT_CLEAN && p->clean.length > 0) {
+            w->reward[i] -= p->clean.cost;
+            trace_beam(w, i, kind, NULL);
+            w->agent[i].fired = (uint8_t)kind;
+        }
+    }
+    for (int k = 0; k < n; k++) {
+        EnvAgent *a = &w->agent[k];
+        for (int h = 0; h < hits[k]; h++) {
+            w->reward[k] -= p->hit_penalty;
+            if (p->hits_to_tag > 0 && a->timeout == 0 && ++a->hits >= p->hits_to_tag) {
+                a->timeout = (uint8_t)p->tag_steps;
+                a->hits = 0;
+            }
+        }
+    }
+
+    /* 7. resources */
+    ops->dynamics(w);
+
+    /* 8. paint beams, advance, metrics */
+    for (int i = 0; i < w->n_beam; i++) rot_write(w, w->beam[i], w->beam_id[i]);
+    w->tick++;
+    uint8_t tagged[ENV_MAX_AGENTS];
+    for (int i = 0; i < n; i++) {
+        tagged[i] = w->agent[i].timeout > 0;
+        if (rewards) rewards[i] = (float)w->reward[i];
+    }
+    env_metrics_step(&w->metrics, w->reward, tagged);
+    return w->tick >= p->max_steps;
+}
+
+void env_observe(const EnvWorld *w, uint8_t *obs) {
+    const EnvConfig *cfg = w->cfg;
+    const EnvParams *p = &cfg->p;
+    int n = p->n_agents, c = cfg->spec.obs_c;
+    int oh = cfg->spec.obs_h, ow = cfg->spec.obs_w;
+    int ahead = p->view_ahead, side = p->view_side;
+    size_t row_bytes = (size_t)ow * (size_t)c;
+    int ar[ENV_MAX_AGENTS], ac[ENV_MAX_AGENTS];
+    for (int i = 0; i < n; i++) {
+        ar[i] = w->agent[i].pos / cfg->wp;
+        ac[i] = w->agent[i].pos % cfg->wp;
+    }
+    for (int i = 0; i < n; i++) {
+        uint8_t *out = obs + (size_t)i * cfg->spec.obs_size;
+        int o = w->agent[i].orient, rt = (o + 1) & 3;
+        int32_t ri = cfg->rot_index[w->agent[i].pos * 4 + o];
+        int rw = cfg->rot_w[o];
+        int y = ri / rw, x = ri % rw;
+        /* the window is a rectangle of the rotated grid: one copy per row */
+        const uint8_t *src = w->rot[o] + ((size_t)(y - ahead) * (size_t)rw + (size_t)(x - side)) * (size_t)c;
+        for (int r = 0; r < oh; r++) memcpy(out + (size_t)r * row_bytes, src + (size_t)r * (size_t)rw * (size_t)c, row_bytes);
+        /* agents drawn over cells and beams */
+        for (int k = 0; k < n; k++) {
+            int dr = ar[k] - ar[i], dc = ac[k] - ac[i];
+            int vr = ahead - (dr * env_dr[o] + dc * env_dc[o]);
+            int vc = side + (dr * env_dr[rt] + dc * env_dc[rt]);
+            if (vr < 0 || vr >= oh || vc < 0 || vc >= ow) continue;
+            uint8_t id = w->agent[k].timeout > 0 ? ENV_ID_TAGGED : k == i ? ENV_ID_SELF : ENV_ID_OTHER;
+            uint8_t *d = out + ((size_t)vr * (size_t)ow + (size_t)vc) * (size_t)c;
+            if (c == 1) {
+                *d = id;
+            } else {
+                const uint8_t *col = cfg->colour[id];
+                if (id != ENV_ID_TAGGED && p->palette == ENV_PALETTE_SSD) col = cfg->agent_colour[k];
+                d[0] = col[0];
+                d[1] = col[1];
+                d[2] = col[2];
+            }
+        }
+    }
+}
+
+void env_batch_step(EnvWorld *worlds, int nw, const int32_t *actions, uint8_t *obs,
+                    float *rewards, uint8_t *dones) {
+    for (int k = 0; k < nw; k++) {
+        EnvWorld *w = &worlds[k];
+        const EnvSpec *s = &w->cfg->spec;
+        int done = env_step(w, actions + (size_t)k * (size_t)s->n_agents,
+                            rewards ? rewards + (size_t)k * (size_t)s->n_agents : NULL);
+        if (done) {
+            w->last_metrics = w->metrics;
+            w->episodes_done++;
+            env_reset(w, w->episode + 1);
+        }
+        if (dones) dones[k] = (uint8_t)done;
+        if (obs) env_observe(w, obs + (size_t)k * (size_t)s->n_agents * s->obs_size);
+    }
+}
+
+void env_global_state(const EnvWorld *w, uint8_t *out) {
+    const EnvConfig *cfg = w->cfg;
+    int c = cfg->spec.obs_c, h = cfg->map.h, wd = cfg->map.w, pad = cfg->pad;
+    /* the north-facing grid is the padded grid itself, with beams painted in */
+    for (int r = 0; r < h; r++)
+        memcpy(out + (size_t)r * (size_t)wd * (size_t)c,
+               w->rot[ENV_NORTH] + ((size_t)(r + pad) * (size_t)cfg->wp + (size_t)pad) * (size_t)c,
+               (size_t)wd * (size_t)c);
+    for (int k = 0; k < cfg->p.n_agents; k++) {
+        int r = w->agent[k].pos / cfg->wp - pad, col = w->agent[k].pos % cfg->wp - pad;
+        uint8_t *d = out + ((size_t)r * (size_t)wd + (size_t)col) * (size_t)c;
+        uint8_t id = w->agent[k].timeout > 0 ? ENV_ID_TAGGED : ENV_ID_OTHER;
+        if (c == 1) {
+            *d = id;
+        } else {
+            const uint8_t *colr = id == ENV_ID_TAGGED ? cfg->colour[id] : cfg->agent_colour[k];
+            memcpy(d, colr, 3);
+        }
+    }
+}
+
+/* FNV-1a over bytes */
+static uint64_t fnv(uint64_t h, const void *data, size_t n) {
+    const uint8_t *b = data;
+    for (size_t i = 0; i < n; i++) {
+        h ^= b[i];
+        h *= 0x100000001B3ULL;
+    }
+    return h;
+}
+
+uint64_t env_state_hash(const EnvWorld *w) {
+    const EnvConfig *cfg = w->cfg;
+    int n = cfg->p.n_agents;
+    uint64_t h = 0xCBF29CE484222325ULL;
+    int32_t head[4] = {w->tick, w->n_waste, w->n_apples, (int32_t)w->episode};
+    h = fnv(h, head, sizeof head);
+    h = fnv(h, &w->rng.state, sizeof w->rng.state);
+    h = fnv(h, w->cell, (size_t)cfg->hp * (size_t)cfg->wp);
+    for (int i = 0; i < n; i++) {
+        const EnvAgent *a = &w->agent[i];
+        int32_t f[5] = {a->pos, a->orient, a->timeout, a->hits, a->fired};
+        h = fnv(h, f, sizeof f);
+        h = fnv(h, &w->metrics.ret[i], sizeof w->metrics.ret[i]);
+    }
+    if (cfg->p.game == ENV_GAME_GATHERING)
+        h = fnv(h, w->respawn_at, (size_t)cfg->n_apple * sizeof(int32_t));
+    return h;
+}
+
+void env_view(const EnvWorld *w, EnvView *v) {
+    const EnvConfig *cfg = w->cfg;
+    v->cfg = cfg;
+    v->n_agents = cfg->p.n_agents;
+    v->tick = w->tick;
+    v->max_steps = cfg->p.max_steps;
+    v->hp = cfg->hp;
+    v->wp = cfg->wp;
+    v->pad = cfg->pad;
+    v->cell = w->cell;
+    v->occ = w->occ;
+    v->agent = w->agent;
+    v->reward = w->reward;
+    v->metrics = &w->metrics;
+    v->n_waste = w->n_waste;
+    v->n_river = cfg->n_river;
+    v->n_apples = w->n_apples;
+}
