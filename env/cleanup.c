@@ -55,14 +55,9 @@ static void cleanup_dynamics(EnvWorld *w) {
     /* 2. apples */
     uint64_t thr = apple_threshold(w);
     if (thr == 0) return;
-    for (int i = 0; i < cfg->n_apple; i++) {
-        int32_t idx = cfg->apple[i];
-        if (w->cell[idx] == ENV_ID_APPLE || w->occ[idx]) continue;
-        if (env_rng_chance(&w->rng, thr)) {
-            env_put_cell(w, idx, ENV_ID_APPLE);
-            w->n_apples++;
-        }
-    }
+    ENV_FOR_EACH_EMPTY_APPLE(w, slot, {
+        if (!w->occ[cfg->apple[slot]] && env_rng_chance(&w->rng, thr)) env_apple_put(w, slot);
+    });
 }
 
 const EnvGameOps env_cleanup_ops = {cleanup_reset, cleanup_eaten, cleanup_dynamics};

@@ -209,6 +209,7 @@ typedef struct EnvConfig {
     uint8_t *base;          /* (hp, wp) cell ids at the start of an episode, no agents */
     int16_t *apple_slot;    /* (hp, wp) index into apple[] or -1 */
     int32_t *rot_index;     /* (hp * wp, 4) where each padded cell sits in each rotated grid */
+    int16_t *cell_rc;       /* (hp * wp, 2) row and column of each padded cell */
     int rot_w[4];           /* row width, in cells, of each rotated grid */
     int scratch_n;          /* length of a world's scratch array */
     int n_nbr;              /* regrowth neighbourhood size */
@@ -268,11 +269,12 @@ typedef struct EnvWorld {
     /* views into one allocation */
     uint8_t *cell;        /* (hp, wp) cell ids without agents or beams */
     uint8_t *occ;         /* (hp, wp) agent index + 1, or 0 */
-    uint8_t *rot[4];      /* (4) rotated copies of the encoded grid, beams painted in */
+    uint8_t *rot[4];      /* (4) encoded grid rotated so each orientation faces up */
+    uint64_t *apple_empty; /* (ceil(n_apple / 64),) bit set: spawn point without an apple */
     uint8_t *nbr_count;   /* (n_apple,) apples in each spawn point's neighbourhood */
     int32_t *respawn_at;  /* (n_apple,) tick when an eaten apple returns (fixed regrowth) */
     int32_t *scratch;     /* (scratch_n,) temporary indices inside one call */
-    int32_t *beam;        /* (beam_cap,) cells painted with a beam this step */
+    int32_t *beam;        /* (beam_cap,) cells a beam crossed in the last step */
     uint8_t *beam_id;     /* (beam_cap,) ENV_ID_FIRE or ENV_ID_CLEAN */
     int32_t n_beam, beam_cap;
     void *block;

@@ -21,4 +21,22 @@ extern const EnvGameOps env_cleanup_ops;
 /* Writes a cell id into the grid and into the four rotated encoded copies. */
 void env_put_cell(EnvWorld *w, int32_t idx, uint8_t id);
 
+/* Places an apple at spawn point `slot`: grid, encoded copies, count and empty set. */
+void env_apple_put(EnvWorld *w, int slot);
+
+/* Calls body(slot) for each spawn point without an apple, in spawn-point order. The set may
+ * change inside the body only for the word being visited (a copy is iterated). */
+#define ENV_FOR_EACH_EMPTY_APPLE(w, slot, body)                                                    \
+    do {                                                                                           \
+        int n_words_ = ((w)->cfg->n_apple + 63) / 64;                                              \
+        for (int wd_ = 0; wd_ < n_words_; wd_++) {                                                 \
+            uint64_t bits_ = (w)->apple_empty[wd_];                                                \
+            while (bits_) {                                                                        \
+                int slot = wd_ * 64 + __builtin_ctzll(bits_);                                      \
+                bits_ &= bits_ - 1;                                                                \
+                body;                                                                              \
+            }                                                                                      \
+        }                                                                                          \
+    } while (0)
+
 #endif

@@ -18,14 +18,13 @@ static void gathering_eaten(EnvWorld *w, int slot) {
 static void gathering_dynamics(EnvWorld *w) {
     const EnvConfig *cfg = w->cfg;
     int32_t next = w->tick + 1;
-    for (int i = 0; i < cfg->n_apple; i++) {
-        int32_t idx = cfg->apple[i];
-        if (w->respawn_at[i] > 0 && w->respawn_at[i] <= next && w->cell[idx] != ENV_ID_APPLE) {
-            env_put_cell(w, idx, ENV_ID_APPLE);
-            w->n_apples++;
-            w->respawn_at[i] = 0;
+    (void)cfg;
+    ENV_FOR_EACH_EMPTY_APPLE(w, slot, {
+        if (w->respawn_at[slot] > 0 && w->respawn_at[slot] <= next) {
+            env_apple_put(w, slot);
+            w->respawn_at[slot] = 0;
         }
-    }
+    });
 }
 
 const EnvGameOps env_gathering_ops = {gathering_reset, gathering_eaten, gathering_dynamics};

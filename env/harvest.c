@@ -32,18 +32,16 @@ static void harvest_eaten(EnvWorld *w, int slot) { count_change(w, w->cfg->apple
 static void harvest_dynamics(EnvWorld *w) {
     const EnvConfig *cfg = w->cfg;
     int last = cfg->p.n_regrowth - 1, n_new = 0;
-    for (int i = 0; i < cfg->n_apple; i++) {
-        int32_t idx = cfg->apple[i];
-        if (w->cell[idx] == ENV_ID_APPLE || w->occ[idx]) continue;
-        int L = w->nbr_count[i] < last ? w->nbr_count[i] : last;
+    ENV_FOR_EACH_EMPTY_APPLE(w, slot, {
+        int L = w->nbr_count[slot] < last ? w->nbr_count[slot] : last;
         uint64_t thr = cfg->regrowth_thr[L];
-        if (thr > 0 && env_rng_chance(&w->rng, thr)) w->scratch[n_new++] = idx;
-    }
+        if (thr > 0 && !w->occ[cfg->apple[slot]] && env_rng_chance(&w->rng, thr))
+            w->scratch[n_new++] = slot;
+    });
     for (int k = 0; k < n_new; k++) {
-        env_put_cell(w, w->scratch[k], ENV_ID_APPLE);
-        count_change(w, w->scratch[k], +1);
+        env_apple_put(w, w->scratch[k]);
+        count_change(w, cfg->apple[w->scratch[k]], +1);
     }
-    w->n_apples += n_new;
 }
 
 const EnvGameOps env_harvest_ops = {harvest_reset, harvest_eaten, harvest_dynamics};

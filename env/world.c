@@ -1,7 +1,7 @@
 /* world.c: the shared world core: config building, reset, the step, observations and the hash.
  *
  * One step, in this order (every game):
- *  1. beams painted last step are removed from the encoded grids;
+ *  1. last step's beams are forgotten;
  *  2. tag-out timers count down; an agent whose timer is still above zero does nothing this step;
  *  3. turns are applied;
  *  4. moves resolve simultaneously (see resolve_moves): a move into a wall fails; agents never
@@ -13,7 +13,8 @@
  *     clean beams clear waste; hits apply after every beam is traced, so the order of firers
  *     never matters; an agent tagged in this step still fires;
  *  7. the game's resource dynamics run (regrowth, waste), on cells without agents;
- *  8. beams of this step are painted into the encoded grids, the tick advances, metrics update.
+ *  8. the tick advances and the metrics update. This step's beams stay listed until the next
+ *     step and are drawn into observations over the cells (agents are drawn over beams).
  * Random draws, in order: move contests (one draw per contested cell, cells in order of their
  * first claimant's index), then the game's own draws (documented in its file).
  */
@@ -122,6 +123,8 @@ static void build_rotations(EnvConfig *cfg) {
     for (int r = 0; r < hp; r++)
         for (int c = 0; c < wp; c++) {
             int32_t *ri = &cfg->rot_index[(r * wp + c) * 4];
+            cfg->cell_rc[(r * wp + c) * 2] = (int16_t)r;
+            cfg->cell_rc[(r * wp + c) * 2 + 1] = (int16_t)c;
             ri[ENV_NORTH] = r * wp + c;
             ri[ENV_EAST] = (wp - 1 - c) * hp + r;
             ri[ENV_SOUTH] = (hp - 1 - r) * wp + (wp - 1 - c);
@@ -182,8 +185,9 @@ int env_config_init(EnvConfig *cfg, const EnvParams *p, EnvError *err) {
     cfg->base = malloc(ncell);
     cfg->apple_slot = malloc(ncell * sizeof(int16_t));
     cfg->rot_index = malloc(ncell * 4 * sizeof(int32_t));
+    cfg->cell_rc = malloc(ncell * 2 * sizeof(int16_t));
     if (!cfg->spawn || !cfg->apple || !cfg->river || !cfg->base || !cfg->apple_slot ||
-        !cfg->rot_index) {
+        !cfg->rot_index || !cfg->cell_rc) {
         env_config_close(cfg);
         return env_fail(err, ENV_ENOMEM, "out of memory building the config");
     }
@@ -214,7 +218,7 @@ int env_config_init(EnvConfig *cfg, const EnvParams *p, EnvError *err) {
     int c = cfg->spec.obs_c;
     cfg->scratch_n = imax(imax(n_apple, n_spawn), imax(n_river, 1));
     int beam_cap = p->n_agents * (p->fire.width * p->fire.length + p->clean.width * p->clean.length);
-    cfg->world_bytes = ncell * 2 + ncell * 4 * (size_t)c + (size_t)n_apple +
+    cfg->world_bytes = (size_t)(n_apple + 63) / 64 * 8 + ncell * 2 + ncell * 4 * (size_t)c + (size_t)n_apple +
                        (size_t)n_apple * 4 + (size_t)cfg->scratch_n * 4 + (size_t)beam_cap * 5 + 64;
     return 0;
 }
@@ -227,6 +231,8 @@ void env_config_close(EnvConfig *cfg) {
     free(cfg->base);
     free(cfg->apple_slot);
     free(cfg->rot_index);
+    free(cfg->cell_rc);
+    cfg->cell_rc = NULL;
     cfg->spawn = cfg->apple = cfg->river = cfg->rot_index = NULL;
     cfg->base = NULL;
     cfg->apple_slot = NULL;
@@ -240,7 +246,9 @@ int env_world_init(EnvWorld *w, const EnvConfig *cfg, uint64_t seed, uint64_t in
     int c = cfg->spec.obs_c;
     int beam_cap = p->n_agents * (p->fire.width * p->fire.length + p->clean.width * p->clean.length);
     /* carve one allocation: int32 arrays first for alignment */
-    size_t off_respawn = 0;
+    size_t n_words = (size_t)(cfg->n_apple + 63) / 64;
+    size_t off_empty = 0;
+    size_t off_respawn = off_empty + n_words * 8;
     size_t off_scratch = off_respawn + (size_t)cfg->n_apple * 4;
     size_t off_beam = off_scratch + (size_t)cfg->scratch_n * 4;
     size_t off_cell = off_beam + (size_t)beam_cap * 4;
@@ -255,6 +263,7 @@ int env_world_init(EnvWorld *w, const EnvConfig *cfg, uint64_t seed, uint64_t in
     w->cfg = cfg;
     w->seed = seed;
     w->index = index;
+    w->apple_empty = (uint64_t *)(block + off_empty);
     w->respawn_at = (int32_t *)(block + off_respawn);
     w->scratch = (int32_t *)(block + off_scratch);
     w->beam = (int32_t *)(block + off_beam);
@@ -280,12 +289,12 @@ static inline void rot_write(EnvWorld *w, int32_t idx, uint8_t id) {
     if (cfg->spec.obs_c == 1) {
         for (int o = 0; o < 4; o++) w->rot[o][ri[o]] = id;
     } else {
-        const uint8_t *col = cfg->colour[id];
+        const uint8_t c0 = cfg->colour[id][0], c1 = cfg->colour[id][1], c2 = cfg->colour[id][2];
         for (int o = 0; o < 4; o++) {
             uint8_t *d = w->rot[o] + (size_t)ri[o] * 3;
-            d[0] = col[0];
-            d[1] = col[1];
-            d[2] = col[2];
+            d[0] = c0;
+            d[1] = c1;
+            d[2] = c2;
         }
     }
 }
@@ -293,6 +302,12 @@ static inline void rot_write(EnvWorld *w, int32_t idx, uint8_t id) {
 void env_put_cell(EnvWorld *w, int32_t idx, uint8_t id) {
     w->cell[idx] = id;
     rot_write(w, idx, id);
+}
+
+void env_apple_put(EnvWorld *w, int slot) {
+    env_put_cell(w, w->cfg->apple[slot], ENV_ID_APPLE);
+    w->n_apples++;
+    w->apple_empty[slot / 64] &= ~(1ULL << (slot % 64));
 }
 
 void env_reset(EnvWorld *w, uint64_t episode) {
@@ -308,7 +323,13 @@ void env_reset(EnvWorld *w, uint64_t episode) {
     memset(w->occ, 0, ncell);
     for (size_t i = 0; i < ncell; i++) rot_write(w, (int32_t)i, w->cell[i]);
     w->n_apples = 0;
-    for (int i = 0; i < cfg->n_apple; i++) w->n_apples += w->cell[cfg->apple[i]] == ENV_ID_APPLE;
+    memset(w->apple_empty, 0, (size_t)(cfg->n_apple + 63) / 64 * 8);
+    for (int i = 0; i < cfg->n_apple; i++) {
+        if (w->cell[cfg->apple[i]] == ENV_ID_APPLE)
+            w->n_apples++;
+        else
+            w->apple_empty[i / 64] |= 1ULL << (i % 64);
+    }
     w->n_waste = 0;
     for (int i = 0; i < cfg->n_river; i++) w->n_waste += w->cell[cfg->river[i]] == ENV_ID_WASTE;
 
@@ -458,8 +479,7 @@ int env_step(EnvWorld *w, const int32_t *actions, float *rewards) {
     int32_t target[ENV_MAX_AGENTS];
     int32_t act[ENV_MAX_AGENTS];
 
-    /* 1. remove last step's beams */
-    for (int i = 0; i < w->n_beam; i++) rot_write(w, w->beam[i], w->cell[w->beam[i]]);
+    /* 1. forget last step's beams */
     w->n_beam = 0;
 
     /* 2-3. timers, action checks and turns */
@@ -487,10 +507,12 @@ int env_step(EnvWorld *w, const int32_t *actions, float *rewards) {
     for (int i = 0; i < n; i++) {
         EnvAgent *a = &w->agent[i];
         if (a->timeout == 0 && w->cell[a->pos] == ENV_ID_APPLE) {
+            int slot = cfg->apple_slot[a->pos];
             env_put_cell(w, a->pos, ENV_ID_EMPTY);
             w->n_apples--;
+            w->apple_empty[slot / 64] |= 1ULL << (slot % 64);
             w->reward[i] += p->apple_reward;
-            ops->eaten(w, cfg->apple_slot[a->pos]);
+            ops->eaten(w, slot);
         }
     }
 
@@ -524,8 +546,7 @@ int env_step(EnvWorld *w, const int32_t *actions, float *rewards) {
     /* 7. resources */
     ops->dynamics(w);
 
-    /* 8. paint beams, advance, metrics */
-    for (int i = 0; i < w->n_beam; i++) rot_write(w, w->beam[i], w->beam_id[i]);
+    /* 8. advance, metrics */
     w->tick++;
     uint8_t tagged[ENV_MAX_AGENTS];
     for (int i = 0; i < n; i++) {
@@ -536,6 +557,62 @@ int env_step(EnvWorld *w, const int32_t *actions, float *rewards) {
     return w->tick >= p->max_steps;
 }
 
+/* copy one window row of 16 to 64 bytes as overlapping 16-byte pieces (inlined, no libc call) */
+static inline void copy_row(uint8_t *dst, const uint8_t *src, size_t n) {
+    memcpy(dst, src, 16);
+    if (n > 32) memcpy(dst + 16, src + 16, 16);
+    if (n > 48) memcpy(dst + 32, src + 32, 16);
+    memcpy(dst + n - 16, src + n - 16, 16);
+}
+
+/* write one cell of an observation: an id, or its colour */
+static inline void put_px(uint8_t *d, int c, const uint8_t *col, uint8_t id) {
+    if (c == 1) {
+        *d = id;
+    } else {
+        d[0] = col[0];
+        d[1] = col[1];
+        d[2] = col[2];
+    }
+}
+
+/* things drawn over the cells of every window: beams first, then agents */
+typedef struct Sprites {
+    int n;
+    int16_t r[ENV_MAX_AGENTS * 2 + 1024], c[ENV_MAX_AGENTS * 2 + 1024];
+    uint8_t id[ENV_MAX_AGENTS * 2 + 1024];
+    const uint8_t *col[ENV_MAX_AGENTS * 2 + 1024];
+} Sprites;
+
+/* draws sprites whose forward/right offsets from the viewer are (F, R) */
+#define DRAW_SPRITES(F, R)                                                                         \
+    for (int k = 0; k < sp->n; k++) {                                                              \
+        int dr = sp->r[k] - r0, dc = sp->c[k] - c0;                                                \
+        unsigned vr = (unsigned)(ahead - (F)), vc = (unsigned)(side + (R));                        \
+        if (vr < (unsigned)oh && vc < (unsigned)ow)                                                \
+            put_px(out + ((size_t)vr * (size_t)ow + vc) * (size_t)c, c, sp->col[k], sp->id[k]);   \
+    }
+
+static void collect_sprites(const EnvWorld *w, Sprites *sp) {
+    const EnvConfig *cfg = w->cfg;
+    int n = cfg->p.n_agents, ssd = cfg->p.palette == ENV_PALETTE_SSD;
+    int nb = w->n_beam < 1024 ? w->n_beam : 1024;
+    sp->n = 0;
+    for (int b = 0; b < nb; b++, sp->n++) {
+        sp->r[sp->n] = cfg->cell_rc[w->beam[b] * 2];
+        sp->c[sp->n] = cfg->cell_rc[w->beam[b] * 2 + 1];
+        sp->id[sp->n] = w->beam_id[b];
+        sp->col[sp->n] = cfg->colour[w->beam_id[b]];
+    }
+    for (int k = 0; k < n; k++, sp->n++) {
+        uint8_t id = w->agent[k].timeout > 0 ? ENV_ID_TAGGED : ENV_ID_OTHER;
+        sp->r[sp->n] = cfg->cell_rc[w->agent[k].pos * 2];
+        sp->c[sp->n] = cfg->cell_rc[w->agent[k].pos * 2 + 1];
+        sp->id[sp->n] = id;
+        sp->col[sp->n] = (ssd && id != ENV_ID_TAGGED) ? cfg->agent_colour[k] : cfg->colour[id];
+    }
+}
+
 void env_observe(const EnvWorld *w, uint8_t *obs) {
     const EnvConfig *cfg = w->cfg;
     const EnvParams *p = &cfg->p;
@@ -543,37 +620,31 @@ void env_observe(const EnvWorld *w, uint8_t *obs) {
     int oh = cfg->spec.obs_h, ow = cfg->spec.obs_w;
     int ahead = p->view_ahead, side = p->view_side;
     size_t row_bytes = (size_t)ow * (size_t)c;
-    int ar[ENV_MAX_AGENTS], ac[ENV_MAX_AGENTS];
-    for (int i = 0; i < n; i++) {
-        ar[i] = w->agent[i].pos / cfg->wp;
-        ac[i] = w->agent[i].pos % cfg->wp;
-    }
+    Sprites sprites, *sp = &sprites;
+    collect_sprites(w, sp);
     for (int i = 0; i < n; i++) {
         uint8_t *out = obs + (size_t)i * cfg->spec.obs_size;
-        int o = w->agent[i].orient, rt = (o + 1) & 3;
+        int o = w->agent[i].orient;
+        int r0 = cfg->cell_rc[w->agent[i].pos * 2], c0 = cfg->cell_rc[w->agent[i].pos * 2 + 1];
         int32_t ri = cfg->rot_index[w->agent[i].pos * 4 + o];
-        int rw = cfg->rot_w[o];
-        int y = ri / rw, x = ri % rw;
+        size_t rw = (size_t)cfg->rot_w[o] * (size_t)c;
         /* the window is a rectangle of the rotated grid: one copy per row */
-        const uint8_t *src = w->rot[o] + ((size_t)(y - ahead) * (size_t)rw + (size_t)(x - side)) * (size_t)c;
-        for (int r = 0; r < oh; r++) memcpy(out + (size_t)r * row_bytes, src + (size_t)r * (size_t)rw * (size_t)c, row_bytes);
-        /* agents drawn over cells and beams */
-        for (int k = 0; k < n; k++) {
-            int dr = ar[k] - ar[i], dc = ac[k] - ac[i];
-            int vr = ahead - (dr * env_dr[o] + dc * env_dc[o]);
-            int vc = side + (dr * env_dr[rt] + dc * env_dc[rt]);
-            if (vr < 0 || vr >= oh || vc < 0 || vc >= ow) continue;
-            uint8_t id = w->agent[k].timeout > 0 ? ENV_ID_TAGGED : k == i ? ENV_ID_SELF : ENV_ID_OTHER;
-            uint8_t *d = out + ((size_t)vr * (size_t)ow + (size_t)vc) * (size_t)c;
-            if (c == 1) {
-                *d = id;
-            } else {
-                const uint8_t *col = cfg->colour[id];
-                if (id != ENV_ID_TAGGED && p->palette == ENV_PALETTE_SSD) col = cfg->agent_colour[k];
-                d[0] = col[0];
-                d[1] = col[1];
-                d[2] = col[2];
-            }
+        const uint8_t *src = w->rot[o] + (size_t)(ri - ahead * cfg->rot_w[o] - side) * (size_t)c;
+        if (row_bytes >= 16 && row_bytes <= 64)
+            for (int r = 0; r < oh; r++) copy_row(out + (size_t)r * row_bytes, src + (size_t)r * rw, row_bytes);
+        else
+            for (int r = 0; r < oh; r++) memcpy(out + (size_t)r * row_bytes, src + (size_t)r * rw, row_bytes);
+        /* beams and agents over the cells, by orientation: (forward, right) offsets */
+        switch (o) {
+        case ENV_NORTH: DRAW_SPRITES(-dr, dc) break;
+        case ENV_EAST: DRAW_SPRITES(dc, dr) break;
+        case ENV_SOUTH: DRAW_SPRITES(dr, -dc) break;
+        default: DRAW_SPRITES(-dc, -dr) break;
+        }
+        /* the viewer itself, at the centre of the bottom band */
+        if (w->agent[i].timeout == 0) {
+            const uint8_t *col = p->palette == ENV_PALETTE_SSD ? cfg->agent_colour[i] : cfg->colour[ENV_ID_SELF];
+            put_px(out + ((size_t)ahead * (size_t)ow + (size_t)side) * (size_t)c, c, col, ENV_ID_SELF);
         }
     }
 }
@@ -598,21 +669,21 @@ void env_batch_step(EnvWorld *worlds, int nw, const int32_t *actions, uint8_t *o
 void env_global_state(const EnvWorld *w, uint8_t *out) {
     const EnvConfig *cfg = w->cfg;
     int c = cfg->spec.obs_c, h = cfg->map.h, wd = cfg->map.w, pad = cfg->pad;
-    /* the north-facing grid is the padded grid itself, with beams painted in */
+    /* the north-facing grid is the padded grid itself */
     for (int r = 0; r < h; r++)
         memcpy(out + (size_t)r * (size_t)wd * (size_t)c,
                w->rot[ENV_NORTH] + ((size_t)(r + pad) * (size_t)cfg->wp + (size_t)pad) * (size_t)c,
                (size_t)wd * (size_t)c);
+    for (int b = 0; b < w->n_beam; b++) {
+        int r = cfg->cell_rc[w->beam[b] * 2] - pad, col = cfg->cell_rc[w->beam[b] * 2 + 1] - pad;
+        uint8_t id = w->beam_id[b];
+        put_px(out + ((size_t)r * (size_t)wd + (size_t)col) * (size_t)c, c, cfg->colour[id], id);
+    }
     for (int k = 0; k < cfg->p.n_agents; k++) {
-        int r = w->agent[k].pos / cfg->wp - pad, col = w->agent[k].pos % cfg->wp - pad;
-        uint8_t *d = out + ((size_t)r * (size_t)wd + (size_t)col) * (size_t)c;
+        int r = cfg->cell_rc[w->agent[k].pos * 2] - pad, col = cfg->cell_rc[w->agent[k].pos * 2 + 1] - pad;
         uint8_t id = w->agent[k].timeout > 0 ? ENV_ID_TAGGED : ENV_ID_OTHER;
-        if (c == 1) {
-            *d = id;
-        } else {
-            const uint8_t *colr = id == ENV_ID_TAGGED ? cfg->colour[id] : cfg->agent_colour[k];
-            memcpy(d, colr, 3);
-        }
+        const uint8_t *colr = id == ENV_ID_TAGGED ? cfg->colour[id] : cfg->agent_colour[k];
+        put_px(out + ((size_t)r * (size_t)wd + (size_t)col) * (size_t)c, c, colr, id);
     }
 }
 
