@@ -13,6 +13,8 @@
  * the cell when waste spawns, then one draw per eligible spawn point in spawn-point order when
  * p > 0.
  */
+#include <string.h>
+
 #include "game.h"
 
 __extension__ typedef unsigned __int128 u128;
@@ -36,20 +38,30 @@ static uint64_t apple_threshold(const EnvWorld *w) {
 static void cleanup_dynamics(EnvWorld *w) {
     const EnvConfig *cfg = w->cfg;
     const EnvParams *p = &cfg->p;
-    /* 1. waste */
+    /* 1. waste: candidates are clean river cells without an agent */
     if ((u128)w->n_waste * (u128)ENV_PPB < (u128)p->depletion_ppb * (u128)cfg->n_river) {
-        int k = 0;
-        for (int i = 0; i < cfg->n_river; i++) {
-            int32_t idx = cfg->river[i];
-            if (w->cell[idx] == ENV_ID_RIVER && !w->occ[idx]) w->scratch[k++] = idx;
+        int n_words = (cfg->n_river + 63) / 64;
+        uint64_t cand[(ENV_MAX_MAP_SIDE * ENV_MAX_MAP_SIDE + 63) / 64];
+        memcpy(cand, w->river_clean, (size_t)n_words * 8);
+        for (int i = 0; i < p->n_agents; i++) {
+            int slot = cfg->river_slot[w->agent[i].pos];
+            if (slot >= 0) cand[slot / 64] &= ~(1ULL << (slot % 64));
         }
+        int k = 0;
+        for (int wd = 0; wd < n_words; wd++) k += __builtin_popcountll(cand[wd]);
         int tries = p->waste_mode == ENV_WASTE_SSD ? k : (k > 0);
         for (int t = 0; t < tries; t++) {
-            if (env_rng_chance(&w->rng, cfg->waste_thr)) {
-                env_put_cell(w, w->scratch[env_rng_below(&w->rng, (uint32_t)k)], ENV_ID_WASTE);
-                w->n_waste++;
-                break;
-            }
+            if (!env_rng_chance(&w->rng, cfg->waste_thr)) continue;
+            /* the m-th candidate, in river-cell order */
+            int m = (int)env_rng_below(&w->rng, (uint32_t)k), wd = 0;
+            while (__builtin_popcountll(cand[wd]) <= m) m -= __builtin_popcountll(cand[wd++]);
+            uint64_t bits = cand[wd];
+            for (; m > 0; m--) bits &= bits - 1;
+            int slot = wd * 64 + __builtin_ctzll(bits);
+            env_put_cell(w, cfg->river[slot], ENV_ID_WASTE);
+            w->river_clean[slot / 64] &= ~(1ULL << (slot % 64));
+            w->n_waste++;
+            break;
         }
     }
     /* 2. apples */

@@ -198,7 +198,7 @@ typedef struct EnvConfig {
     EnvParams p;
     EnvSpec spec;
     EnvMap map;
-    int pad;                /* padding on every side: max(view_ahead, view_behind, view_side) */
+    int pad;                /* padding of the grid on every side (beams, neighbourhoods) */
     int hp, wp;             /* padded grid size */
     int n_spawn;            /* agent spawn points */
     int32_t *spawn;         /* (n_spawn,) padded cell index */
@@ -208,9 +208,12 @@ typedef struct EnvConfig {
     int32_t *river;         /* (n_river,) padded cell index */
     uint8_t *base;          /* (hp, wp) cell ids at the start of an episode, no agents */
     int16_t *apple_slot;    /* (hp, wp) index into apple[] or -1 */
-    int32_t *rot_index;     /* (hp * wp, 4) where each padded cell sits in each rotated grid */
+    int32_t *rot_index;     /* (hp * wp, 4) where each map cell sits in each rotated grid, or -1 */
     int16_t *cell_rc;       /* (hp * wp, 2) row and column of each padded cell */
-    int rot_w[4];           /* row width, in cells, of each rotated grid */
+    int16_t *river_slot;    /* (hp, wp) index into river[] or -1 */
+    int rot_h[4], rot_w[4]; /* size, in cells, of each rotated grid */
+    size_t rot_off[4];      /* offset, in cells, of each rotated grid in a world's block */
+    size_t rot_cells;       /* cells of the four rotated grids together */
     int scratch_n;          /* length of a world's scratch array */
     int n_nbr;              /* regrowth neighbourhood size */
     int32_t nbr[(2 * 8 + 1) * (2 * 8 + 1)]; /* (n_nbr,) index offsets, self excluded */
@@ -271,6 +274,7 @@ typedef struct EnvWorld {
     uint8_t *occ;         /* (hp, wp) agent index + 1, or 0 */
     uint8_t *rot[4];      /* (4) encoded grid rotated so each orientation faces up */
     uint64_t *apple_empty; /* (ceil(n_apple / 64),) bit set: spawn point without an apple */
+    uint64_t *river_clean; /* (ceil(n_river / 64),) bit set: river cell without waste */
     uint8_t *nbr_count;   /* (n_apple,) apples in each spawn point's neighbourhood */
     int32_t *respawn_at;  /* (n_apple,) tick when an eaten apple returns (fixed regrowth) */
     int32_t *scratch;     /* (scratch_n,) temporary indices inside one call */

@@ -115,20 +115,37 @@ static void build_neighbourhood(EnvConfig *cfg) {
         }
 }
 
-/* where each padded cell sits in the grid rotated so that orientation o faces up */
+/* Where each map cell sits in the grid rotated so that orientation o faces up. A rotated grid
+ * is padded by view_ahead rows above, view_behind below and view_side columns on each side, so
+ * every window is inside it; padding cells of the main grid have no place there (-1). */
 static void build_rotations(EnvConfig *cfg) {
-    int hp = cfg->hp, wp = cfg->wp;
-    cfg->rot_w[ENV_NORTH] = cfg->rot_w[ENV_SOUTH] = wp;
-    cfg->rot_w[ENV_EAST] = cfg->rot_w[ENV_WEST] = hp;
-    for (int r = 0; r < hp; r++)
-        for (int c = 0; c < wp; c++) {
-            int32_t *ri = &cfg->rot_index[(r * wp + c) * 4];
-            cfg->cell_rc[(r * wp + c) * 2] = (int16_t)r;
-            cfg->cell_rc[(r * wp + c) * 2 + 1] = (int16_t)c;
-            ri[ENV_NORTH] = r * wp + c;
-            ri[ENV_EAST] = (wp - 1 - c) * hp + r;
-            ri[ENV_SOUTH] = (hp - 1 - r) * wp + (wp - 1 - c);
-            ri[ENV_WEST] = c * hp + (hp - 1 - r);
+    const EnvParams *p = &cfg->p;
+    int h = cfg->map.h, w = cfg->map.w, pad = cfg->pad;
+    int a = p->view_ahead, b = p->view_behind, s = p->view_side;
+    size_t off = 0;
+    for (int o = 0; o < 4; o++) {
+        int along = (o == ENV_NORTH || o == ENV_SOUTH) ? h : w;
+        int across = (o == ENV_NORTH || o == ENV_SOUTH) ? w : h;
+        cfg->rot_h[o] = along + a + b;
+        cfg->rot_w[o] = across + 2 * s;
+        cfg->rot_off[o] = off;
+        off += (size_t)cfg->rot_h[o] * (size_t)cfg->rot_w[o];
+    }
+    cfg->rot_cells = off;
+    for (int r = 0; r < cfg->hp; r++)
+        for (int c = 0; c < cfg->wp; c++) {
+            int32_t idx = r * cfg->wp + c;
+            int32_t *ri = &cfg->rot_index[idx * 4];
+            cfg->cell_rc[idx * 2] = (int16_t)r;
+            cfg->cell_rc[idx * 2 + 1] = (int16_t)c;
+            int mr = r - pad, mc = c - pad;
+            if (mr < 0 || mr >= h || mc < 0 || mc >= w) {
+                ri[0] = ri[1] = ri[2] = ri[3] = -1;
+                continue;
+            }
+            int y[4] = {mr, w - 1 - mc, h - 1 - mr, mc};
+            int x[4] = {mc, mr, w - 1 - mc, h - 1 - mr};
+            for (int o = 0; o < 4; o++) ri[o] = (y[o] + a) * cfg->rot_w[o] + (x[o] + s);
         }
 }
 
@@ -168,10 +185,9 @@ int env_config_init(EnvConfig *cfg, const EnvParams *p, EnvError *err) {
         return rc;
     }
 
-    /* padding keeps every window, neighbourhood and beam start inside the grid */
-    int pad = imax(imax(p->view_ahead, p->view_behind), p->view_side);
-    pad = imax(pad, p->regrowth_radius);
-    pad = imax(pad, imax(p->fire.width, p->clean.width) / 2 + 1);
+    /* padding keeps every neighbourhood, move and beam start inside the grid (windows are
+     * padded in the rotated grids instead) */
+    int pad = imax(p->regrowth_radius, imax(p->fire.width, p->clean.width) / 2 + 1);
     cfg->pad = pad;
     cfg->hp = m->h + 2 * pad;
     cfg->wp = m->w + 2 * pad;
@@ -186,13 +202,14 @@ int env_config_init(EnvConfig *cfg, const EnvParams *p, EnvError *err) {
     cfg->apple_slot = malloc(ncell * sizeof(int16_t));
     cfg->rot_index = malloc(ncell * 4 * sizeof(int32_t));
     cfg->cell_rc = malloc(ncell * 2 * sizeof(int16_t));
+    cfg->river_slot = malloc(ncell * sizeof(int16_t));
     if (!cfg->spawn || !cfg->apple || !cfg->river || !cfg->base || !cfg->apple_slot ||
-        !cfg->rot_index || !cfg->cell_rc) {
+        !cfg->rot_index || !cfg->cell_rc || !cfg->river_slot) {
         env_config_close(cfg);
         return env_fail(err, ENV_ENOMEM, "out of memory building the config");
     }
     memset(cfg->base, ENV_ID_OUTSIDE, ncell);
-    for (size_t i = 0; i < ncell; i++) cfg->apple_slot[i] = -1;
+    for (size_t i = 0; i < ncell; i++) cfg->apple_slot[i] = cfg->river_slot[i] = -1;
     n_spawn = n_apple = n_river = 0;
     for (int r = 0; r < m->h; r++)
         for (int c = 0; c < m->w; c++) {
@@ -204,7 +221,10 @@ int env_config_init(EnvConfig *cfg, const EnvParams *p, EnvError *err) {
                 cfg->apple_slot[idx] = (int16_t)n_apple;
                 cfg->apple[n_apple++] = idx;
             }
-            if (ch == 'H' || ch == 'R') cfg->river[n_river++] = idx;
+            if (ch == 'H' || ch == 'R') {
+                cfg->river_slot[idx] = (int16_t)n_river;
+                cfg->river[n_river++] = idx;
+            }
         }
     build_neighbourhood(cfg);
     build_rotations(cfg);
@@ -218,7 +238,7 @@ int env_config_init(EnvConfig *cfg, const EnvParams *p, EnvError *err) {
     int c = cfg->spec.obs_c;
     cfg->scratch_n = imax(imax(n_apple, n_spawn), imax(n_river, 1));
     int beam_cap = p->n_agents * (p->fire.width * p->fire.length + p->clean.width * p->clean.length);
-    cfg->world_bytes = (size_t)(n_apple + 63) / 64 * 8 + ncell * 2 + ncell * 4 * (size_t)c + (size_t)n_apple +
+    cfg->world_bytes = (size_t)(n_apple + 63) / 64 * 8 + (size_t)(n_river + 63) / 64 * 8 + ncell * 2 + cfg->rot_cells * (size_t)c + (size_t)n_apple +
                        (size_t)n_apple * 4 + (size_t)cfg->scratch_n * 4 + (size_t)beam_cap * 5 + 64;
     return 0;
 }
@@ -232,7 +252,8 @@ void env_config_close(EnvConfig *cfg) {
     free(cfg->apple_slot);
     free(cfg->rot_index);
     free(cfg->cell_rc);
-    cfg->cell_rc = NULL;
+    free(cfg->river_slot);
+    cfg->cell_rc = cfg->river_slot = NULL;
     cfg->spawn = cfg->apple = cfg->river = cfg->rot_index = NULL;
     cfg->base = NULL;
     cfg->apple_slot = NULL;
@@ -248,13 +269,14 @@ int env_world_init(EnvWorld *w, const EnvConfig *cfg, uint64_t seed, uint64_t in
     /* carve one allocation: int32 arrays first for alignment */
     size_t n_words = (size_t)(cfg->n_apple + 63) / 64;
     size_t off_empty = 0;
-    size_t off_respawn = off_empty + n_words * 8;
+    size_t off_clean = off_empty + n_words * 8;
+    size_t off_respawn = off_clean + (size_t)(cfg->n_river + 63) / 64 * 8;
     size_t off_scratch = off_respawn + (size_t)cfg->n_apple * 4;
     size_t off_beam = off_scratch + (size_t)cfg->scratch_n * 4;
     size_t off_cell = off_beam + (size_t)beam_cap * 4;
     size_t off_occ = off_cell + ncell;
     size_t off_rot = off_occ + ncell;
-    size_t off_nbr = off_rot + ncell * 4 * (size_t)c;
+    size_t off_nbr = off_rot + cfg->rot_cells * (size_t)c;
     size_t off_beam_id = off_nbr + (size_t)cfg->n_apple;
     size_t total = off_beam_id + (size_t)beam_cap + 1;
     uint8_t *block = calloc(1, total);
@@ -264,12 +286,16 @@ int env_world_init(EnvWorld *w, const EnvConfig *cfg, uint64_t seed, uint64_t in
     w->seed = seed;
     w->index = index;
     w->apple_empty = (uint64_t *)(block + off_empty);
+    w->river_clean = (uint64_t *)(block + off_clean);
     w->respawn_at = (int32_t *)(block + off_respawn);
     w->scratch = (int32_t *)(block + off_scratch);
     w->beam = (int32_t *)(block + off_beam);
     w->cell = block + off_cell;
     w->occ = block + off_occ;
-    for (int o = 0; o < 4; o++) w->rot[o] = block + off_rot + ncell * (size_t)c * (size_t)o;
+    for (int o = 0; o < 4; o++) w->rot[o] = block + off_rot + cfg->rot_off[o] * (size_t)c;
+    /* the rotated grids' padding never changes: fill it once */
+    for (size_t i = 0; i < cfg->rot_cells; i++)
+        memcpy(block + off_rot + i * (size_t)c, c == 1 ? &(uint8_t){ENV_ID_OUTSIDE} : cfg->colour[ENV_ID_OUTSIDE], (size_t)c);
     w->nbr_count = block + off_nbr;
     w->beam_id = block + off_beam_id;
     w->beam_cap = beam_cap;
@@ -286,6 +312,7 @@ void env_world_close(EnvWorld *w) {
 static inline void rot_write(EnvWorld *w, int32_t idx, uint8_t id) {
     const EnvConfig *cfg = w->cfg;
     const int32_t *ri = &cfg->rot_index[idx * 4];
+    if (ri[0] < 0) return;
     if (cfg->spec.obs_c == 1) {
         for (int o = 0; o < 4; o++) w->rot[o][ri[o]] = id;
     } else {
@@ -331,7 +358,13 @@ void env_reset(EnvWorld *w, uint64_t episode) {
             w->apple_empty[i / 64] |= 1ULL << (i % 64);
     }
     w->n_waste = 0;
-    for (int i = 0; i < cfg->n_river; i++) w->n_waste += w->cell[cfg->river[i]] == ENV_ID_WASTE;
+    memset(w->river_clean, 0, (size_t)(cfg->n_river + 63) / 64 * 8);
+    for (int i = 0; i < cfg->n_river; i++) {
+        if (w->cell[cfg->river[i]] == ENV_ID_WASTE)
+            w->n_waste++;
+        else
+            w->river_clean[i / 64] |= 1ULL << (i % 64);
+    }
 
     /* agents: distinct spawn points by a partial shuffle, uniform orientation */
     EnvRng spawn;
@@ -463,8 +496,10 @@ static void trace_beam(EnvWorld *w, int firer, int kind, uint8_t *hit) {
                 w->beam_id[w->n_beam++] = paint;
             }
             if (kind == ENV_ACT_CLEAN && id == ENV_ID_WASTE) {
+                int slot = cfg->river_slot[idx];
                 env_put_cell(w, idx, ENV_ID_RIVER);
                 w->n_waste--;
+                w->river_clean[slot / 64] |= 1ULL << (slot % 64);
                 if (p->clean_stops_at_waste) break;
             }
         }
@@ -669,10 +704,11 @@ void env_batch_step(EnvWorld *worlds, int nw, const int32_t *actions, uint8_t *o
 void env_global_state(const EnvWorld *w, uint8_t *out) {
     const EnvConfig *cfg = w->cfg;
     int c = cfg->spec.obs_c, h = cfg->map.h, wd = cfg->map.w, pad = cfg->pad;
-    /* the north-facing grid is the padded grid itself */
+    /* the north-facing rotated grid holds the map unrotated */
     for (int r = 0; r < h; r++)
         memcpy(out + (size_t)r * (size_t)wd * (size_t)c,
-               w->rot[ENV_NORTH] + ((size_t)(r + pad) * (size_t)cfg->wp + (size_t)pad) * (size_t)c,
+               w->rot[ENV_NORTH] + ((size_t)(r + cfg->p.view_ahead) * (size_t)cfg->rot_w[ENV_NORTH] +
+                                    (size_t)cfg->p.view_side) * (size_t)c,
                (size_t)wd * (size_t)c);
     for (int b = 0; b < w->n_beam; b++) {
         int r = cfg->cell_rc[w->beam[b] * 2] - pad, col = cfg->cell_rc[w->beam[b] * 2 + 1] - pad;
@@ -704,7 +740,8 @@ uint64_t env_state_hash(const EnvWorld *w) {
     int32_t head[4] = {w->tick, w->n_waste, w->n_apples, (int32_t)w->episode};
     h = fnv(h, head, sizeof head);
     h = fnv(h, &w->rng.state, sizeof w->rng.state);
-    h = fnv(h, w->cell, (size_t)cfg->hp * (size_t)cfg->wp);
+    for (int r = 0; r < cfg->map.h; r++)
+        h = fnv(h, w->cell + (size_t)(r + cfg->pad) * (size_t)cfg->wp + (size_t)cfg->pad, (size_t)cfg->map.w);
     for (int i = 0; i < n; i++) {
         const EnvAgent *a = &w->agent[i];
         int32_t f[5] = {a->pos, a->orient, a->timeout, a->hits, a->fired};

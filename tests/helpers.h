@@ -1,0 +1,35 @@
+/* helpers.h: shared test helpers (cmocka). */
+#ifndef COMMONS_TEST_HELPERS_H
+#define COMMONS_TEST_HELPERS_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "config.h"
+#include "env.h"
+
+/* Writes text to a fresh temporary file and returns its path (static buffer per call slot). */
+const char *th_write_temp(const char *text, const char *suffix);
+
+/* Loads a preset (asserting success), then applies "section.key=value" overrides (NULL-ended). */
+void th_params(EnvParams *p, const char *preset, ...);
+
+/* Builds a config for a map given as text: writes it to a temp file and sets env.map. */
+void th_config_with_map(EnvConfig *cfg, EnvParams *p, const char *map_text);
+
+/* Padded cell index of map cell (row, col). */
+int32_t th_idx(const EnvConfig *cfg, int row, int col);
+
+/* Places agent i at map cell (row, col) facing orient, moving it in the occupancy grid. */
+void th_place(EnvWorld *w, int i, int row, int col, int orient);
+
+/* Sets a map cell's id (test setup only): raw, no counters; use env_apple_put for apples. */
+void th_set_cell(EnvWorld *w, int row, int col, uint8_t id);
+
+/* Runs a shell command; returns its exit code and captures stdout+stderr into out. */
+int th_run(const char *cmd, char *out, size_t n);
+
+#endif
