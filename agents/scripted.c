@@ -13,7 +13,7 @@ int scripted_parse(const char *name, ScriptedKind *out, EnvError *err) {
             *out = (ScriptedKind)k;
             return 0;
         }
-    return env_fail(err, ENV_EINPUT, "--policy: unknown policy '%s'; choose random, greedy or coop",
+    return env_fail(err, ENV_EINPUT, "unknown policy '%s'; choose random, greedy or coop",
                     name);
 }
 

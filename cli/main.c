@@ -166,7 +166,8 @@ static int parse_options(int argc, char **argv, Options *o, const char *allowed)
             if ((rc = parse_count(name, val, 1, 1000000, &o->steps))) return rc;
             snprintf(o->steps_set, sizeof o->steps_set, "env.max_steps=%lld", o->steps);
         } else if (strcmp(name, "--encoding") == 0) {
-            if (strlen(val) > 8) return input_error("--encoding: '%s' is not rgb or ids", val);
+            if (strcmp(val, "rgb") != 0 && strcmp(val, "ids") != 0)
+                return input_error("--encoding: '%s' is not allowed; choose rgb or ids", val);
             snprintf(o->encoding_set, sizeof o->encoding_set, "obs.encoding=%s", val);
         } else if (strcmp(name, "--episodes") == 0) rc = parse_count(name, val, 1, 1000000, &o->episodes);
         else if (strcmp(name, "--seed") == 0) rc = parse_count(name, val, 0, (1LL << 62), &o->seed);
@@ -190,18 +191,30 @@ static int build_params(const Options *o, const char *env, EnvParams *p) {
     return 0;
 }
 
+/* splits a comma-separated policy list; empty entries are errors */
+static int split_policies(const char *opt, const char *spec, ScriptedKind *kinds, int *n) {
+    EnvError err;
+    *n = 0;
+    const char *q = spec;
+    for (int pos = 1;; pos++) {
+        size_t len = strcspn(q, ",");
+        char name[32];
+        if (len == 0)
+            return input_error("%s: entry %d of '%s' is empty; give random, greedy or coop", opt,
+                               pos, spec);
+        if (*n == ENV_MAX_AGENTS) return input_error("%s: more than %d entries", opt, ENV_MAX_AGENTS);
+        snprintf(name, sizeof name, "%.*s", (int)(len < 31 ? len : 31), q);
+        if (scripted_parse(name, &kinds[*n], &err)) return input_error("%s: %s", opt, err.msg);
+        (*n)++;
+        if (q[len] == 0) return 0;
+        q += len + 1;
+    }
+}
+
 /* one policy for all agents, or exactly one per agent */
 static int parse_policies(const char *spec, int n_agents, ScriptedKind *kinds) {
-    char buf[1024];
-    if (strlen(spec) >= sizeof buf) return input_error("--policy: list too long");
-    snprintf(buf, sizeof buf, "%s", spec);
-    int n = 0;
-    EnvError err;
-    for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
-        if (n == ENV_MAX_AGENTS) return input_error("--policy: more than %d entries", ENV_MAX_AGENTS);
-        if (scripted_parse(tok, &kinds[n], &err)) return fail(&err);
-        n++;
-    }
+    int n, rc = split_policies("--policy", spec, kinds, &n);
+    if (rc) return rc;
     if (n == 1)
         for (int i = 1; i < n_agents; i++) kinds[i] = kinds[0];
     else if (n != n_agents)
@@ -314,14 +327,9 @@ static int cmd_compare(int argc, char **argv) {
     EnvParams p;
     if ((rc = build_params(&o, o.env, &p))) return rc;
     ScriptedKind list[ENV_MAX_AGENTS];
-    char buf[256];
-    snprintf(buf, sizeof buf, "%s", o.policy);
-    int n_pol = 0;
+    int n_pol;
     EnvError err;
-    for (char *tok = strtok(buf, ","); tok && n_pol < ENV_MAX_AGENTS; tok = strtok(NULL, ",")) {
-        if (scripted_parse(tok, &list[n_pol], &err)) return fail(&err);
-        n_pol++;
-    }
+    if ((rc = split_policies("--policies", o.policy, list, &n_pol))) return rc;
     EnvConfig cfg;
     if (env_config_init(&cfg, &p, &err)) return fail(&err);
     int ne = (int)o.episodes;
@@ -462,6 +470,19 @@ static int cmd_bench(int argc, char **argv) {
     }
     /* --steps means steps per world here, not episode length */
     o.steps_set[0] = 0;
+    char buf[512];
+    if (strlen(o.env) >= sizeof buf) return input_error("--env: list too long");
+    /* check every preset before printing anything */
+    snprintf(buf, sizeof buf, "%s", o.env);
+    char *save = NULL;
+    for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        EnvParams p;
+        EnvConfig cfg;
+        EnvError err;
+        if ((rc = build_params(&o, tok, &p))) return rc;
+        if (env_config_init(&cfg, &p, &err)) return fail(&err);
+        env_config_close(&cfg);
+    }
     if (o.json)
         printf("{\"threads\": 1, \"steps_per_world\": %lld, \"repeat\": %lld, \"results\": [\n",
                o.steps, o.repeat);
@@ -470,10 +491,9 @@ static int cmd_bench(int argc, char **argv) {
                "world, %lld repeats\n%-16s %6s %8s %10s %6s %14s %14s %14s %12s\n",
                o.steps, o.repeat, "env", "agents", "encoding", "obs", "batch", "agent-steps/s",
                "slowest", "fastest", "state bytes");
-    char buf[512];
     snprintf(buf, sizeof buf, "%s", o.env);
     int first = 1;
-    char *save = NULL;
+    save = NULL;
     for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
         if ((rc = bench_one(&o, tok, first))) return rc;
         first = 0;

@@ -299,6 +299,9 @@ int env_step(EnvWorld *w, const int32_t *actions, float *rewards);
 /* Writes every agent's observation: obs (n_agents, obs_h, obs_w, obs_c). */
 void env_observe(const EnvWorld *w, uint8_t *obs);
 
+/* The naive reference of env_observe (one cell at a time), kept for the tests. */
+void env_observe_naive(const EnvWorld *w, uint8_t *obs);
+
 /* Steps a batch of worlds and writes observations. actions (n, n_agents), obs
  * (n, n_agents, obs_h, obs_w, obs_c), rewards (n, n_agents), dones (n,). Worlds whose episode
  * ended are reset to their next episode before their observation is written (auto-reset), and

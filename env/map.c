@@ -152,8 +152,13 @@ int env_map_load(EnvMap *m, const char *name, EnvError *err) {
         return env_fail(err, ENV_ENOMEM, "%s: out of memory", name);
     }
     len = fread(text, 1, cap, f);
-    int too_big = !feof(f);
+    int read_error = ferror(f), saved = errno, too_big = !read_error && !feof(f);
     fclose(f);
+    if (read_error) {
+        free(text);
+        return env_fail(err, ENV_EINPUT, "env.map: cannot read map file '%s': %s", name,
+                        strerror(saved));
+    }
     if (too_big) {
         free(text);
         return env_fail(err, ENV_EINPUT, "%s: map file larger than %zu bytes", name, cap);

@@ -89,9 +89,14 @@ int env_spec(const EnvParams *p, EnvSpec *spec, EnvError *err) {
     if (p->clean.width % 2 == 0)
         return env_fail(err, ENV_EINPUT, "clean.width = %d must be odd (1, 3, 5, ...)",
                         p->clean.width);
-    if (p->game == ENV_GAME_CLEANUP && p->restoration_ppb >= p->depletion_ppb)
+    if (p->game == ENV_GAME_CLEANUP && p->restoration_ppb >= p->depletion_ppb) {
+        char res[32], dep[32];
+        env_params_get(p, "pollution", "restoration", res, sizeof res);
+        env_params_get(p, "pollution", "depletion", dep, sizeof dep);
         return env_fail(err, ENV_EINPUT,
-                        "pollution.restoration must be below pollution.depletion");
+                        "pollution.restoration = %s must be below pollution.depletion = %s", res,
+                        dep);
+    }
     spec->n_agents = p->n_agents;
     spec->n_actions = env_game_n_actions(p->game);
     spec->obs_h = p->view_ahead + p->view_behind + 1;
@@ -681,6 +686,47 @@ void env_observe(const EnvWorld *w, uint8_t *obs) {
             const uint8_t *col = p->palette == ENV_PALETTE_SSD ? cfg->agent_colour[i] : cfg->colour[ENV_ID_SELF];
             put_px(out + ((size_t)ahead * (size_t)ow + (size_t)side) * (size_t)c, c, col, ENV_ID_SELF);
         }
+    }
+}
+
+/* The naive reference of env_observe: one cell at a time, from world coordinates. */
+void env_observe_naive(const EnvWorld *w, uint8_t *obs) {
+    const EnvConfig *cfg = w->cfg;
+    const EnvParams *p = &cfg->p;
+    int n = p->n_agents, c = cfg->spec.obs_c, ssd = p->palette == ENV_PALETTE_SSD;
+    for (int i = 0; i < n; i++) {
+        int o = w->agent[i].orient, rt = (o + 1) & 3;
+        int r0 = w->agent[i].pos / cfg->wp, c0 = w->agent[i].pos % cfg->wp;
+        for (int vr = 0; vr < cfg->spec.obs_h; vr++)
+            for (int vc = 0; vc < cfg->spec.obs_w; vc++) {
+                int fwd = p->view_ahead - vr, right = vc - p->view_side;
+                int r = r0 + fwd * env_dr[o] + right * env_dr[rt];
+                int col = c0 + fwd * env_dc[o] + right * env_dc[rt];
+                uint8_t id = ENV_ID_OUTSIDE;
+                const uint8_t *rgb = NULL;
+                if (r >= 0 && r < cfg->hp && col >= 0 && col < cfg->wp) {
+                    int32_t idx = r * cfg->wp + col;
+                    id = w->cell[idx];
+                    for (int b = 0; b < w->n_beam; b++)
+                        if (w->beam[b] == idx) id = w->beam_id[b];
+                    rgb = cfg->colour[id];
+                    for (int k = 0; k < n; k++) {
+                        if (w->agent[k].pos != idx || k == i) continue;
+                        id = w->agent[k].timeout > 0 ? ENV_ID_TAGGED : ENV_ID_OTHER;
+                        rgb = (ssd && id == ENV_ID_OTHER) ? cfg->agent_colour[k] : cfg->colour[id];
+                    }
+                    if (idx == w->agent[i].pos && w->agent[i].timeout == 0) {
+                        id = ENV_ID_SELF;
+                        rgb = ssd ? cfg->agent_colour[i] : cfg->colour[id];
+                    } else if (idx == w->agent[i].pos) {
+                        id = ENV_ID_TAGGED;
+                        rgb = cfg->colour[id];
+                    }
+                }
+                if (!rgb) rgb = cfg->colour[ENV_ID_OUTSIDE];
+                uint8_t *d = obs + (size_t)i * cfg->spec.obs_size + ((size_t)vr * (size_t)cfg->spec.obs_w + (size_t)vc) * (size_t)c;
+                put_px(d, c, rgb, id);
+            }
     }
 }
 

@@ -1,5 +1,5 @@
 /* helpers.c: shared test helpers (see helpers.h). */
-#define _POSIX_C_SOURCE 200809L
+#define _DEFAULT_SOURCE
 #include "helpers.h"
 
 #include <stdio.h>
@@ -10,10 +10,18 @@
 
 #include "../env/game.h"
 
+/* temporary files are removed when the test program exits */
+static char temp_paths[256][64];
+static int n_temp = 0;
+
+static void remove_temps(void) {
+    for (int i = 0; i < n_temp && i < 256; i++) unlink(temp_paths[i]);
+}
+
 const char *th_write_temp(const char *text, const char *suffix) {
-    static char paths[16][64];
-    static int slot = 0;
-    char *path = paths[slot++ % 16];
+    if (n_temp == 0) atexit(remove_temps);
+    assert_true(n_temp < 256);
+    char *path = temp_paths[n_temp++];
     snprintf(path, 64, "/tmp/commons_test_XXXXXX%s", suffix);
     int fd = mkstemps(path, (int)strlen(suffix));
     assert_true(fd >= 0);
@@ -40,6 +48,7 @@ void th_config_with_map(EnvConfig *cfg, EnvParams *p, const char *map_text) {
     EnvError err = {0};
     snprintf(p->map, sizeof p->map, "%s", th_write_temp(map_text, ".txt"));
     int rc = env_config_init(cfg, p, &err);
+    unlink(p->map);
     if (rc) fail_msg("config: %s", err.msg);
 }
 
@@ -49,7 +58,7 @@ int32_t th_idx(const EnvConfig *cfg, int row, int col) {
 
 void th_place(EnvWorld *w, int i, int row, int col, int orient) {
     int32_t idx = th_idx(w->cfg, row, col);
-    assert_int_equal(w->occ[idx], 0);
+    assert_true(w->occ[idx] == 0 || w->occ[idx] == i + 1);
     w->occ[w->agent[i].pos] = 0;
     w->agent[i].pos = idx;
     w->agent[i].orient = (uint8_t)orient;

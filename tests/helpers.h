@@ -11,7 +11,7 @@
 #include "config.h"
 #include "env.h"
 
-/* Writes text to a fresh temporary file and returns its path (static buffer per call slot). */
+/* Writes text to a fresh temporary file and returns its path; removed at exit (256 at most). */
 const char *th_write_temp(const char *text, const char *suffix);
 
 /* Loads a preset (asserting success), then applies "section.key=value" overrides (NULL-ended). */
