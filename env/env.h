@@ -208,8 +208,8 @@ typedef struct EnvConfig {
     int32_t *river;         /* (n_river,) padded cell index */
     uint8_t *base;          /* (hp, wp) cell ids at the start of an episode, no agents */
     int16_t *apple_slot;    /* (hp, wp) index into apple[] or -1 */
-    int32_t *rot_index;     /* (hp * wp, 4) where each map cell sits in each rotated grid, or -1 */
-    int16_t *cell_rc;       /* (hp * wp, 2) row and column of each padded cell */
+    int32_t *rot_index;     /* (hp * wp, 4) byte offset of each map cell in each rotated grid
+                               from the start of the first, or -1 off the map */
     int16_t *river_slot;    /* (hp, wp) index into river[] or -1 */
     int rot_h[4], rot_w[4]; /* size, in cells, of each rotated grid */
     size_t rot_off[4];      /* offset, in cells, of each rotated grid in a world's block */

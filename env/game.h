@@ -21,6 +21,11 @@ extern const EnvGameOps env_cleanup_ops;
 /* Writes a cell id into the grid and into the four rotated encoded copies. */
 void env_put_cell(EnvWorld *w, int32_t idx, uint8_t id);
 
+/* The overlay (beams, then agents) painted into the encoded grids; tests that move agents by
+ * hand clear it before and paint it after. */
+void env_overlay_paint(EnvWorld *w);
+void env_overlay_clear(EnvWorld *w);
+
 /* Places an apple at spawn point `slot`: grid, encoded copies, count and empty set. */
 void env_apple_put(EnvWorld *w, int slot);
 

@@ -141,8 +141,6 @@ static void build_rotations(EnvConfig *cfg) {
         for (int c = 0; c < cfg->wp; c++) {
             int32_t idx = r * cfg->wp + c;
             int32_t *ri = &cfg->rot_index[idx * 4];
-            cfg->cell_rc[idx * 2] = (int16_t)r;
-            cfg->cell_rc[idx * 2 + 1] = (int16_t)c;
             int mr = r - pad, mc = c - pad;
             if (mr < 0 || mr >= h || mc < 0 || mc >= w) {
                 ri[0] = ri[1] = ri[2] = ri[3] = -1;
@@ -150,7 +148,9 @@ static void build_rotations(EnvConfig *cfg) {
             }
             int y[4] = {mr, w - 1 - mc, h - 1 - mr, mc};
             int x[4] = {mc, mr, w - 1 - mc, h - 1 - mr};
-            for (int o = 0; o < 4; o++) ri[o] = (y[o] + a) * cfg->rot_w[o] + (x[o] + s);
+            for (int o = 0; o < 4; o++)
+                ri[o] = (int32_t)((cfg->rot_off[o] + (size_t)((y[o] + a) * cfg->rot_w[o] + x[o] + s)) *
+                                  (size_t)cfg->spec.obs_c);
         }
 }
 
@@ -206,10 +206,9 @@ int env_config_init(EnvConfig *cfg, const EnvParams *p, EnvError *err) {
     cfg->base = malloc(ncell);
     cfg->apple_slot = malloc(ncell * sizeof(int16_t));
     cfg->rot_index = malloc(ncell * 4 * sizeof(int32_t));
-    cfg->cell_rc = malloc(ncell * 2 * sizeof(int16_t));
     cfg->river_slot = malloc(ncell * sizeof(int16_t));
     if (!cfg->spawn || !cfg->apple || !cfg->river || !cfg->base || !cfg->apple_slot ||
-        !cfg->rot_index || !cfg->cell_rc || !cfg->river_slot) {
+        !cfg->rot_index || !cfg->river_slot) {
         env_config_close(cfg);
         return env_fail(err, ENV_ENOMEM, "out of memory building the config");
     }
@@ -256,9 +255,8 @@ void env_config_close(EnvConfig *cfg) {
     free(cfg->base);
     free(cfg->apple_slot);
     free(cfg->rot_index);
-    free(cfg->cell_rc);
     free(cfg->river_slot);
-    cfg->cell_rc = cfg->river_slot = NULL;
+    cfg->river_slot = NULL;
     cfg->spawn = cfg->apple = cfg->river = cfg->rot_index = NULL;
     cfg->base = NULL;
     cfg->apple_slot = NULL;
@@ -314,16 +312,19 @@ void env_world_close(EnvWorld *w) {
 }
 
 /* encode one cell into the four rotated grids */
-static inline void rot_write(EnvWorld *w, int32_t idx, uint8_t id) {
-    const EnvConfig *cfg = w->cfg;
-    const int32_t *ri = &cfg->rot_index[idx * 4];
+static inline void rot_write_rgb(EnvWorld *w, int32_t idx, uint8_t id, const uint8_t *rgb) {
+    const int32_t *ri = &w->cfg->rot_index[idx * 4];
+    uint8_t *base = w->rot[0];
     if (ri[0] < 0) return;
-    if (cfg->spec.obs_c == 1) {
-        for (int o = 0; o < 4; o++) w->rot[o][ri[o]] = id;
+    if (w->cfg->spec.obs_c == 1) {
+        base[ri[0]] = id;
+        base[ri[1]] = id;
+        base[ri[2]] = id;
+        base[ri[3]] = id;
     } else {
-        const uint8_t c0 = cfg->colour[id][0], c1 = cfg->colour[id][1], c2 = cfg->colour[id][2];
+        const uint8_t c0 = rgb[0], c1 = rgb[1], c2 = rgb[2];
         for (int o = 0; o < 4; o++) {
-            uint8_t *d = w->rot[o] + (size_t)ri[o] * 3;
+            uint8_t *d = base + ri[o];
             d[0] = c0;
             d[1] = c1;
             d[2] = c2;
@@ -331,9 +332,47 @@ static inline void rot_write(EnvWorld *w, int32_t idx, uint8_t id) {
     }
 }
 
+static inline void rot_write(EnvWorld *w, int32_t idx, uint8_t id) {
+    rot_write_rgb(w, idx, id, w->cfg->colour[id]);
+}
+
+/* An agent's cell shows the agent: a change of the cell under it waits until it leaves. */
 void env_put_cell(EnvWorld *w, int32_t idx, uint8_t id) {
     w->cell[idx] = id;
-    rot_write(w, idx, id);
+    if (!w->occ[idx]) rot_write(w, idx, id);
+}
+
+/* The overlay: agents, and the beams of the last step on cells without agents, painted into the
+ * encoded grids so that an observation is a plain copy. Agents are painted when they move or
+ * change tag state; beams are painted at the end of a step and cleared at the start of the next. */
+static void paint_agent(EnvWorld *w, int k) {
+    const EnvConfig *cfg = w->cfg;
+    uint8_t id = w->agent[k].timeout > 0 ? ENV_ID_TAGGED : ENV_ID_OTHER;
+    const uint8_t *rgb = (cfg->p.palette == ENV_PALETTE_SSD && id == ENV_ID_OTHER)
+                             ? cfg->agent_colour[k]
+                             : cfg->colour[id];
+    rot_write_rgb(w, w->agent[k].pos, id, rgb);
+}
+
+static void paint_beams(EnvWorld *w) {
+    for (int b = 0; b < w->n_beam; b++)
+        if (!w->occ[w->beam[b]]) rot_write(w, w->beam[b], w->beam_id[b]);
+}
+
+static void clear_beams(EnvWorld *w) {
+    for (int b = 0; b < w->n_beam; b++)
+        if (!w->occ[w->beam[b]]) rot_write(w, w->beam[b], w->cell[w->beam[b]]);
+}
+
+void env_overlay_paint(EnvWorld *w) {
+    paint_beams(w);
+    for (int k = 0; k < w->cfg->p.n_agents; k++) paint_agent(w, k);
+}
+
+void env_overlay_clear(EnvWorld *w) {
+    clear_beams(w);
+    for (int k = 0; k < w->cfg->p.n_agents; k++)
+        rot_write(w, w->agent[k].pos, w->cell[w->agent[k].pos]);
 }
 
 void env_apple_put(EnvWorld *w, int slot) {
@@ -388,6 +427,7 @@ void env_reset(EnvWorld *w, uint64_t episode) {
     }
     game_ops(p->game)->reset(w);
     env_metrics_init(&w->metrics, p->n_agents);
+    env_overlay_paint(w);
 }
 
 int env_move_delta(const EnvConfig *cfg, int orient, int action) {
@@ -462,11 +502,16 @@ static void resolve_moves(EnvWorld *w, int32_t *target) {
     }
     /* apply: vacate every moving agent's cell, then occupy the targets */
     for (int i = 0; i < n; i++)
-        if (moving[i]) w->occ[w->agent[i].pos] = 0;
+        if (moving[i]) {
+            int32_t pos = w->agent[i].pos;
+            w->occ[pos] = 0;
+            rot_write(w, pos, w->cell[pos]);
+        }
     for (int i = 0; i < n; i++)
         if (moving[i]) {
             w->agent[i].pos = target[i];
             w->occ[target[i]] = (uint8_t)(i + 1);
+            paint_agent(w, i);
         }
 }
 
@@ -519,7 +564,8 @@ int env_step(EnvWorld *w, const int32_t *actions, float *rewards) {
     int32_t target[ENV_MAX_AGENTS];
     int32_t act[ENV_MAX_AGENTS];
 
-    /* 1. forget last step's beams */
+    /* 1. clear last step's beams */
+    clear_beams(w);
     w->n_beam = 0;
 
     /* 2-3. timers, action checks and turns */
@@ -532,7 +578,7 @@ int env_step(EnvWorld *w, const int32_t *actions, float *rewards) {
             w->bad_actions++;
             act[i] = ENV_ACT_STAY;
         }
-        if (a->timeout > 0) a->timeout--;
+        if (a->timeout > 0 && --a->timeout == 0) paint_agent(w, i);
         if (a->timeout > 0) act[i] = ENV_ACT_STAY;
         if (act[i] == ENV_ACT_TURN_L) a->orient = (uint8_t)((a->orient + 3) & 3);
         if (act[i] == ENV_ACT_TURN_R) a->orient = (uint8_t)((a->orient + 1) & 3);
@@ -579,6 +625,7 @@ int env_step(EnvWorld *w, const int32_t *actions, float *rewards) {
             if (p->hits_to_tag > 0 && a->timeout == 0 && ++a->hits >= p->hits_to_tag) {
                 a->timeout = (uint8_t)p->tag_steps;
                 a->hits = 0;
+                paint_agent(w, k);
             }
         }
     }
@@ -586,7 +633,8 @@ int env_step(EnvWorld *w, const int32_t *actions, float *rewards) {
     /* 7. resources */
     ops->dynamics(w);
 
-    /* 8. advance, metrics */
+    /* 8. paint this step's beams, advance, metrics */
+    paint_beams(w);
     w->tick++;
     uint8_t tagged[ENV_MAX_AGENTS];
     for (int i = 0; i < n; i++) {
@@ -616,43 +664,6 @@ static inline void put_px(uint8_t *d, int c, const uint8_t *col, uint8_t id) {
     }
 }
 
-/* things drawn over the cells of every window: beams first, then agents */
-typedef struct Sprites {
-    int n;
-    int16_t r[ENV_MAX_AGENTS * 2 + 1024], c[ENV_MAX_AGENTS * 2 + 1024];
-    uint8_t id[ENV_MAX_AGENTS * 2 + 1024];
-    const uint8_t *col[ENV_MAX_AGENTS * 2 + 1024];
-} Sprites;
-
-/* draws sprites whose forward/right offsets from the viewer are (F, R) */
-#define DRAW_SPRITES(F, R)                                                                         \
-    for (int k = 0; k < sp->n; k++) {                                                              \
-        int dr = sp->r[k] - r0, dc = sp->c[k] - c0;                                                \
-        unsigned vr = (unsigned)(ahead - (F)), vc = (unsigned)(side + (R));                        \
-        if (vr < (unsigned)oh && vc < (unsigned)ow)                                                \
-            put_px(out + ((size_t)vr * (size_t)ow + vc) * (size_t)c, c, sp->col[k], sp->id[k]);   \
-    }
-
-static void collect_sprites(const EnvWorld *w, Sprites *sp) {
-    const EnvConfig *cfg = w->cfg;
-    int n = cfg->p.n_agents, ssd = cfg->p.palette == ENV_PALETTE_SSD;
-    int nb = w->n_beam < 1024 ? w->n_beam : 1024;
-    sp->n = 0;
-    for (int b = 0; b < nb; b++, sp->n++) {
-        sp->r[sp->n] = cfg->cell_rc[w->beam[b] * 2];
-        sp->c[sp->n] = cfg->cell_rc[w->beam[b] * 2 + 1];
-        sp->id[sp->n] = w->beam_id[b];
-        sp->col[sp->n] = cfg->colour[w->beam_id[b]];
-    }
-    for (int k = 0; k < n; k++, sp->n++) {
-        uint8_t id = w->agent[k].timeout > 0 ? ENV_ID_TAGGED : ENV_ID_OTHER;
-        sp->r[sp->n] = cfg->cell_rc[w->agent[k].pos * 2];
-        sp->c[sp->n] = cfg->cell_rc[w->agent[k].pos * 2 + 1];
-        sp->id[sp->n] = id;
-        sp->col[sp->n] = (ssd && id != ENV_ID_TAGGED) ? cfg->agent_colour[k] : cfg->colour[id];
-    }
-}
-
 void env_observe(const EnvWorld *w, uint8_t *obs) {
     const EnvConfig *cfg = w->cfg;
     const EnvParams *p = &cfg->p;
@@ -660,31 +671,25 @@ void env_observe(const EnvWorld *w, uint8_t *obs) {
     int oh = cfg->spec.obs_h, ow = cfg->spec.obs_w;
     int ahead = p->view_ahead, side = p->view_side;
     size_t row_bytes = (size_t)ow * (size_t)c;
-    Sprites sprites, *sp = &sprites;
-    collect_sprites(w, sp);
+    const uint8_t *self = p->palette == ENV_PALETTE_SSD ? NULL : cfg->colour[ENV_ID_SELF];
     for (int i = 0; i < n; i++) {
         uint8_t *out = obs + (size_t)i * cfg->spec.obs_size;
         int o = w->agent[i].orient;
-        int r0 = cfg->cell_rc[w->agent[i].pos * 2], c0 = cfg->cell_rc[w->agent[i].pos * 2 + 1];
         int32_t ri = cfg->rot_index[w->agent[i].pos * 4 + o];
         size_t rw = (size_t)cfg->rot_w[o] * (size_t)c;
-        /* the window is a rectangle of the rotated grid: one copy per row */
-        const uint8_t *src = w->rot[o] + (size_t)(ri - ahead * cfg->rot_w[o] - side) * (size_t)c;
+        /* the window, overlay included, is a rectangle of the rotated grid: a copy per row */
+        const uint8_t *src = w->rot[0] + ri - (size_t)(ahead * cfg->rot_w[o] + side) * (size_t)c;
         if (row_bytes >= 16 && row_bytes <= 64)
             for (int r = 0; r < oh; r++) copy_row(out + (size_t)r * row_bytes, src + (size_t)r * rw, row_bytes);
         else
             for (int r = 0; r < oh; r++) memcpy(out + (size_t)r * row_bytes, src + (size_t)r * rw, row_bytes);
-        /* beams and agents over the cells, by orientation: (forward, right) offsets */
-        switch (o) {
-        case ENV_NORTH: DRAW_SPRITES(-dr, dc) break;
-        case ENV_EAST: DRAW_SPRITES(dc, dr) break;
-        case ENV_SOUTH: DRAW_SPRITES(dr, -dc) break;
-        default: DRAW_SPRITES(-dc, -dr) break;
-        }
-        /* the viewer itself, at the centre of the bottom band */
+        /* the viewer sees itself as self (in the SSD palette, its own colour, already there) */
         if (w->agent[i].timeout == 0) {
-            const uint8_t *col = p->palette == ENV_PALETTE_SSD ? cfg->agent_colour[i] : cfg->colour[ENV_ID_SELF];
-            put_px(out + ((size_t)ahead * (size_t)ow + (size_t)side) * (size_t)c, c, col, ENV_ID_SELF);
+            uint8_t *d = out + ((size_t)ahead * (size_t)ow + (size_t)side) * (size_t)c;
+            if (c == 1)
+                *d = ENV_ID_SELF;
+            else if (self)
+                memcpy(d, self, 3);
         }
     }
 }
@@ -749,24 +754,13 @@ void env_batch_step(EnvWorld *worlds, int nw, const int32_t *actions, uint8_t *o
 
 void env_global_state(const EnvWorld *w, uint8_t *out) {
     const EnvConfig *cfg = w->cfg;
-    int c = cfg->spec.obs_c, h = cfg->map.h, wd = cfg->map.w, pad = cfg->pad;
-    /* the north-facing rotated grid holds the map unrotated */
+    int c = cfg->spec.obs_c, h = cfg->map.h, wd = cfg->map.w;
+    /* the north-facing rotated grid holds the map unrotated, overlay included */
     for (int r = 0; r < h; r++)
         memcpy(out + (size_t)r * (size_t)wd * (size_t)c,
                w->rot[ENV_NORTH] + ((size_t)(r + cfg->p.view_ahead) * (size_t)cfg->rot_w[ENV_NORTH] +
                                     (size_t)cfg->p.view_side) * (size_t)c,
                (size_t)wd * (size_t)c);
-    for (int b = 0; b < w->n_beam; b++) {
-        int r = cfg->cell_rc[w->beam[b] * 2] - pad, col = cfg->cell_rc[w->beam[b] * 2 + 1] - pad;
-        uint8_t id = w->beam_id[b];
-        put_px(out + ((size_t)r * (size_t)wd + (size_t)col) * (size_t)c, c, cfg->colour[id], id);
-    }
-    for (int k = 0; k < cfg->p.n_agents; k++) {
-        int r = cfg->cell_rc[w->agent[k].pos * 2] - pad, col = cfg->cell_rc[w->agent[k].pos * 2 + 1] - pad;
-        uint8_t id = w->agent[k].timeout > 0 ? ENV_ID_TAGGED : ENV_ID_OTHER;
-        const uint8_t *colr = id == ENV_ID_TAGGED ? cfg->colour[id] : cfg->agent_colour[k];
-        put_px(out + ((size_t)r * (size_t)wd + (size_t)col) * (size_t)c, c, colr, id);
-    }
 }
 
 /* FNV-1a over bytes */

@@ -59,14 +59,18 @@ int32_t th_idx(const EnvConfig *cfg, int row, int col) {
 void th_place(EnvWorld *w, int i, int row, int col, int orient) {
     int32_t idx = th_idx(w->cfg, row, col);
     assert_true(w->occ[idx] == 0 || w->occ[idx] == i + 1);
+    env_overlay_clear(w);
     w->occ[w->agent[i].pos] = 0;
     w->agent[i].pos = idx;
     w->agent[i].orient = (uint8_t)orient;
     w->occ[idx] = (uint8_t)(i + 1);
+    env_overlay_paint(w);
 }
 
 void th_set_cell(EnvWorld *w, int row, int col, uint8_t id) {
+    env_overlay_clear(w);
     env_put_cell(w, th_idx(w->cfg, row, col), id);
+    env_overlay_paint(w);
 }
 
 int th_run(const char *cmd, char *out, size_t n) {
