@@ -322,13 +322,10 @@ static inline void rot_write_rgb(EnvWorld *w, int32_t idx, uint8_t id, const uin
         base[ri[2]] = id;
         base[ri[3]] = id;
     } else {
-        const uint8_t c0 = rgb[0], c1 = rgb[1], c2 = rgb[2];
-        for (int o = 0; o < 4; o++) {
-            uint8_t *d = base + ri[o];
-            d[0] = c0;
-            d[1] = c1;
-            d[2] = c2;
-        }
+        memcpy(base + ri[0], rgb, 3);
+        memcpy(base + ri[1], rgb, 3);
+        memcpy(base + ri[2], rgb, 3);
+        memcpy(base + ri[3], rgb, 3);
     }
 }
 
@@ -645,12 +642,15 @@ int env_step(EnvWorld *w, const int32_t *actions, float *rewards) {
     return w->tick >= p->max_steps;
 }
 
-/* copy one window row of 16 to 64 bytes as overlapping 16-byte pieces (inlined, no libc call) */
-static inline void copy_row(uint8_t *dst, const uint8_t *src, size_t n) {
-    memcpy(dst, src, 16);
-    if (n > 32) memcpy(dst + 16, src + 16, 16);
-    if (n > 48) memcpy(dst + 32, src + 32, 16);
-    memcpy(dst + n - 16, src + n - 16, 16);
+/* copy a window of `rows` rows of n bytes, 32 < n <= 48, as three 16-byte pieces a row, the
+ * last one overlapping (inlined, no libc call) */
+static inline void copy_window_48(uint8_t *dst, const uint8_t *src, size_t n, size_t stride,
+                                  int rows) {
+    for (int r = 0; r < rows; r++, dst += n, src += stride) {
+        memcpy(dst, src, 16);
+        memcpy(dst + 16, src + 16, 16);
+        memcpy(dst + n - 16, src + n - 16, 16);
+    }
 }
 
 /* write one cell of an observation: an id, or its colour */
@@ -679,8 +679,8 @@ void env_observe(const EnvWorld *w, uint8_t *obs) {
         size_t rw = (size_t)cfg->rot_w[o] * (size_t)c;
         /* the window, overlay included, is a rectangle of the rotated grid: a copy per row */
         const uint8_t *src = w->rot[0] + ri - (size_t)(ahead * cfg->rot_w[o] + side) * (size_t)c;
-        if (row_bytes >= 16 && row_bytes <= 64)
-            for (int r = 0; r < oh; r++) copy_row(out + (size_t)r * row_bytes, src + (size_t)r * rw, row_bytes);
+        if (row_bytes > 32 && row_bytes <= 48)
+            copy_window_48(out, src, row_bytes, rw, oh);
         else
             for (int r = 0; r < oh; r++) memcpy(out + (size_t)r * row_bytes, src + (size_t)r * rw, row_bytes);
         /* the viewer sees itself as self (in the SSD palette, its own colour, already there) */

@@ -11,8 +11,7 @@
 #define EPS 1e-6f
 
 /* feeds n_steps rows of rewards (n_steps, n) and tags (n_steps, n) or no tags when NULL */
-static void feed(EnvMetrics *m, int n, int n_steps, const int32_t *rewards,
-                 const uint8_t *tagged) {
+static void feed(EnvMetrics *m, int n, int n_steps, const int32_t *rewards, const uint8_t *tagged) {
     uint8_t none[ENV_MAX_AGENTS] = {0};
     for (int t = 0; t < n_steps; t++)
         env_metrics_step(m, rewards + (size_t)t * (size_t)n,
@@ -157,11 +156,11 @@ static void test_equality_negative_returns(void **state) {
 /* sustainability: 0-based indices, only steps with reward > 0, unrewarded agents excluded */
 static void test_sustainability(void **state) {
     (void)state;
-    const int32_t r[5 * 3] = {1, 0, -1,  /* t = 0: agent 0 */
-                              0, -5, 0,  /* t = 1: a negative reward does not count */
-                              0, 0, 0,   /* t = 2 */
-                              0, 0, -50, /* t = 3 */
-                              0, 3, 0 /* t = 4: agent 1 */};
+    const int32_t r[5 * 3] = {1, 0,  -1,  /* t = 0: agent 0 */
+                              0, -5, 0,   /* t = 1: a negative reward does not count */
+                              0, 0,  0,   /* t = 2 */
+                              0, 0,  -50, /* t = 3 */
+                              0, 3,  0 /* t = 4: agent 1 */};
     EnvMetrics m;
     EnvSocial s;
     env_metrics_init(&m, 3);
@@ -191,10 +190,10 @@ static void test_peace(void **state) {
     (void)state;
     const int32_t r[5 * 3] = {0};
     /* agent 0 tagged at t = 1, 2, 3; agent 1 at t = 4 (any nonzero flag counts as one) */
-    const uint8_t tag[5 * 3] = {0, 0, 0, /* t = 0 */
-                                1, 0, 0, /* t = 1 */
-                                1, 0, 0, /* t = 2 */
-                                2, 0, 0, /* t = 3 */
+    const uint8_t tag[5 * 3] = {0, 0,   0, /* t = 0 */
+                                1, 0,   0, /* t = 1 */
+                                1, 0,   0, /* t = 2 */
+                                2, 0,   0, /* t = 3 */
                                 0, 255, 0 /* t = 4 */};
     EnvMetrics m;
     EnvSocial s;
