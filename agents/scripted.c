@@ -13,11 +13,12 @@ int scripted_parse(const char *name, ScriptedKind *out, EnvError *err) {
             *out = (ScriptedKind)k;
             return 0;
         }
-    return env_fail(err, ENV_EINPUT, "unknown policy '%s'; choose random, greedy or coop",
-                    name);
+    return env_fail(err, ENV_EINPUT, "unknown policy '%s'; choose random, greedy or coop", name);
 }
 
-const char *scripted_name(ScriptedKind k) { return (k >= 0 && k < SCRIPTED_COUNT) ? NAMES[k] : "?"; }
+const char *scripted_name(ScriptedKind k) {
+    return (k >= 0 && k < SCRIPTED_COUNT) ? NAMES[k] : "?";
+}
 
 int scripted_scratch_init(ScriptedScratch *s, const EnvConfig *cfg) {
     s->n = cfg->hp * cfg->wp;
@@ -37,8 +38,8 @@ void scripted_scratch_close(ScriptedScratch *s) {
     s->first = NULL;
 }
 
-void scripted_init(ScriptedPolicy *pol, ScriptedKind kind, int agent, uint64_t seed,
-                   uint64_t world, uint64_t episode) {
+void scripted_init(ScriptedPolicy *pol, ScriptedKind kind, int agent, uint64_t seed, uint64_t world,
+                   uint64_t episode) {
     pol->kind = kind;
     pol->agent = agent;
     env_rng_seed(&pol->rng, env_hash4(seed, world, episode,
@@ -48,7 +49,9 @@ void scripted_init(ScriptedPolicy *pol, ScriptedKind kind, int agent, uint64_t s
 /* what a BFS looks for */
 typedef int (*Goal)(const EnvView *v, int agent, int32_t idx);
 
-static int walkable(uint8_t id) { return id != ENV_ID_WALL && id != ENV_ID_OUTSIDE; }
+static int walkable(uint8_t id) {
+    return id != ENV_ID_WALL && id != ENV_ID_OUTSIDE;
+}
 
 /* Breadth-first search from the agent; returns the world direction (0..3) of the first step
  * toward the nearest goal cell, 4 when the agent stands on one, -1 when none is reachable.
@@ -76,7 +79,8 @@ static int bfs(const EnvView *v, int agent, Goal goal, ScriptedScratch *s) {
 
 /* the egocentric move that steps in world direction d */
 static int move_toward(int orient, int d) {
-    static const int rel_action[4] = {ENV_ACT_FORWARD, ENV_ACT_RIGHT, ENV_ACT_BACKWARD, ENV_ACT_LEFT};
+    static const int rel_action[4] = {ENV_ACT_FORWARD, ENV_ACT_RIGHT, ENV_ACT_BACKWARD,
+                                      ENV_ACT_LEFT};
     return rel_action[(d - orient) & 3];
 }
 
@@ -119,7 +123,9 @@ static int goal_apple_mine(const EnvView *v, int agent, int32_t idx) {
     return 1;
 }
 
-static int random_move(ScriptedPolicy *pol) { return (int)env_rng_below(&pol->rng, 4); }
+static int random_move(ScriptedPolicy *pol) {
+    return (int)env_rng_below(&pol->rng, 4);
+}
 
 /* step toward a goal; else toward a fallback goal; else wander (or wait when idle_stay) */
 static int seek(ScriptedPolicy *pol, const EnvView *v, ScriptedScratch *s, Goal g, Goal fallback,
@@ -160,7 +166,13 @@ static int beam_reaches_waste(const EnvView *v, int32_t pos, int orient) {
 
 int scripted_cleaner_quota(int n_waste, int n_agents, int apples_present) {
     if (!apples_present && n_waste > 0) return n_agents;
-    int q = n_waste > 50 ? 6 : n_waste > 35 ? 5 : n_waste > 20 ? 4 : n_waste > 10 ? 3 : n_waste > 2 ? 2 : n_waste > 0 ? 1 : 0;
+    int q = n_waste > 50   ? 6
+            : n_waste > 35 ? 5
+            : n_waste > 20 ? 4
+            : n_waste > 10 ? 3
+            : n_waste > 2  ? 2
+            : n_waste > 0  ? 1
+                           : 0;
     /* scale the ten-agent quota table to the population, keeping one harvester */
     q = (q * n_agents + 9) / 10;
     if (q > n_agents - 1) q = n_agents - 1;

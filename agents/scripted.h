@@ -24,8 +24,8 @@ const char *scripted_name(ScriptedKind k);
 
 /* BFS scratch shared by the policies of one world; sized for a config. */
 typedef struct ScriptedScratch {
-    int32_t *queue;    /* (hp * wp,) cells to visit */
-    uint8_t *first;    /* (hp * wp,) first move direction + 1 from the start, 0 unvisited */
+    int32_t *queue; /* (hp * wp,) cells to visit */
+    uint8_t *first; /* (hp * wp,) first move direction + 1 from the start, 0 unvisited */
     int n;
 } ScriptedScratch;
 
@@ -39,8 +39,8 @@ typedef struct ScriptedPolicy {
 } ScriptedPolicy;
 
 /* Seeds an agent's policy for one episode of one world. */
-void scripted_init(ScriptedPolicy *pol, ScriptedKind kind, int agent, uint64_t seed,
-                   uint64_t world, uint64_t episode);
+void scripted_init(ScriptedPolicy *pol, ScriptedKind kind, int agent, uint64_t seed, uint64_t world,
+                   uint64_t episode);
 
 /* Chooses the agent's action from the view. */
 int scripted_act(ScriptedPolicy *pol, const EnvView *v, ScriptedScratch *s);

@@ -90,9 +90,8 @@ static int parse_ini(EnvParams *p, const char *text, const char *origin, int all
         snprintf(line, sizeof line, "%.*s", (int)(n < 60 ? n : 60), q);
     }
     if (line[0] == '[')
-        return env_fail(err, ENV_EINPUT,
-                        "%s:%d: malformed section header '%s'; expected [section]", origin, rc,
-                        line);
+        return env_fail(err, ENV_EINPUT, "%s:%d: malformed section header '%s'; expected [section]",
+                        origin, rc, line);
     return env_fail(err, ENV_EINPUT,
                     "%s:%d: malformed line '%s'; expected [section], key = value, or a ; comment",
                     origin, rc, line);
@@ -125,8 +124,7 @@ int cli_load_preset(EnvParams *p, const char *name, EnvError *err) {
 int cli_load_file(EnvParams *p, const char *path, EnvError *err) {
     FILE *f = fopen(path, "rb");
     if (!f)
-        return env_fail(err, ENV_EINPUT, "%s: cannot open config file: %s", path,
-                        strerror(errno));
+        return env_fail(err, ENV_EINPUT, "%s: cannot open config file: %s", path, strerror(errno));
     char *text = malloc(MAX_CONFIG_BYTES + 1);
     if (!text) {
         fclose(f);

@@ -106,8 +106,7 @@ typedef struct Options {
     int json, help;
 } Options;
 
-static int parse_count(const char *opt, const char *v, long long lo, long long hi,
-                       long long *out) {
+static int parse_count(const char *opt, const char *v, long long lo, long long hi, long long *out) {
     char *end;
     errno = 0;
     long long x = strtoll(v, &end, 10);
@@ -152,9 +151,12 @@ static int parse_options(int argc, char **argv, Options *o, const char *allowed)
             val = argv[++i];
         }
         int rc = 0;
-        if (strcmp(name, "--env") == 0) o->env = val;
-        else if (strcmp(name, "--config") == 0) o->config = val;
-        else if (strcmp(name, "--policy") == 0 || strcmp(name, "--policies") == 0) o->policy = val;
+        if (strcmp(name, "--env") == 0)
+            o->env = val;
+        else if (strcmp(name, "--config") == 0)
+            o->config = val;
+        else if (strcmp(name, "--policy") == 0 || strcmp(name, "--policies") == 0)
+            o->policy = val;
         else if (strcmp(name, "--set") == 0) {
             if (o->n_sets == MAX_SETS) return input_error("at most %d --set options", MAX_SETS);
             o->sets[o->n_sets++] = val;
@@ -169,10 +171,14 @@ static int parse_options(int argc, char **argv, Options *o, const char *allowed)
             if (strcmp(val, "rgb") != 0 && strcmp(val, "ids") != 0)
                 return input_error("--encoding: '%s' is not allowed; choose rgb or ids", val);
             snprintf(o->encoding_set, sizeof o->encoding_set, "obs.encoding=%s", val);
-        } else if (strcmp(name, "--episodes") == 0) rc = parse_count(name, val, 1, 1000000, &o->episodes);
-        else if (strcmp(name, "--seed") == 0) rc = parse_count(name, val, 0, (1LL << 62), &o->seed);
-        else if (strcmp(name, "--batch") == 0) rc = parse_count(name, val, 1, 4096, &o->batch);
-        else if (strcmp(name, "--repeat") == 0) rc = parse_count(name, val, 1, 1000, &o->repeat);
+        } else if (strcmp(name, "--episodes") == 0)
+            rc = parse_count(name, val, 1, 1000000, &o->episodes);
+        else if (strcmp(name, "--seed") == 0)
+            rc = parse_count(name, val, 0, (1LL << 62), &o->seed);
+        else if (strcmp(name, "--batch") == 0)
+            rc = parse_count(name, val, 1, 4096, &o->batch);
+        else if (strcmp(name, "--repeat") == 0)
+            rc = parse_count(name, val, 1, 1000, &o->repeat);
         if (rc) return rc;
     }
     return 0;
@@ -202,7 +208,8 @@ static int split_policies(const char *opt, const char *spec, ScriptedKind *kinds
         if (len == 0)
             return input_error("%s: entry %d of '%s' is empty; give random, greedy or coop", opt,
                                pos, spec);
-        if (*n == ENV_MAX_AGENTS) return input_error("%s: more than %d entries", opt, ENV_MAX_AGENTS);
+        if (*n == ENV_MAX_AGENTS)
+            return input_error("%s: more than %d entries", opt, ENV_MAX_AGENTS);
         snprintf(name, sizeof name, "%.*s", (int)(len < 31 ? len : 31), q);
         if (scripted_parse(name, &kinds[*n], &err)) return input_error("%s: %s", opt, err.msg);
         (*n)++;
@@ -255,9 +262,10 @@ static int cmd_run(int argc, char **argv) {
     EnvSocial mean = {0};
     uint64_t final_hash = 0;
     if (o.json) {
-        printf("{\"env\": \"%s\", \"game\": \"%s\", \"map\": \"%s\", \"agents\": %d, \"steps\": %d, "
-               "\"seed\": %lld, \"policies\": [",
-               p.preset, env_game_name(p.game), cfg.map.name, n, p.max_steps, o.seed);
+        printf(
+            "{\"env\": \"%s\", \"game\": \"%s\", \"map\": \"%s\", \"agents\": %d, \"steps\": %d, "
+            "\"seed\": %lld, \"policies\": [",
+            p.preset, env_game_name(p.game), cfg.map.name, n, p.max_steps, o.seed);
         for (int i = 0; i < n; i++) printf("%s\"%s\"", i ? ", " : "", scripted_name(kinds[i]));
         printf("],\n \"episodes\": [\n");
     } else {
@@ -284,8 +292,8 @@ static int cmd_run(int argc, char **argv) {
             printf("], \"hash\": \"%016llx\"}%s\n", (unsigned long long)ep.hash,
                    e + 1 < o.episodes ? "," : "");
         } else {
-            printf("%7lld %10.3f %9.3f %14.1f %8.3f ", e, ep.social.efficiency,
-                   ep.social.equality, ep.social.sustainability, ep.social.peace);
+            printf("%7lld %10.3f %9.3f %14.1f %8.3f ", e, ep.social.efficiency, ep.social.equality,
+                   ep.social.sustainability, ep.social.peace);
             for (int i = 0; i < n; i++) printf(" %lld", (long long)ep.ret[i]);
             printf("\n");
         }
@@ -369,10 +377,11 @@ static int cmd_compare(int argc, char **argv) {
         double m[4], sd[4];
         for (int j = 0; j < 4; j++) mean_sd(vals + j * ne, ne, &m[j], &sd[j]);
         if (o.json)
-            printf("  {\"policy\": \"%s\", \"efficiency\": [%.6f, %.6f], \"equality\": [%.6f, %.6f], "
-                   "\"sustainability\": [%.4f, %.4f], \"peace\": [%.4f, %.4f]}%s\n",
-                   scripted_name(list[k]), m[0], sd[0], m[1], sd[1], m[2], sd[2], m[3], sd[3],
-                   k + 1 < n_pol ? "," : "");
+            printf(
+                "  {\"policy\": \"%s\", \"efficiency\": [%.6f, %.6f], \"equality\": [%.6f, %.6f], "
+                "\"sustainability\": [%.4f, %.4f], \"peace\": [%.4f, %.4f]}%s\n",
+                scripted_name(list[k]), m[0], sd[0], m[1], sd[1], m[2], sd[2], m[3], sd[3],
+                k + 1 < n_pol ? "," : "");
         else
             printf("%-8s %8.3f +- %5.3f %8.3f +- %5.3f %10.1f +- %5.1f %8.3f +- %5.3f\n",
                    scripted_name(list[k]), m[0], sd[0], m[1], sd[1], m[2], sd[2], m[3], sd[3]);
@@ -415,7 +424,8 @@ static int bench_one(const Options *o, const char *env, int first) {
         return 1;
     }
     for (int k = 0; k < nb; k++)
-        if (env_world_init(&worlds[k], &cfg, (uint64_t)o->seed, (uint64_t)k, &err)) return fail(&err);
+        if (env_world_init(&worlds[k], &cfg, (uint64_t)o->seed, (uint64_t)k, &err))
+            return fail(&err);
     EnvRng rng;
     env_rng_seed(&rng, env_hash4((uint64_t)o->seed, 0, 0, ENV_STREAM_BENCH));
     uint64_t checksum = 0;
@@ -458,8 +468,11 @@ static int bench_one(const Options *o, const char *env, int first) {
 }
 
 static int cmd_bench(int argc, char **argv) {
-    Options o = {.env = "gathering,harvest,commons,cleanup,cleanup-gallego", .batch = 16,
-                 .steps = 4000, .repeat = 5, .seed = 1};
+    Options o = {.env = "gathering,harvest,commons,cleanup,cleanup-gallego",
+                 .batch = 16,
+                 .steps = 4000,
+                 .repeat = 5,
+                 .seed = 1};
     int rc = parse_options(argc, argv, &o,
                            " --env --agents --batch --steps --repeat --encoding --set --seed "
                            "--json ");
@@ -512,8 +525,8 @@ static void describe_map(const char *name) {
         apple += m.cells[i] == 'A';
         river += m.cells[i] == 'H' || m.cells[i] == 'R';
     }
-    printf("  %-24s %3dx%-3d %3d spawn points, %3d apple spawns, %3d river cells\n", name, m.h,
-           m.w, spawn, apple, river);
+    printf("  %-24s %3dx%-3d %3d spawn points, %3d apple spawns, %3d river cells\n", name, m.h, m.w,
+           spawn, apple, river);
     env_map_close(&m);
 }
 

@@ -19,9 +19,13 @@
 
 __extension__ typedef unsigned __int128 u128;
 
-static void cleanup_reset(EnvWorld *w) { (void)w; }
+static void cleanup_reset(EnvWorld *w) {
+    (void)w;
+}
 
-static void cleanup_eaten(EnvWorld *w, int slot) { (void)w, (void)slot; }
+static void cleanup_eaten(EnvWorld *w, int slot) {
+    (void)w, (void)slot;
+}
 
 /* the apple regrowth threshold for the current waste count */
 static uint64_t apple_threshold(const EnvWorld *w) {

@@ -119,7 +119,7 @@ typedef struct EnvParams {
     int tag_steps;            /* steps a tagged agent is out */
     /* apples */
     int apple_reward;
-    int apples_start; /* 1: every apple spawn point starts with an apple */
+    int apples_start;  /* 1: every apple spawn point starts with an apple */
     int respawn_steps; /* fixed regrowth: an eaten apple returns this many steps later */
     /* density regrowth: p = regrowth_ppb[min(neighbours, n_regrowth - 1)] */
     int64_t regrowth_ppb[ENV_MAX_REGROWTH];
@@ -129,9 +129,9 @@ typedef struct EnvParams {
     /* pollution (Cleanup) */
     int64_t waste_spawn_ppb;
     EnvWasteMode waste_mode;
-    int64_t apple_max_ppb;    /* apple regrowth probability with a clean river */
-    int64_t depletion_ppb;    /* waste density at or above which apples stop growing */
-    int64_t restoration_ppb;  /* waste density at or below which apples grow at full rate */
+    int64_t apple_max_ppb;   /* apple regrowth probability with a clean river */
+    int64_t depletion_ppb;   /* waste density at or above which apples stop growing */
+    int64_t restoration_ppb; /* waste density at or below which apples grow at full rate */
 } EnvParams;
 
 /* Sets every field to its neutral default (Gathering rules on the small map). */
@@ -150,8 +150,7 @@ int env_params_key(int i, const char **section, const char **key, char *range, s
                    const char **doc);
 
 /* Formats the current value of one key into buf. Returns 0, or -1 for an unknown key. */
-int env_params_get(const EnvParams *p, const char *section, const char *key, char *buf,
-                   size_t n);
+int env_params_get(const EnvParams *p, const char *section, const char *key, char *buf, size_t n);
 
 /* the names of games, encodings and palettes */
 const char *env_game_name(EnvGame g);
@@ -216,7 +215,7 @@ typedef struct EnvConfig {
     size_t rot_cells;       /* cells of the four rotated grids together */
     int scratch_n;          /* length of a world's scratch array */
     int n_nbr;              /* regrowth neighbourhood size */
-    int32_t nbr[(2 * 8 + 1) * (2 * 8 + 1)]; /* (n_nbr,) index offsets, self excluded */
+    int32_t nbr[(2 * 8 + 1) * (2 * 8 + 1)];  /* (n_nbr,) index offsets, self excluded */
     uint64_t regrowth_thr[ENV_MAX_REGROWTH]; /* probabilities as thresholds on a 32-bit draw */
     uint64_t waste_thr, apple_max_thr;
     uint8_t colour[ENV_ID_COUNT][3]; /* palette for the rgb encoding */
@@ -229,18 +228,18 @@ int env_config_init(EnvConfig *cfg, const EnvParams *p, EnvError *err);
 void env_config_close(EnvConfig *cfg);
 
 typedef struct EnvAgent {
-    int32_t pos;      /* padded cell index */
-    uint8_t orient;   /* ENV_NORTH .. ENV_WEST */
-    uint8_t timeout;  /* steps left tagged out; 0 when active */
-    uint8_t hits;     /* beam hits since the last tag-out */
-    uint8_t fired;    /* beam fired this step: 0, ENV_ACT_FIRE or ENV_ACT_CLEAN */
+    int32_t pos;     /* padded cell index */
+    uint8_t orient;  /* ENV_NORTH .. ENV_WEST */
+    uint8_t timeout; /* steps left tagged out; 0 when active */
+    uint8_t hits;    /* beam hits since the last tag-out */
+    uint8_t fired;   /* beam fired this step: 0, ENV_ACT_FIRE or ENV_ACT_CLEAN */
 } EnvAgent;
 
 /* streaming social metrics of one episode (games.md section 2) */
 typedef struct EnvMetrics {
     int n_agents;
     int32_t steps;
-    int64_t ret[ENV_MAX_AGENTS];      /* (n_agents,) integer returns */
+    int64_t ret[ENV_MAX_AGENTS];       /* (n_agents,) integer returns */
     int64_t pos_t_sum[ENV_MAX_AGENTS]; /* (n_agents,) sum of 0-based steps with reward > 0 */
     int32_t pos_n[ENV_MAX_AGENTS];     /* (n_agents,) steps with reward > 0 */
     int64_t tagged_steps;              /* (agent, step) pairs tagged out at the end of a step */
@@ -263,30 +262,29 @@ typedef struct EnvWorld {
     EnvRng rng; /* dynamics stream of this episode: move conflicts and regrowth */
     EnvAgent agent[ENV_MAX_AGENTS];
     int32_t reward[ENV_MAX_AGENTS]; /* (n_agents,) integer rewards of the last step */
-    int32_t n_waste;               /* river cells holding waste */
-    int32_t n_apples;              /* apples on the map */
-    int32_t bad_actions;           /* out-of-range actions seen (treated as stay) */
-    EnvMetrics metrics;      /* the episode in progress */
+    int32_t n_waste;                /* river cells holding waste */
+    int32_t n_apples;               /* apples on the map */
+    int32_t bad_actions;            /* out-of-range actions seen (treated as stay) */
+    EnvMetrics metrics;             /* the episode in progress */
     EnvMetrics last_metrics; /* the last finished episode (set by env_batch_step's auto-reset) */
     int32_t episodes_done;   /* episodes finished by auto-reset */
     /* views into one allocation */
-    uint8_t *cell;        /* (hp, wp) cell ids without agents or beams */
-    uint8_t *occ;         /* (hp, wp) agent index + 1, or 0 */
-    uint8_t *rot[4];      /* (4) encoded grid rotated so each orientation faces up */
+    uint8_t *cell;         /* (hp, wp) cell ids without agents or beams */
+    uint8_t *occ;          /* (hp, wp) agent index + 1, or 0 */
+    uint8_t *rot[4];       /* (4) encoded grid rotated so each orientation faces up */
     uint64_t *apple_empty; /* (ceil(n_apple / 64),) bit set: spawn point without an apple */
     uint64_t *river_clean; /* (ceil(n_river / 64),) bit set: river cell without waste */
-    uint8_t *nbr_count;   /* (n_apple,) apples in each spawn point's neighbourhood */
-    int32_t *respawn_at;  /* (n_apple,) tick when an eaten apple returns (fixed regrowth) */
-    int32_t *scratch;     /* (scratch_n,) temporary indices inside one call */
-    int32_t *beam;        /* (beam_cap,) cells a beam crossed in the last step */
-    uint8_t *beam_id;     /* (beam_cap,) ENV_ID_FIRE or ENV_ID_CLEAN */
+    uint8_t *nbr_count;    /* (n_apple,) apples in each spawn point's neighbourhood */
+    int32_t *respawn_at;   /* (n_apple,) tick when an eaten apple returns (fixed regrowth) */
+    int32_t *scratch;      /* (scratch_n,) temporary indices inside one call */
+    int32_t *beam;         /* (beam_cap,) cells a beam crossed in the last step */
+    uint8_t *beam_id;      /* (beam_cap,) ENV_ID_FIRE or ENV_ID_CLEAN */
     int32_t n_beam, beam_cap;
     void *block;
 } EnvWorld;
 
 /* Allocates the state of one world. `index` is the world's global index (not a thread's). */
-int env_world_init(EnvWorld *w, const EnvConfig *cfg, uint64_t seed, uint64_t index,
-                   EnvError *err);
+int env_world_init(EnvWorld *w, const EnvConfig *cfg, uint64_t seed, uint64_t index, EnvError *err);
 void env_world_close(EnvWorld *w);
 
 /* Starts episode `episode`: places agents and resources from that episode's streams. */
@@ -306,8 +304,8 @@ void env_observe_naive(const EnvWorld *w, uint8_t *obs);
  * (n, n_agents, obs_h, obs_w, obs_c), rewards (n, n_agents), dones (n,). Worlds whose episode
  * ended are reset to their next episode before their observation is written (auto-reset), and
  * their done flag is 1. */
-void env_batch_step(EnvWorld *worlds, int n, const int32_t *actions, uint8_t *obs,
-                    float *rewards, uint8_t *dones);
+void env_batch_step(EnvWorld *worlds, int n, const int32_t *actions, uint8_t *obs, float *rewards,
+                    uint8_t *dones);
 
 /* The global state: every cell with agents and beams, (state_h, state_w, obs_c) in the
  * config's encoding. Agents are ENV_ID_OTHER/ENV_ID_TAGGED, in rgb each in its own colour. */
@@ -320,11 +318,11 @@ uint64_t env_state_hash(const EnvWorld *w);
 typedef struct EnvView {
     const EnvConfig *cfg;
     int n_agents, tick, max_steps;
-    int hp, wp, pad;             /* padded grid: cell index = (row + pad) * wp + (col + pad) */
-    const uint8_t *cell;         /* (hp, wp) cell ids */
-    const uint8_t *occ;          /* (hp, wp) agent index + 1, or 0 */
-    const EnvAgent *agent;       /* (n_agents,) */
-    const int32_t *reward;       /* (n_agents,) last step's rewards */
+    int hp, wp, pad;       /* padded grid: cell index = (row + pad) * wp + (col + pad) */
+    const uint8_t *cell;   /* (hp, wp) cell ids */
+    const uint8_t *occ;    /* (hp, wp) agent index + 1, or 0 */
+    const EnvAgent *agent; /* (n_agents,) */
+    const int32_t *reward; /* (n_agents,) last step's rewards */
     const EnvMetrics *metrics;
     int n_waste, n_river, n_apples;
 } EnvView;

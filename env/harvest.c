@@ -27,7 +27,9 @@ static void harvest_reset(EnvWorld *w) {
         if (w->cell[cfg->apple[i]] == ENV_ID_APPLE) count_change(w, cfg->apple[i], +1);
 }
 
-static void harvest_eaten(EnvWorld *w, int slot) { count_change(w, w->cfg->apple[slot], -1); }
+static void harvest_eaten(EnvWorld *w, int slot) {
+    count_change(w, w->cfg->apple[slot], -1);
+}
 
 static void harvest_dynamics(EnvWorld *w) {
     const EnvConfig *cfg = w->cfg;

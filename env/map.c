@@ -27,7 +27,9 @@ static const char *builtin_find(const EnvBuiltin *table, const char *name) {
     return NULL;
 }
 
-const char *env_builtin_map(const char *name) { return builtin_find(env_builtin_maps, name); }
+const char *env_builtin_map(const char *name) {
+    return builtin_find(env_builtin_maps, name);
+}
 const char *env_builtin_preset(const char *name) {
     return builtin_find(env_builtin_presets, name);
 }
@@ -38,8 +40,12 @@ static const char *builtin_name(const EnvBuiltin *table, int i) {
     return NULL;
 }
 
-const char *env_builtin_map_name(int i) { return builtin_name(env_builtin_maps, i); }
-const char *env_builtin_preset_name(int i) { return builtin_name(env_builtin_presets, i); }
+const char *env_builtin_map_name(int i) {
+    return builtin_name(env_builtin_maps, i);
+}
+const char *env_builtin_preset_name(int i) {
+    return builtin_name(env_builtin_presets, i);
+}
 
 int env_map_parse(EnvMap *m, const char *text, const char *origin, EnvError *err) {
     memset(m, 0, sizeof *m);
@@ -71,11 +77,11 @@ int env_map_parse(EnvMap *m, const char *text, const char *origin, EnvError *err
         q = nl + 1;
     }
     if (h == 0 || w <= 0)
-        return env_fail(err, ENV_EINPUT, "%s:%d: the map is empty; give rows of cells (%s)",
-                        origin, first_line, "'@' wall, ' ' floor, 'P' spawn, 'A' apple");
+        return env_fail(err, ENV_EINPUT, "%s:%d: the map is empty; give rows of cells (%s)", origin,
+                        first_line, "'@' wall, ' ' floor, 'P' spawn, 'A' apple");
     if (h > ENV_MAX_MAP_SIDE || w > ENV_MAX_MAP_SIDE)
-        return env_fail(err, ENV_EINPUT, "%s: the map is %dx%d; at most %dx%d is supported",
-                        origin, h, w, ENV_MAX_MAP_SIDE, ENV_MAX_MAP_SIDE);
+        return env_fail(err, ENV_EINPUT, "%s: the map is %dx%d; at most %dx%d is supported", origin,
+                        h, w, ENV_MAX_MAP_SIDE, ENV_MAX_MAP_SIDE);
     char *cells = malloc((size_t)h * (size_t)w);
     if (!cells) return env_fail(err, ENV_ENOMEM, "%s: out of memory", origin);
     int n_spawn = 0;

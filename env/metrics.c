@@ -36,7 +36,8 @@ void env_metrics_finish(const EnvMetrics *m, EnvSocial *out) {
     int64_t total = 0, diff = 0;
     for (int i = 0; i < n; i++) total += m->ret[i];
     for (int i = 0; i < n; i++)
-        for (int j = 0; j < n; j++) diff += m->ret[i] > m->ret[j] ? m->ret[i] - m->ret[j] : m->ret[j] - m->ret[i];
+        for (int j = 0; j < n; j++)
+            diff += m->ret[i] > m->ret[j] ? m->ret[i] - m->ret[j] : m->ret[j] - m->ret[i];
     out->efficiency = m->steps > 0 ? (double)total / T : 0.0;
     out->equality = total > 0 ? 1.0 - (double)diff / (2.0 * n * (double)total) : 1.0;
     double s = 0.0;

@@ -103,8 +103,8 @@ void env_params_default(EnvParams *p) {
     p->view_ahead = p->view_behind = p->view_side = 7;
     p->encoding = ENV_ENC_RGB;
     p->palette = ENV_PALETTE_SSD;
-    p->fire = (EnvBeam){.length = 5, .width = 3, .side_start = 0, .walls_block = 1,
-                        .agents_block = 1, .cost = 0};
+    p->fire = (EnvBeam){
+        .length = 5, .width = 3, .side_start = 0, .walls_block = 1, .agents_block = 1, .cost = 0};
     p->clean = p->fire;
     p->clean.length = 0;
     p->hit_penalty = 0;
@@ -263,8 +263,8 @@ int env_params_set(EnvParams *p, const char *section, const char *key, const cha
         return 0;
     case T_STRING:
         if (strlen(value) >= ENV_NAME_LEN)
-            return env_fail(err, ENV_EINPUT, "%s.%s: value longer than %d characters", section,
-                            key, ENV_NAME_LEN - 1);
+            return env_fail(err, ENV_EINPUT, "%s.%s: value longer than %d characters", section, key,
+                            ENV_NAME_LEN - 1);
         snprintf(field, ENV_NAME_LEN, "%s", value);
         return 0;
     }
@@ -329,8 +329,7 @@ static void format_spec(const EnvParams *p, const ParamSpec *s, char *buf, size_
     }
 }
 
-int env_params_get(const EnvParams *p, const char *section, const char *key, char *buf,
-                   size_t n) {
+int env_params_get(const EnvParams *p, const char *section, const char *key, char *buf, size_t n) {
     const ParamSpec *s = find_spec(section, key);
     if (!s) return -1;
     format_spec(p, s, buf, n);
@@ -386,10 +385,12 @@ const char *env_game_name(EnvGame g) {
     return (g >= 0 && g < ENV_GAME_COUNT) ? names[g] : "?";
 }
 
-int env_game_n_actions(EnvGame g) { return g == ENV_GAME_CLEANUP ? 9 : 8; }
+int env_game_n_actions(EnvGame g) {
+    return g == ENV_GAME_CLEANUP ? 9 : 8;
+}
 
 const char *env_action_name(int a) {
-    static const char *names[] = {"forward", "backward", "left",  "right", "turn_left",
-                                  "turn_right", "stay",  "fire", "clean"};
+    static const char *names[] = {"forward",    "backward", "left", "right", "turn_left",
+                                  "turn_right", "stay",     "fire", "clean"};
     return (a >= 0 && a < ENV_ACT_COUNT) ? names[a] : "?";
 }

@@ -60,7 +60,9 @@ static inline uint32_t env_rng_below(EnvRng *r, uint32_t n) {
 }
 
 /* True with probability thr / 2^32 (thr in [0, 2^32]). */
-static inline int env_rng_chance(EnvRng *r, uint64_t thr) { return (uint64_t)env_rng_u32(r) < thr; }
+static inline int env_rng_chance(EnvRng *r, uint64_t thr) {
+    return (uint64_t)env_rng_u32(r) < thr;
+}
 
 /* The threshold for a probability given in parts per billion. */
 static inline uint64_t env_ppb_to_thr(int64_t ppb) {

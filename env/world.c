@@ -40,26 +40,25 @@ static const EnvGameOps *game_ops(EnvGame g) {
 /* palettes: the SSD code's colours, and the colours of Gallego's environments */
 static void set_palette(EnvConfig *cfg) {
     static const uint8_t ssd[ENV_ID_COUNT][3] = {
-        [ENV_ID_EMPTY] = {0, 0, 0},          [ENV_ID_WALL] = {180, 180, 180},
-        [ENV_ID_APPLE] = {0, 255, 0},        [ENV_ID_WASTE] = {99, 156, 194},
-        [ENV_ID_RIVER] = {113, 75, 24},      [ENV_ID_STREAM] = {113, 75, 24},
-        [ENV_ID_OUTSIDE] = {0, 0, 0},        [ENV_ID_FIRE] = {255, 255, 0},
-        [ENV_ID_CLEAN] = {100, 255, 255},    [ENV_ID_SELF] = {0, 0, 255},
-        [ENV_ID_OTHER] = {159, 67, 255},     [ENV_ID_TAGGED] = {100, 100, 100}};
+        [ENV_ID_EMPTY] = {0, 0, 0},       [ENV_ID_WALL] = {180, 180, 180},
+        [ENV_ID_APPLE] = {0, 255, 0},     [ENV_ID_WASTE] = {99, 156, 194},
+        [ENV_ID_RIVER] = {113, 75, 24},   [ENV_ID_STREAM] = {113, 75, 24},
+        [ENV_ID_OUTSIDE] = {0, 0, 0},     [ENV_ID_FIRE] = {255, 255, 0},
+        [ENV_ID_CLEAN] = {100, 255, 255}, [ENV_ID_SELF] = {0, 0, 255},
+        [ENV_ID_OTHER] = {159, 67, 255},  [ENV_ID_TAGGED] = {100, 100, 100}};
     static const uint8_t gallego[ENV_ID_COUNT][3] = {
-        [ENV_ID_EMPTY] = {0, 0, 0},          [ENV_ID_WALL] = {127, 127, 127},
-        [ENV_ID_APPLE] = {0, 200, 0},        [ENV_ID_WASTE] = {139, 90, 43},
-        [ENV_ID_RIVER] = {100, 180, 255},    [ENV_ID_STREAM] = {0, 180, 200},
-        [ENV_ID_OUTSIDE] = {127, 127, 127},  [ENV_ID_FIRE] = {255, 255, 60},
-        [ENV_ID_CLEAN] = {100, 255, 255},    [ENV_ID_SELF] = {50, 100, 255},
-        [ENV_ID_OTHER] = {220, 50, 50},      [ENV_ID_TAGGED] = {100, 100, 100}};
+        [ENV_ID_EMPTY] = {0, 0, 0},         [ENV_ID_WALL] = {127, 127, 127},
+        [ENV_ID_APPLE] = {0, 200, 0},       [ENV_ID_WASTE] = {139, 90, 43},
+        [ENV_ID_RIVER] = {100, 180, 255},   [ENV_ID_STREAM] = {0, 180, 200},
+        [ENV_ID_OUTSIDE] = {127, 127, 127}, [ENV_ID_FIRE] = {255, 255, 60},
+        [ENV_ID_CLEAN] = {100, 255, 255},   [ENV_ID_SELF] = {50, 100, 255},
+        [ENV_ID_OTHER] = {220, 50, 50},     [ENV_ID_TAGGED] = {100, 100, 100}};
     /* SSD agent colours, repeated past nine agents */
-    static const uint8_t ssd_agents[9][3] = {{0, 0, 255},     {2, 81, 154},   {204, 0, 204},
-                                             {216, 30, 54},   {254, 151, 0},  {100, 255, 255},
-                                             {99, 99, 255},   {250, 204, 255}, {238, 223, 16}};
+    static const uint8_t ssd_agents[9][3] = {{0, 0, 255},   {2, 81, 154},    {204, 0, 204},
+                                             {216, 30, 54}, {254, 151, 0},   {100, 255, 255},
+                                             {99, 99, 255}, {250, 204, 255}, {238, 223, 16}};
     memcpy(cfg->colour, cfg->p.palette == ENV_PALETTE_SSD ? ssd : gallego, sizeof cfg->colour);
-    for (int i = 0; i < ENV_MAX_AGENTS; i++)
-        memcpy(cfg->agent_colour[i], ssd_agents[i % 9], 3);
+    for (int i = 0; i < ENV_MAX_AGENTS; i++) memcpy(cfg->agent_colour[i], ssd_agents[i % 9], 3);
 }
 
 static uint8_t char_to_id(char ch, int apples_start) {
@@ -149,12 +148,15 @@ static void build_rotations(EnvConfig *cfg) {
             int y[4] = {mr, w - 1 - mc, h - 1 - mr, mc};
             int x[4] = {mc, mr, w - 1 - mc, h - 1 - mr};
             for (int o = 0; o < 4; o++)
-                ri[o] = (int32_t)((cfg->rot_off[o] + (size_t)((y[o] + a) * cfg->rot_w[o] + x[o] + s)) *
-                                  (size_t)cfg->spec.obs_c);
+                ri[o] =
+                    (int32_t)((cfg->rot_off[o] + (size_t)((y[o] + a) * cfg->rot_w[o] + x[o] + s)) *
+                              (size_t)cfg->spec.obs_c);
         }
 }
 
-static int imax(int a, int b) { return a > b ? a : b; }
+static int imax(int a, int b) {
+    return a > b ? a : b;
+}
 
 int env_config_init(EnvConfig *cfg, const EnvParams *p, EnvError *err) {
     memset(cfg, 0, sizeof *cfg);
@@ -184,8 +186,7 @@ int env_config_init(EnvConfig *cfg, const EnvParams *p, EnvError *err) {
     }
     if (p->game == ENV_GAME_CLEANUP && n_river == 0) {
         rc = env_fail(err, ENV_EINPUT,
-                      "map '%s' has no river cells ('H' or 'R'); cleanup needs a river",
-                      m->name);
+                      "map '%s' has no river cells ('H' or 'R'); cleanup needs a river", m->name);
         env_config_close(cfg);
         return rc;
     }
@@ -241,8 +242,10 @@ int env_config_init(EnvConfig *cfg, const EnvParams *p, EnvError *err) {
     /* size of one world's block */
     int c = cfg->spec.obs_c;
     cfg->scratch_n = imax(imax(n_apple, n_spawn), imax(n_river, 1));
-    int beam_cap = p->n_agents * (p->fire.width * p->fire.length + p->clean.width * p->clean.length);
-    cfg->world_bytes = (size_t)(n_apple + 63) / 64 * 8 + (size_t)(n_river + 63) / 64 * 8 + ncell * 2 + cfg->rot_cells * (size_t)c + (size_t)n_apple +
+    int beam_cap =
+        p->n_agents * (p->fire.width * p->fire.length + p->clean.width * p->clean.length);
+    cfg->world_bytes = (size_t)(n_apple + 63) / 64 * 8 + (size_t)(n_river + 63) / 64 * 8 +
+                       ncell * 2 + cfg->rot_cells * (size_t)c + (size_t)n_apple +
                        (size_t)n_apple * 4 + (size_t)cfg->scratch_n * 4 + (size_t)beam_cap * 5 + 64;
     return 0;
 }
@@ -268,7 +271,8 @@ int env_world_init(EnvWorld *w, const EnvConfig *cfg, uint64_t seed, uint64_t in
     const EnvParams *p = &cfg->p;
     size_t ncell = (size_t)cfg->hp * (size_t)cfg->wp;
     int c = cfg->spec.obs_c;
-    int beam_cap = p->n_agents * (p->fire.width * p->fire.length + p->clean.width * p->clean.length);
+    int beam_cap =
+        p->n_agents * (p->fire.width * p->fire.length + p->clean.width * p->clean.length);
     /* carve one allocation: int32 arrays first for alignment */
     size_t n_words = (size_t)(cfg->n_apple + 63) / 64;
     size_t off_empty = 0;
@@ -298,7 +302,8 @@ int env_world_init(EnvWorld *w, const EnvConfig *cfg, uint64_t seed, uint64_t in
     for (int o = 0; o < 4; o++) w->rot[o] = block + off_rot + cfg->rot_off[o] * (size_t)c;
     /* the rotated grids' padding never changes: fill it once */
     for (size_t i = 0; i < cfg->rot_cells; i++)
-        memcpy(block + off_rot + i * (size_t)c, c == 1 ? &(uint8_t){ENV_ID_OUTSIDE} : cfg->colour[ENV_ID_OUTSIDE], (size_t)c);
+        memcpy(block + off_rot + i * (size_t)c,
+               c == 1 ? &(uint8_t){ENV_ID_OUTSIDE} : cfg->colour[ENV_ID_OUTSIDE], (size_t)c);
     w->nbr_count = block + off_nbr;
     w->beam_id = block + off_beam_id;
     w->beam_cap = beam_cap;
@@ -449,7 +454,9 @@ int env_move_delta(const EnvConfig *cfg, int orient, int action) {
     return dr * cfg->wp + dc;
 }
 
-static inline int walkable(uint8_t id) { return id != ENV_ID_WALL && id != ENV_ID_OUTSIDE; }
+static inline int walkable(uint8_t id) {
+    return id != ENV_ID_WALL && id != ENV_ID_OUTSIDE;
+}
 
 /* simultaneous move resolution; target[i] == pos means the agent stays */
 static void resolve_moves(EnvWorld *w, int32_t *target) {
@@ -682,7 +689,8 @@ void env_observe(const EnvWorld *w, uint8_t *obs) {
         if (row_bytes > 32 && row_bytes <= 48)
             copy_window_48(out, src, row_bytes, rw, oh);
         else
-            for (int r = 0; r < oh; r++) memcpy(out + (size_t)r * row_bytes, src + (size_t)r * rw, row_bytes);
+            for (int r = 0; r < oh; r++)
+                memcpy(out + (size_t)r * row_bytes, src + (size_t)r * rw, row_bytes);
         /* the viewer sees itself as self (in the SSD palette, its own colour, already there) */
         if (w->agent[i].timeout == 0) {
             uint8_t *d = out + ((size_t)ahead * (size_t)ow + (size_t)side) * (size_t)c;
@@ -729,14 +737,15 @@ void env_observe_naive(const EnvWorld *w, uint8_t *obs) {
                     }
                 }
                 if (!rgb) rgb = cfg->colour[ENV_ID_OUTSIDE];
-                uint8_t *d = obs + (size_t)i * cfg->spec.obs_size + ((size_t)vr * (size_t)cfg->spec.obs_w + (size_t)vc) * (size_t)c;
+                uint8_t *d = obs + (size_t)i * cfg->spec.obs_size +
+                             ((size_t)vr * (size_t)cfg->spec.obs_w + (size_t)vc) * (size_t)c;
                 put_px(d, c, rgb, id);
             }
     }
 }
 
-void env_batch_step(EnvWorld *worlds, int nw, const int32_t *actions, uint8_t *obs,
-                    float *rewards, uint8_t *dones) {
+void env_batch_step(EnvWorld *worlds, int nw, const int32_t *actions, uint8_t *obs, float *rewards,
+                    uint8_t *dones) {
     for (int k = 0; k < nw; k++) {
         EnvWorld *w = &worlds[k];
         const EnvSpec *s = &w->cfg->spec;
@@ -758,8 +767,10 @@ void env_global_state(const EnvWorld *w, uint8_t *out) {
     /* the north-facing rotated grid holds the map unrotated, overlay included */
     for (int r = 0; r < h; r++)
         memcpy(out + (size_t)r * (size_t)wd * (size_t)c,
-               w->rot[ENV_NORTH] + ((size_t)(r + cfg->p.view_ahead) * (size_t)cfg->rot_w[ENV_NORTH] +
-                                    (size_t)cfg->p.view_side) * (size_t)c,
+               w->rot[ENV_NORTH] +
+                   ((size_t)(r + cfg->p.view_ahead) * (size_t)cfg->rot_w[ENV_NORTH] +
+                    (size_t)cfg->p.view_side) *
+                       (size_t)c,
                (size_t)wd * (size_t)c);
 }
 
@@ -781,7 +792,8 @@ uint64_t env_state_hash(const EnvWorld *w) {
     h = fnv(h, head, sizeof head);
     h = fnv(h, &w->rng.state, sizeof w->rng.state);
     for (int r = 0; r < cfg->map.h; r++)
-        h = fnv(h, w->cell + (size_t)(r + cfg->pad) * (size_t)cfg->wp + (size_t)cfg->pad, (size_t)cfg->map.w);
+        h = fnv(h, w->cell + (size_t)(r + cfg->pad) * (size_t)cfg->wp + (size_t)cfg->pad,
+                (size_t)cfg->map.w);
     for (int i = 0; i < n; i++) {
         const EnvAgent *a = &w->agent[i];
         int32_t f[5] = {a->pos, a->orient, a->timeout, a->hits, a->fired};

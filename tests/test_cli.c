@@ -184,8 +184,9 @@ static void test_config_file_errors(void **state) {
                  "/nonexistent-dir/no-such.ini: cannot open config file");
 
     /* a good file naming its base preset is applied */
-    config_run(args, sizeof args, "; base preset\n[env]\npreset = gathering-small\n[beam]\n"
-                                  "length = 3\n");
+    config_run(args, sizeof args,
+               "; base preset\n[env]\npreset = gathering-small\n[beam]\n"
+               "length = 3\n");
     expect_ok(args);
     expect_in(args, out, "env gathering-small (game gathering");
 }
@@ -205,8 +206,8 @@ static void test_set_errors(void **state) {
     EXPECT_ERROR("run --set beam.length=", "--set 'beam.length=': empty value");
 
     /* unknown key and unknown section */
-    EXPECT_ERROR("run --set beam.lenght=3", "--set 'beam.lenght=3'",
-                 "unknown key 'beam.lenght'", "'commons maps --keys'");
+    EXPECT_ERROR("run --set beam.lenght=3", "--set 'beam.lenght=3'", "unknown key 'beam.lenght'",
+                 "'commons maps --keys'");
     EXPECT_ERROR("run --set nosec.x=1", "unknown section '[nosec]'", "sections are env, obs");
 
     /* out of range and non-integer: the key and the allowed range */
@@ -374,8 +375,8 @@ static void test_run(void **state) {
 
 static void test_maps(void **state) {
     (void)state;
-    static const char *const presets[] = {"cleanup", "cleanup-gallego", "harvest",
-                                          "commons", "commons-meltingpot", "gathering",
+    static const char *const presets[] = {"cleanup",         "cleanup-gallego",    "harvest",
+                                          "commons",         "commons-meltingpot", "gathering",
                                           "gathering-small", "gathering-large"};
     char want[64];
 
@@ -415,11 +416,16 @@ static void test_bench(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_map_errors),  cmocka_unit_test(test_agents_and_presets),
-        cmocka_unit_test(test_config_file_errors), cmocka_unit_test(test_set_errors),
-        cmocka_unit_test(test_option_errors), cmocka_unit_test(test_help),
-        cmocka_unit_test(test_run),           cmocka_unit_test(test_maps),
-        cmocka_unit_test(test_bench),         cmocka_unit_test(test_fixed_defects),
+        cmocka_unit_test(test_map_errors),
+        cmocka_unit_test(test_agents_and_presets),
+        cmocka_unit_test(test_config_file_errors),
+        cmocka_unit_test(test_set_errors),
+        cmocka_unit_test(test_option_errors),
+        cmocka_unit_test(test_help),
+        cmocka_unit_test(test_run),
+        cmocka_unit_test(test_maps),
+        cmocka_unit_test(test_bench),
+        cmocka_unit_test(test_fixed_defects),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -50,9 +50,12 @@ static void test_builtin_maps(void **state) {
         const char *name;
         int h, w, spawns, apples, rivers;
     } want[] = {
-        {"harvest", 16, 38, 20, 155, 0},       {"cleanup", 25, 18, 10, 103, 119},
-        {"gathering", 21, 25, 2, 51, 0},       {"gathering-small", 10, 18, 2, 14, 0},
-        {"commons", 20, 30, 28, 88, 0},        {"cleanup-small", 11, 13, 3, 45, 24},
+        {"harvest", 16, 38, 20, 155, 0},
+        {"cleanup", 25, 18, 10, 103, 119},
+        {"gathering", 21, 25, 2, 51, 0},
+        {"gathering-small", 10, 18, 2, 14, 0},
+        {"commons", 20, 30, 28, 88, 0},
+        {"cleanup-small", 11, 13, 3, 45, 24},
         {"meltingpot-harvest-open", 18, 24, 62, 64, 0},
     };
     for (size_t k = 0; k < sizeof want / sizeof want[0]; k++) {
@@ -115,8 +118,8 @@ static void test_config_map_errors(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_parse_good),   cmocka_unit_test(test_parse_errors),
-        cmocka_unit_test(test_builtin_maps), cmocka_unit_test(test_load_errors),
+        cmocka_unit_test(test_parse_good),        cmocka_unit_test(test_parse_errors),
+        cmocka_unit_test(test_builtin_maps),      cmocka_unit_test(test_load_errors),
         cmocka_unit_test(test_config_map_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -55,12 +55,14 @@ static void test_set_errors(void **state) {
     expect_msg(&err, "allowed 1..32");
     assert_int_equal(env_params_set(&p, "pollution", "depletion", "1.5", &err), ENV_EINPUT);
     expect_msg(&err, "not a probability");
-    assert_int_equal(env_params_set(&p, "pollution", "depletion", "0.1234567891", &err), ENV_EINPUT);
+    assert_int_equal(env_params_set(&p, "pollution", "depletion", "0.1234567891", &err),
+                     ENV_EINPUT);
     assert_int_equal(env_params_set(&p, "pollution", "depletion", "-0.1", &err), ENV_EINPUT);
     assert_int_equal(env_params_set(&p, "pollution", "depletion", ".", &err), ENV_EINPUT);
     assert_int_equal(env_params_set(&p, "regrowth", "probs", "0,0.5,x", &err), ENV_EINPUT);
     expect_msg(&err, "'x' is not a probability");
-    assert_int_equal(env_params_set(&p, "regrowth", "probs", "0,0,0,0,0,0,0,0,0", &err), ENV_EINPUT);
+    assert_int_equal(env_params_set(&p, "regrowth", "probs", "0,0,0,0,0,0,0,0,0", &err),
+                     ENV_EINPUT);
     expect_msg(&err, "at most 8");
     assert_int_equal(env_params_set(&p, "obs", "encoding", "png", &err), ENV_EINPUT);
     expect_msg(&err, "choose one of: rgb ids");
@@ -80,8 +82,8 @@ static void test_apply_set(void **state) {
     env_params_default(&p);
     assert_int_equal(cli_apply_set(&p, "beam.length=3", &err), 0);
     assert_int_equal(p.fire.length, 3);
-    const char *bad[] = {"beam.length", "beamlength=3", ".length=3", "beam.=3", "beam.length=",
-                         "=3"};
+    const char *bad[] = {"beam.length", "beamlength=3", ".length=3",
+                         "beam.=3",     "beam.length=", "=3"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         assert_int_equal(cli_apply_set(&p, bad[i], &err), ENV_EINPUT);
         char want[64];

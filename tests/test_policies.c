@@ -25,7 +25,8 @@ static void run_seeds(const char *preset, ScriptedKind kind, int n, double *eff,
         eff[s] = ep.social.efficiency;
         sus[s] = ep.social.sustainability;
         /* peace stays full: scripted policies never tag anyone */
-        *tagged += (int64_t)(p.n_agents * p.max_steps) - (int64_t)(ep.social.peace * p.max_steps + 0.5);
+        *tagged +=
+            (int64_t)(p.n_agents * p.max_steps) - (int64_t)(ep.social.peace * p.max_steps + 0.5);
         cli_runner_close(&r);
     }
     env_config_close(&cfg);

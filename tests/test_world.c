@@ -7,8 +7,9 @@
 
 #include "../env/game.h"
 
-static const char *PRESETS[] = {"gathering",       "gathering-small", "gathering-large", "harvest",
-                                "commons",         "commons-meltingpot", "cleanup",      "cleanup-gallego"};
+static const char *PRESETS[] = {"gathering", "gathering-small", "gathering-large",
+                                "harvest",   "commons",         "commons-meltingpot",
+                                "cleanup",   "cleanup-gallego"};
 #define N_PRESETS (sizeof PRESETS / sizeof PRESETS[0])
 
 /* an open 7x9 room with spawn points in the corners */
@@ -362,14 +363,10 @@ static void test_golden_hashes(void **state) {
         const char *preset;
         uint64_t hash;
     } golden[] = {
-        {"gathering", 0x66ce0d3efc5dab0bULL},
-        {"gathering-small", 0xd17f6f01304b3a3cULL},
-        {"gathering-large", 0xf61fc0e03167660cULL},
-        {"harvest", 0x9533bba977d0d70aULL},
-        {"commons", 0x107f8a32b77bf597ULL},
-        {"commons-meltingpot", 0x77f73d5159accc4dULL},
-        {"cleanup", 0x02207b31c38f9b65ULL},
-        {"cleanup-gallego", 0x5c0af4c6aca740e9ULL},
+        {"gathering", 0x66ce0d3efc5dab0bULL},       {"gathering-small", 0xd17f6f01304b3a3cULL},
+        {"gathering-large", 0xf61fc0e03167660cULL}, {"harvest", 0x9533bba977d0d70aULL},
+        {"commons", 0x107f8a32b77bf597ULL},         {"commons-meltingpot", 0x77f73d5159accc4dULL},
+        {"cleanup", 0x02207b31c38f9b65ULL},         {"cleanup-gallego", 0x5c0af4c6aca740e9ULL},
     };
     int bad = 0;
     for (size_t k = 0; k < sizeof golden / sizeof golden[0]; k++) {
@@ -406,7 +403,8 @@ static void test_determinism_batch(void **state) {
     int n = p.n_agents;
     size_t ob = cfg.spec.obs_size * (size_t)n;
     EnvWorld batch[5], single;
-    for (int k = 0; k < nw; k++) assert_int_equal(env_world_init(&batch[k], &cfg, 9, (uint64_t)k, &err), 0);
+    for (int k = 0; k < nw; k++)
+        assert_int_equal(env_world_init(&batch[k], &cfg, 9, (uint64_t)k, &err), 0);
     int32_t *act = malloc(sizeof(int32_t) * (size_t)(nw * n));
     uint8_t *obs = malloc(ob * (size_t)nw), *obs1 = malloc(ob);
     float *rew = malloc(sizeof(float) * (size_t)(nw * n)), rew1[ENV_MAX_AGENTS];
@@ -420,14 +418,17 @@ static void test_determinism_batch(void **state) {
         memcpy(act, all + (size_t)t * (size_t)(nw * n), sizeof(int32_t) * (size_t)(nw * n));
         env_batch_step(batch, nw, act, obs, rew, dones);
         if (t == 399 || t == 799 || t == 1299)
-            for (int k = 0; k < nw; k++) hashes[k][t == 399 ? 0 : t == 799 ? 1 : 2] = env_state_hash(&batch[k]);
-        if (t == 399) for (int k = 0; k < nw; k++) assert_int_equal(dones[k], 1);
+            for (int k = 0; k < nw; k++)
+                hashes[k][t == 399 ? 0 : t == 799 ? 1 : 2] = env_state_hash(&batch[k]);
+        if (t == 399)
+            for (int k = 0; k < nw; k++) assert_int_equal(dones[k], 1);
     }
     /* each world again, alone, with its slice of the same actions */
     for (int k = 0; k < nw; k++) {
         assert_int_equal(env_world_init(&single, &cfg, 9, (uint64_t)k, &err), 0);
         for (int t = 0; t < steps; t++) {
-            env_batch_step(&single, 1, all + (size_t)t * (size_t)(nw * n) + (size_t)k * (size_t)n, obs1, rew1, &done1);
+            env_batch_step(&single, 1, all + (size_t)t * (size_t)(nw * n) + (size_t)k * (size_t)n,
+                           obs1, rew1, &done1);
             if (t == 399) assert_true(env_state_hash(&single) == hashes[k][0]);
             if (t == 799) assert_true(env_state_hash(&single) == hashes[k][1]);
         }
@@ -490,14 +491,22 @@ static void test_state_memory(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_egocentric_moves),     cmocka_unit_test(test_move_contest),
-        cmocka_unit_test(test_move_chains_and_swaps), cmocka_unit_test(test_beam_ssd_footprint),
-        cmocka_unit_test(test_beam_walls),           cmocka_unit_test(test_beam_hits),
-        cmocka_unit_test(test_tag_out),              cmocka_unit_test(test_clean_beam),
-        cmocka_unit_test(test_observation_rotation), cmocka_unit_test(test_observe_matches_naive),
-        cmocka_unit_test(test_golden_hashes),        cmocka_unit_test(test_determinism_repeat),
-        cmocka_unit_test(test_determinism_batch),    cmocka_unit_test(test_bad_actions),
-        cmocka_unit_test(test_global_state),         cmocka_unit_test(test_state_memory),
+        cmocka_unit_test(test_egocentric_moves),
+        cmocka_unit_test(test_move_contest),
+        cmocka_unit_test(test_move_chains_and_swaps),
+        cmocka_unit_test(test_beam_ssd_footprint),
+        cmocka_unit_test(test_beam_walls),
+        cmocka_unit_test(test_beam_hits),
+        cmocka_unit_test(test_tag_out),
+        cmocka_unit_test(test_clean_beam),
+        cmocka_unit_test(test_observation_rotation),
+        cmocka_unit_test(test_observe_matches_naive),
+        cmocka_unit_test(test_golden_hashes),
+        cmocka_unit_test(test_determinism_repeat),
+        cmocka_unit_test(test_determinism_batch),
+        cmocka_unit_test(test_bad_actions),
+        cmocka_unit_test(test_global_state),
+        cmocka_unit_test(test_state_memory),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
