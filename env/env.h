@@ -24,6 +24,7 @@
 #define ENV_MAX_MAP_SIDE 255
 #define ENV_MAX_VIEW 32
 #define ENV_MAX_REGROWTH 8
+#define ENV_GEO_SPAN 1024 /* entries of each harvest geometric table */
 #define ENV_NAME_LEN 128
 
 /* error codes: bad input is ENV_EINPUT, everything else is a runtime failure */
@@ -214,9 +215,11 @@ typedef struct EnvConfig {
     size_t rot_off[4];      /* offset, in cells, of each rotated grid in a world's block */
     size_t rot_cells;       /* cells of the four rotated grids together */
     int scratch_n;          /* length of a world's scratch array */
-    int n_nbr;              /* regrowth neighbourhood size */
+    int32_t move_delta[4][ENV_ACT_COUNT];    /* index delta of each action for each orientation */
+    int n_nbr;                               /* regrowth neighbourhood size */
     int32_t nbr[(2 * 8 + 1) * (2 * 8 + 1)];  /* (n_nbr,) index offsets, self excluded */
     uint64_t regrowth_thr[ENV_MAX_REGROWTH]; /* probabilities as thresholds on a 32-bit draw */
+    uint32_t *geo; /* (n_regrowth, ENV_GEO_SPAN) harvest: (1 - p)^k * 2^32, see harvest.c */
     uint64_t waste_thr, apple_max_thr;
     uint8_t colour[ENV_ID_COUNT][3]; /* palette for the rgb encoding */
     uint8_t agent_colour[ENV_MAX_AGENTS][3];
@@ -261,11 +264,13 @@ typedef struct EnvWorld {
     int32_t tick;
     EnvRng rng; /* dynamics stream of this episode: move conflicts and regrowth */
     EnvAgent agent[ENV_MAX_AGENTS];
-    int32_t reward[ENV_MAX_AGENTS]; /* (n_agents,) integer rewards of the last step */
-    int32_t n_waste;                /* river cells holding waste */
-    int32_t n_apples;               /* apples on the map */
-    int32_t bad_actions;            /* out-of-range actions seen (treated as stay) */
-    EnvMetrics metrics;             /* the episode in progress */
+    int32_t reward[ENV_MAX_AGENTS];        /* (n_agents,) integer rewards of the last step */
+    int32_t n_waste;                       /* river cells holding waste */
+    int32_t n_apples;                      /* apples on the map */
+    int32_t bad_actions;                   /* out-of-range actions seen (treated as stay) */
+    int32_t regrow_skip[ENV_MAX_REGROWTH]; /* harvest: failures left before each class's next
+                                              regrowth, -1 undrawn (see harvest.c) */
+    EnvMetrics metrics;                    /* the episode in progress */
     EnvMetrics last_metrics; /* the last finished episode (set by env_batch_step's auto-reset) */
     int32_t episodes_done;   /* episodes finished by auto-reset */
     /* views into one allocation */
@@ -273,6 +278,8 @@ typedef struct EnvWorld {
     uint8_t *occ;          /* (hp, wp) agent index + 1, or 0 */
     uint8_t *rot[4];       /* (4) encoded grid rotated so each orientation faces up */
     uint64_t *apple_empty; /* (ceil(n_apple / 64),) bit set: spawn point without an apple */
+    uint64_t *class_empty; /* (ENV_MAX_REGROWTH, ceil(n_apple / 64)) harvest: the empty spawn
+                              points of each regrowth class */
     uint64_t *river_clean; /* (ceil(n_river / 64),) bit set: river cell without waste */
     uint8_t *nbr_count;    /* (n_apple,) apples in each spawn point's neighbourhood */
     int32_t *respawn_at;   /* (n_apple,) tick when an eaten apple returns (fixed regrowth) */

@@ -4,45 +4,135 @@
  * apple with probability regrowth.probs[min(L, n - 1)], where L is the number of apples in its
  * neighbourhood (regrowth.shape and regrowth.radius; the spawn point itself excluded). All
  * probabilities are computed from the state before this step's regrowth, so the order of spawn
- * points does not matter. Random draws: one per eligible spawn point whose probability is above
- * zero, in spawn-point order (map row-major).
+ * points does not matter.
+ *
+ * Sampling: every spawn point without an apple gets one Bernoulli(p_c) trial a step, where
+ * c = min(L, n - 1) is its class; a success on a point under an agent is discarded (so such a
+ * point never regrows, and the other points' trials are unaffected). Trials run class by class
+ * in increasing c, within a class in spawn-point order (map row-major), step after step. Each
+ * class keeps a countdown of the failures left before its next success; a success draws a new
+ * countdown, a geometric number G of failures with P(G >= k) = (1 - p)^k: G is the largest k with
+ * u < floor((1 - p)^k * 2^32) for a 32-bit draw u, from a table of ENV_GEO_SPAN powers built with
+ * integer arithmetic, continued with another draw past the table (the law is memoryless). So the
+ * stream is drawn once per success, and a step costs a few operations per class: the empty
+ * points of each class are kept as a bit set, and the k-th one is found by counting bits.
+ * Countdowns start undrawn at reset, are drawn at first use, and are part of the world state.
  *
  * Neighbourhood counts are kept incrementally: an apple appearing or vanishing updates the counts
  * of the spawn points around it.
  */
+#include <string.h>
+
 #include "game.h"
 
+static int apple_class(const EnvWorld *w, int slot) {
+    int last = w->cfg->p.n_regrowth - 1;
+    return w->nbr_count[slot] < last ? w->nbr_count[slot] : last;
+}
+
+static uint64_t *class_set(EnvWorld *w, int c) {
+    return w->class_empty + (size_t)c * (size_t)((w->cfg->n_apple + 63) / 64);
+}
+
+static int is_empty(const EnvWorld *w, int slot) {
+    return (int)((w->apple_empty[slot / 64] >> (slot % 64)) & 1);
+}
+
+static void class_add(EnvWorld *w, int slot) {
+    class_set(w, apple_class(w, slot))[slot / 64] |= 1ULL << (slot % 64);
+}
+
+static void class_remove(EnvWorld *w, int slot) {
+    class_set(w, apple_class(w, slot))[slot / 64] &= ~(1ULL << (slot % 64));
+}
+
+/* an apple appeared (+1) or vanished (-1) at idx: the counts around it change, and empty spawn
+ * points move between class sets */
 static void count_change(EnvWorld *w, int32_t idx, int delta) {
     const EnvConfig *cfg = w->cfg;
     for (int k = 0; k < cfg->n_nbr; k++) {
         int s = cfg->apple_slot[idx + cfg->nbr[k]];
-        if (s >= 0) w->nbr_count[s] = (uint8_t)(w->nbr_count[s] + delta);
+        if (s < 0) continue;
+        int empty = is_empty(w, s);
+        if (empty) class_remove(w, s);
+        w->nbr_count[s] = (uint8_t)(w->nbr_count[s] + delta);
+        if (empty) class_add(w, s);
     }
 }
 
 static void harvest_reset(EnvWorld *w) {
     const EnvConfig *cfg = w->cfg;
+    int n_words = (cfg->n_apple + 63) / 64;
+    for (int c = 0; c < ENV_MAX_REGROWTH; c++) w->regrow_skip[c] = -1;
+    memset(w->class_empty, 0, (size_t)n_words * ENV_MAX_REGROWTH * 8);
     for (int i = 0; i < cfg->n_apple; i++) w->nbr_count[i] = 0;
     for (int i = 0; i < cfg->n_apple; i++)
         if (w->cell[cfg->apple[i]] == ENV_ID_APPLE) count_change(w, cfg->apple[i], +1);
+    for (int i = 0; i < cfg->n_apple; i++)
+        if (is_empty(w, i)) class_add(w, i);
 }
 
+/* the core has already marked the spot empty */
 static void harvest_eaten(EnvWorld *w, int slot) {
+    class_add(w, slot);
     count_change(w, w->cfg->apple[slot], -1);
+}
+
+/* a geometric number of failures: the largest k with u < geo[k], continued past the table */
+static int32_t geometric_gap(EnvRng *rng, const uint32_t *geo) {
+    int32_t total = 0;
+    for (;;) {
+        uint32_t u = env_rng_u32(rng);
+        int lo = 0, hi = ENV_GEO_SPAN - 1;
+        while (lo < hi) {
+            int mid = (lo + hi + 1) / 2;
+            if (u < geo[mid])
+                lo = mid;
+            else
+                hi = mid - 1;
+        }
+        total += lo;
+        if (lo < ENV_GEO_SPAN - 1 || total > (1 << 30)) return total;
+    }
+}
+
+/* the index of the k-th set bit (k from 0) of a bit set known to hold more than k */
+static int select_bit(const uint64_t *set, int k) {
+    int wd = 0;
+    while (__builtin_popcountll(set[wd]) <= k) k -= __builtin_popcountll(set[wd++]);
+    uint64_t bits = set[wd];
+    for (; k > 0; k--) bits &= bits - 1;
+    return wd * 64 + __builtin_ctzll(bits);
 }
 
 static void harvest_dynamics(EnvWorld *w) {
     const EnvConfig *cfg = w->cfg;
-    int last = cfg->p.n_regrowth - 1, n_new = 0;
-    ENV_FOR_EACH_EMPTY_APPLE(w, slot, {
-        int L = w->nbr_count[slot] < last ? w->nbr_count[slot] : last;
-        uint64_t thr = cfg->regrowth_thr[L];
-        if (thr > 0 && !w->occ[cfg->apple[slot]] && env_rng_chance(&w->rng, thr))
-            w->scratch[n_new++] = slot;
-    });
+    int n_words = (cfg->n_apple + 63) / 64, n_new = 0;
+    for (int c = 0; c < cfg->p.n_regrowth; c++) {
+        if (cfg->regrowth_thr[c] == 0) continue;
+        const uint64_t *set = class_set(w, c);
+        const uint32_t *geo = cfg->geo + (size_t)c * ENV_GEO_SPAN;
+        int n = 0;
+        for (int wd = 0; wd < n_words; wd++) n += __builtin_popcountll(set[wd]);
+        if (n == 0) continue;
+        if (w->regrow_skip[c] < 0) w->regrow_skip[c] = geometric_gap(&w->rng, geo);
+        /* successes at trial positions skip, skip + 1 + G, ... among this step's n trials */
+        int pos = 0;
+        while (w->regrow_skip[c] < n - pos) {
+            pos += w->regrow_skip[c];
+            int slot = select_bit(set, pos);
+            if (!w->occ[cfg->apple[slot]]) w->scratch[n_new++] = slot;
+            pos++;
+            w->regrow_skip[c] = geometric_gap(&w->rng, geo);
+        }
+        w->regrow_skip[c] -= n - pos;
+    }
+    /* regrow after all trials: every probability came from the state before this step */
     for (int k = 0; k < n_new; k++) {
-        env_apple_put(w, w->scratch[k]);
-        count_change(w, cfg->apple[w->scratch[k]], +1);
+        int slot = w->scratch[k];
+        class_remove(w, slot);
+        env_apple_put(w, slot);
+        count_change(w, cfg->apple[slot], +1);
     }
 }
 

@@ -23,6 +23,8 @@
 
 #include "game.h"
 
+__extension__ typedef unsigned __int128 u128;
+
 const int env_dr[4] = {-1, 0, 1, 0};
 const int env_dc[4] = {0, 1, 0, -1};
 
@@ -154,6 +156,25 @@ static void build_rotations(EnvConfig *cfg) {
         }
 }
 
+/* Powers (1 - p)^k * 2^32 for k < ENV_GEO_SPAN and each regrowth class, in integer arithmetic:
+ * geo[k + 1] = floor(geo[k] * q / 2^32) with q = 2^32 - threshold(p). */
+static int build_geometric(EnvConfig *cfg) {
+    int span = ENV_GEO_SPAN, n_class = cfg->p.n_regrowth;
+    cfg->geo = malloc((size_t)n_class * (size_t)span * sizeof(uint32_t));
+    if (!cfg->geo) return ENV_ENOMEM;
+    for (int c = 0; c < n_class; c++) {
+        uint32_t *geo = cfg->geo + (size_t)c * (size_t)span;
+        uint64_t q = (1ULL << 32) - env_ppb_to_thr(cfg->p.regrowth_ppb[c]);
+        uint64_t g = 1ULL << 32;
+        geo[0] = UINT32_MAX; /* stands for 2^32: every draw is below it */
+        for (int k = 1; k < span; k++) {
+            g = (uint64_t)(((u128)g * q) >> 32);
+            geo[k] = (uint32_t)(g > UINT32_MAX ? UINT32_MAX : g);
+        }
+    }
+    return 0;
+}
+
 static int imax(int a, int b) {
     return a > b ? a : b;
 }
@@ -233,6 +254,12 @@ int env_config_init(EnvConfig *cfg, const EnvParams *p, EnvError *err) {
         }
     build_neighbourhood(cfg);
     build_rotations(cfg);
+    for (int o = 0; o < 4; o++)
+        for (int a = 0; a < ENV_ACT_COUNT; a++) cfg->move_delta[o][a] = env_move_delta(cfg, o, a);
+    if (p->game == ENV_GAME_HARVEST && build_geometric(cfg) != 0) {
+        env_config_close(cfg);
+        return env_fail(err, ENV_ENOMEM, "out of memory building the config");
+    }
     for (int i = 0; i < ENV_MAX_REGROWTH; i++)
         cfg->regrowth_thr[i] = env_ppb_to_thr(p->regrowth_ppb[i]);
     cfg->waste_thr = env_ppb_to_thr(p->waste_spawn_ppb);
@@ -244,9 +271,10 @@ int env_config_init(EnvConfig *cfg, const EnvParams *p, EnvError *err) {
     cfg->scratch_n = imax(imax(n_apple, n_spawn), imax(n_river, 1));
     int beam_cap =
         p->n_agents * (p->fire.width * p->fire.length + p->clean.width * p->clean.length);
-    cfg->world_bytes = (size_t)(n_apple + 63) / 64 * 8 + (size_t)(n_river + 63) / 64 * 8 +
-                       ncell * 2 + cfg->rot_cells * (size_t)c + (size_t)n_apple +
-                       (size_t)n_apple * 4 + (size_t)cfg->scratch_n * 4 + (size_t)beam_cap * 5 + 64;
+    cfg->world_bytes = (size_t)(n_apple + 63) / 64 * 8 * (1 + ENV_MAX_REGROWTH) +
+                       (size_t)(n_river + 63) / 64 * 8 + ncell * 2 + cfg->rot_cells * (size_t)c +
+                       (size_t)n_apple + (size_t)n_apple * 4 + (size_t)cfg->scratch_n * 4 +
+                       (size_t)beam_cap * 5 + 64;
     return 0;
 }
 
@@ -259,6 +287,8 @@ void env_config_close(EnvConfig *cfg) {
     free(cfg->apple_slot);
     free(cfg->rot_index);
     free(cfg->river_slot);
+    free(cfg->geo);
+    cfg->geo = NULL;
     cfg->river_slot = NULL;
     cfg->spawn = cfg->apple = cfg->river = cfg->rot_index = NULL;
     cfg->base = NULL;
@@ -276,7 +306,8 @@ int env_world_init(EnvWorld *w, const EnvConfig *cfg, uint64_t seed, uint64_t in
     /* carve one allocation: int32 arrays first for alignment */
     size_t n_words = (size_t)(cfg->n_apple + 63) / 64;
     size_t off_empty = 0;
-    size_t off_clean = off_empty + n_words * 8;
+    size_t off_class = off_empty + n_words * 8;
+    size_t off_clean = off_class + n_words * 8 * ENV_MAX_REGROWTH;
     size_t off_respawn = off_clean + (size_t)(cfg->n_river + 63) / 64 * 8;
     size_t off_scratch = off_respawn + (size_t)cfg->n_apple * 4;
     size_t off_beam = off_scratch + (size_t)cfg->scratch_n * 4;
@@ -293,6 +324,7 @@ int env_world_init(EnvWorld *w, const EnvConfig *cfg, uint64_t seed, uint64_t in
     w->seed = seed;
     w->index = index;
     w->apple_empty = (uint64_t *)(block + off_empty);
+    w->class_empty = (uint64_t *)(block + off_class);
     w->river_clean = (uint64_t *)(block + off_clean);
     w->respawn_at = (int32_t *)(block + off_respawn);
     w->scratch = (int32_t *)(block + off_scratch);
@@ -464,7 +496,21 @@ static void resolve_moves(EnvWorld *w, int32_t *target) {
     uint8_t moving[ENV_MAX_AGENTS];
     for (int i = 0; i < n; i++) moving[i] = target[i] != w->agent[i].pos;
 
-    for (int pass = 0; pass < 2; pass++) {
+    /* the common case: every mover's target is free and claimed once; marks are undone */
+    int clear = 1, m = 0;
+    int32_t marked[ENV_MAX_AGENTS];
+    for (int i = 0; i < n && clear; i++) {
+        if (!moving[i]) continue;
+        if (w->occ[target[i]]) {
+            clear = 0;
+        } else {
+            w->occ[target[i]] = 0xFF;
+            marked[m++] = target[i];
+        }
+    }
+    for (int k = 0; k < m; k++) w->occ[marked[k]] = 0;
+
+    for (int pass = 0; pass < 2 && !clear; pass++) {
         /* an agent moving into a cell whose occupant stays must stay too */
         for (int changed = 1; changed;) {
             changed = 0;
@@ -586,7 +632,7 @@ int env_step(EnvWorld *w, const int32_t *actions, float *rewards) {
         if (a->timeout > 0) act[i] = ENV_ACT_STAY;
         if (act[i] == ENV_ACT_TURN_L) a->orient = (uint8_t)((a->orient + 3) & 3);
         if (act[i] == ENV_ACT_TURN_R) a->orient = (uint8_t)((a->orient + 1) & 3);
-        int32_t t = a->pos + env_move_delta(cfg, a->orient, act[i]);
+        int32_t t = a->pos + cfg->move_delta[a->orient][act[i]];
         target[i] = walkable(w->cell[t]) ? t : a->pos;
     }
 
@@ -649,15 +695,26 @@ int env_step(EnvWorld *w, const int32_t *actions, float *rewards) {
     return w->tick >= p->max_steps;
 }
 
-/* copy a window of `rows` rows of n bytes, 32 < n <= 48, as three 16-byte pieces a row, the
- * last one overlapping (inlined, no libc call) */
-static inline void copy_window_48(uint8_t *dst, const uint8_t *src, size_t n, size_t stride,
-                                  int rows) {
-    for (int r = 0; r < rows; r++, dst += n, src += stride) {
-        memcpy(dst, src, 16);
-        memcpy(dst + 16, src + 16, 16);
-        memcpy(dst + n - 16, src + n - 16, 16);
+/* Copies a window of `rows` rows of n bytes from rows `stride` apart. Rows of 8 to 64 bytes go
+ * as fixed 8- or 16-byte pieces, the last one overlapping, so no libc call is made; the piece
+ * count is fixed per loop so the compiler unrolls it. */
+#define COPY_ROWS(P, K)                                                                            \
+    for (int r = 0; r < rows; r++, dst += n, src += stride) {                                      \
+        for (int k = 0; k < (K)-1; k++) memcpy(dst + k * (P), src + k * (P), (P));                 \
+        memcpy(dst + n - (P), src + n - (P), (P));                                                 \
     }
+
+static void copy_window(uint8_t *dst, const uint8_t *src, size_t n, size_t stride, int rows) {
+    if (n >= 8 && n <= 16)
+        COPY_ROWS(8, 2)
+    else if (n > 16 && n <= 32)
+        COPY_ROWS(16, 2)
+    else if (n > 32 && n <= 48)
+        COPY_ROWS(16, 3)
+    else if (n > 48 && n <= 64)
+        COPY_ROWS(16, 4)
+    else
+        for (int r = 0; r < rows; r++, dst += n, src += stride) memcpy(dst, src, n);
 }
 
 /* write one cell of an observation: an id, or its colour */
@@ -686,11 +743,7 @@ void env_observe(const EnvWorld *w, uint8_t *obs) {
         size_t rw = (size_t)cfg->rot_w[o] * (size_t)c;
         /* the window, overlay included, is a rectangle of the rotated grid: a copy per row */
         const uint8_t *src = w->rot[0] + ri - (size_t)(ahead * cfg->rot_w[o] + side) * (size_t)c;
-        if (row_bytes > 32 && row_bytes <= 48)
-            copy_window_48(out, src, row_bytes, rw, oh);
-        else
-            for (int r = 0; r < oh; r++)
-                memcpy(out + (size_t)r * row_bytes, src + (size_t)r * rw, row_bytes);
+        copy_window(out, src, row_bytes, rw, oh);
         /* the viewer sees itself as self (in the SSD palette, its own colour, already there) */
         if (w->agent[i].timeout == 0) {
             uint8_t *d = out + ((size_t)ahead * (size_t)ow + (size_t)side) * (size_t)c;
@@ -802,6 +855,7 @@ uint64_t env_state_hash(const EnvWorld *w) {
     }
     if (cfg->p.game == ENV_GAME_GATHERING)
         h = fnv(h, w->respawn_at, (size_t)cfg->n_apple * sizeof(int32_t));
+    if (cfg->p.game == ENV_GAME_HARVEST) h = fnv(h, w->regrow_skip, sizeof w->regrow_skip);
     return h;
 }
 

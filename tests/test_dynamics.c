@@ -697,6 +697,12 @@ static void check_conservation(const EnvWorld *w, const char *preset, int step) 
             for (int k = 0; k < cfg->n_nbr; k++)
                 n += w->cell[cfg->apple[s] + cfg->nbr[k]] == ENV_ID_APPLE;
             assert_int_equal(w->nbr_count[s], n);
+            /* and each empty spawn point sits in exactly its class's set */
+            int words = (cfg->n_apple + 63) / 64, last = cfg->p.n_regrowth - 1;
+            int want = n < last ? n : last;
+            for (int c = 0; c < ENV_MAX_REGROWTH; c++)
+                assert_int_equal(bit(w->class_empty + (size_t)c * (size_t)words, s),
+                                 bit(w->apple_empty, s) && c == want);
         }
 }
 
