@@ -388,14 +388,40 @@ static void paint_agent(EnvWorld *w, int k) {
     rot_write_rgb(w, w->agent[k].pos, id, rgb);
 }
 
+/* writes beam cells (paint) or the cells under them (clear) into the four grids; the locals
+ * are restrict-qualified so the compiler keeps them in registers across the byte stores */
+static void beams_write(EnvWorld *w, int paint) {
+    const EnvConfig *cfg = w->cfg;
+    const int32_t *restrict beam = w->beam;
+    const uint8_t *restrict beam_id = w->beam_id;
+    const uint8_t *restrict occ = w->occ;
+    const uint8_t *restrict cell = w->cell;
+    const int32_t *restrict rot = cfg->rot_index;
+    uint8_t *restrict base = w->rot[0];
+    int nb = w->n_beam, rgb = cfg->spec.obs_c == 3;
+    for (int b = 0; b < nb; b++) {
+        int32_t idx = beam[b];
+        const int32_t *ri = rot + (size_t)idx * 4;
+        if (occ[idx] || ri[0] < 0) continue;
+        uint8_t id = paint ? beam_id[b] : cell[idx];
+        if (rgb) {
+            const uint8_t *col = cfg->colour[id];
+            memcpy(base + ri[0], col, 3);
+            memcpy(base + ri[1], col, 3);
+            memcpy(base + ri[2], col, 3);
+            memcpy(base + ri[3], col, 3);
+        } else {
+            base[ri[0]] = base[ri[1]] = base[ri[2]] = base[ri[3]] = id;
+        }
+    }
+}
+
 static void paint_beams(EnvWorld *w) {
-    for (int b = 0; b < w->n_beam; b++)
-        if (!w->occ[w->beam[b]]) rot_write(w, w->beam[b], w->beam_id[b]);
+    beams_write(w, 1);
 }
 
 static void clear_beams(EnvWorld *w) {
-    for (int b = 0; b < w->n_beam; b++)
-        if (!w->occ[w->beam[b]]) rot_write(w, w->beam[b], w->cell[w->beam[b]]);
+    beams_write(w, 0);
 }
 
 void env_overlay_paint(EnvWorld *w) {
