@@ -100,11 +100,8 @@ static int parse_ini(EnvParams *p, const char *text, const char *origin, int all
 int cli_load_preset(EnvParams *p, const char *name, EnvError *err) {
     const char *text = env_builtin_preset(name);
     if (!text) {
-        char list[512] = "";
-        size_t used = 0;
-        for (int i = 0; env_builtin_preset_name(i) && used < sizeof list - 40; i++)
-            used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "",
-                                     env_builtin_preset_name(i));
+        char list[512];
+        env_builtin_list(1, list, sizeof list);
         return env_fail(err, ENV_EINPUT, "unknown preset '%s'; presets are %s ('commons maps')",
                         name, list);
     }

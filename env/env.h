@@ -179,6 +179,8 @@ const char *env_builtin_preset(const char *name);
 /* Names of built-ins, for listings: returns NULL past the end. */
 const char *env_builtin_map_name(int i);
 const char *env_builtin_preset_name(int i);
+/* Joins the names of the built-in maps (presets = 0) or presets (1) with ", ". */
+void env_builtin_list(int presets, char *buf, size_t n);
 
 /* The spec of a world: what a caller needs to size its buffers, without building a world. */
 typedef struct EnvSpec {

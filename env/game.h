@@ -18,6 +18,9 @@ extern const EnvGameOps env_gathering_ops;
 extern const EnvGameOps env_harvest_ops;
 extern const EnvGameOps env_cleanup_ops;
 
+/* The hooks of a game. */
+const EnvGameOps *env_game_ops(EnvGame g);
+
 /* Writes a cell id into the grid and into the four rotated encoded copies. */
 void env_put_cell(EnvWorld *w, int32_t idx, uint8_t id);
 

@@ -47,6 +47,14 @@ const char *env_builtin_preset_name(int i) {
     return builtin_name(env_builtin_presets, i);
 }
 
+void env_builtin_list(int presets, char *buf, size_t n) {
+    size_t used = 0;
+    buf[0] = 0;
+    const EnvBuiltin *table = presets ? env_builtin_presets : env_builtin_maps;
+    for (int i = 0; table[i].name && used + 1 < n; i++)
+        used += (size_t)snprintf(buf + used, n - used, "%s%s", i ? ", " : "", table[i].name);
+}
+
 int env_map_parse(EnvMap *m, const char *text, const char *origin, EnvError *err) {
     memset(m, 0, sizeof *m);
     const char *s = text;
@@ -131,11 +139,8 @@ int env_map_load(EnvMap *m, const char *name, EnvError *err) {
     if (!is_path(name)) {
         const char *text = env_builtin_map(name);
         if (!text) {
-            char list[512] = "";
-            size_t used = 0;
-            for (int i = 0; env_builtin_map_name(i) && used < sizeof list - 40; i++)
-                used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "",
-                                         env_builtin_map_name(i));
+            char list[512];
+            env_builtin_list(0, list, sizeof list);
             return env_fail(err, ENV_EINPUT,
                             "env.map: unknown map '%s'; built-in maps are %s, or give a path to "
                             "a map file",

@@ -28,7 +28,7 @@ __extension__ typedef unsigned __int128 u128;
 const int env_dr[4] = {-1, 0, 1, 0};
 const int env_dc[4] = {0, 1, 0, -1};
 
-static const EnvGameOps *game_ops(EnvGame g) {
+const EnvGameOps *env_game_ops(EnvGame g) {
     switch (g) {
     case ENV_GAME_HARVEST:
         return &env_harvest_ops;
@@ -485,7 +485,7 @@ void env_reset(EnvWorld *w, uint64_t episode) {
         w->agent[i].orient = (uint8_t)env_rng_below(&spawn, 4);
         w->occ[w->agent[i].pos] = (uint8_t)(i + 1);
     }
-    game_ops(p->game)->reset(w);
+    env_game_ops(p->game)->reset(w);
     env_metrics_init(&w->metrics, p->n_agents);
     env_overlay_paint(w);
 }
@@ -635,7 +635,7 @@ static void trace_beam(EnvWorld *w, int firer, int kind, uint8_t *hit) {
 int env_step(EnvWorld *w, const int32_t *actions, float *rewards) {
     const EnvConfig *cfg = w->cfg;
     const EnvParams *p = &cfg->p;
-    const EnvGameOps *ops = game_ops(p->game);
+    const EnvGameOps *ops = env_game_ops(p->game);
     int n = p->n_agents, n_act = cfg->spec.n_actions;
     int32_t target[ENV_MAX_AGENTS];
     int32_t act[ENV_MAX_AGENTS];

@@ -25,14 +25,7 @@
 
 /* the game hooks of a world, as the step uses them */
 static const EnvGameOps *ops_of(const EnvWorld *w) {
-    switch (w->cfg->p.game) {
-    case ENV_GAME_HARVEST:
-        return &env_harvest_ops;
-    case ENV_GAME_CLEANUP:
-        return &env_cleanup_ops;
-    default:
-        return &env_gathering_ops;
-    }
+    return env_game_ops(w->cfg->p.game);
 }
 
 /* every agent stays for one step */
