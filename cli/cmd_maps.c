@@ -1,0 +1,93 @@
+/* cmd_maps.c: `commons maps`: built-in maps, presets and config keys. */
+#define _POSIX_C_SOURCE 200809L
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "commands.h"
+#include "config.h"
+#include "options.h"
+#include "runner.h"
+
+static const char *MAPS_HELP =
+    "usage: commons maps [NAME] [--keys]\n"
+    "\n"
+    "Without arguments lists the built-in maps and presets. With a map name prints the map;\n"
+    "with a preset name prints its effective config. --keys lists every config key with its\n"
+    "allowed range.\n";
+
+static void describe_map(const char *name) {
+    EnvMap m;
+    EnvError err;
+    if (env_map_load(&m, name, &err)) return;
+    int spawn = 0, apple = 0, river = 0;
+    for (int i = 0; i < m.h * m.w; i++) {
+        spawn += m.cells[i] == 'P';
+        apple += m.cells[i] == 'A';
+        river += m.cells[i] == 'H' || m.cells[i] == 'R';
+    }
+    printf("  %-24s %3dx%-3d %3d spawn points, %3d apple spawns, %3d river cells\n", name, m.h, m.w,
+           spawn, apple, river);
+    env_map_close(&m);
+}
+
+int cli_cmd_maps(int argc, char **argv) {
+    int keys = 0;
+    const char *name = NULL;
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            fputs(MAPS_HELP, stdout);
+            return 0;
+        } else if (strcmp(argv[i], "--keys") == 0) {
+            keys = 1;
+        } else if (argv[i][0] == '-') {
+            return cli_input_error("unknown option '%s'; see 'commons maps --help'", argv[i]);
+        } else if (name) {
+            return cli_input_error("maps takes one name; got '%s' and '%s'", name, argv[i]);
+        } else {
+            name = argv[i];
+        }
+    }
+    if (keys) {
+        const char *sec, *key, *doc;
+        char range[96];
+        printf("%-28s %-28s %s\n", "key", "allowed", "meaning");
+        for (int i = 0; env_params_key(i, &sec, &key, range, sizeof range, &doc) == 0; i++) {
+            char full[64];
+            snprintf(full, sizeof full, "%s.%s", sec, key);
+            printf("%-28s %-28s %s\n", full, range, doc);
+        }
+        return 0;
+    }
+    if (name) {
+        const char *map = env_builtin_map(name);
+        if (env_builtin_preset(name)) {
+            EnvParams p;
+            EnvError err;
+            if (cli_load_preset(&p, name, &err)) return cli_fail(&err);
+            env_params_write_ini(&p, stdout);
+            if (!map) return 0;
+            printf("\n");
+        }
+        if (map) {
+            describe_map(name);
+            fputs(map, stdout);
+            return 0;
+        }
+        return cli_input_error("no map or preset named '%s'; 'commons maps' lists them", name);
+    }
+    printf("maps:\n");
+    for (int i = 0; env_builtin_map_name(i); i++) describe_map(env_builtin_map_name(i));
+    printf("presets:\n");
+    for (int i = 0; env_builtin_preset_name(i); i++) {
+        EnvParams p;
+        EnvError err;
+        if (cli_load_preset(&p, env_builtin_preset_name(i), &err)) return cli_fail(&err);
+        printf("  %-20s game %-9s map %-24s %2d agents, view %dx%d; %s\n", p.preset,
+               env_game_name(p.game), p.map, p.n_agents, p.view_ahead + p.view_behind + 1,
+               2 * p.view_side + 1, p.source);
+    }
+    return 0;
+}

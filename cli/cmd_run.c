@@ -1,0 +1,201 @@
+/* cmd_run.c: `commons run` and `commons compare`: episodes with scripted policies. */
+#define _POSIX_C_SOURCE 200809L
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "commands.h"
+#include "config.h"
+#include "options.h"
+#include "runner.h"
+
+static const char *RUN_HELP =
+    "usage: commons run [options]\n"
+    "\n"
+    "Runs episodes with scripted policies; prints per-episode social metrics (efficiency,\n"
+    "equality, sustainability, peace), per-agent returns, and the final state hash.\n"
+    "\n"
+    "  --env NAME            preset (default harvest); 'commons maps' lists them\n"
+    "  --agents N            number of agents (env.agents)\n"
+    "  --steps N             steps per episode (env.max_steps)\n"
+    "  --episodes N          episodes to run (default 1)\n"
+    "  --seed N              run seed (default 1)\n"
+    "  --policy P[,P...]     random, greedy or coop: one for all agents, or one per agent\n"
+    "                        (default greedy)\n"
+    "  --config FILE         INI file applied on top of the preset\n"
+    "  --set SEC.KEY=VALUE   override one key (repeatable); 'commons maps --keys' lists keys\n"
+    "  --json                print one JSON document instead of the table\n";
+
+static const char *COMPARE_HELP =
+    "usage: commons compare [options]\n"
+    "\n"
+    "Runs each policy (for all agents) on the same seeds and prints the mean and standard\n"
+    "deviation of every social metric over the episodes.\n"
+    "\n"
+    "  --policies P,P,...    policies to compare (default greedy,coop)\n"
+    "  --episodes N          episodes per policy, one seed each (default 10)\n"
+    "  --env, --agents, --steps, --seed, --config, --set, --json   as for 'commons run'\n";
+
+static void print_social_json(const EnvSocial *s) {
+    printf("\"efficiency\": %.6f, \"equality\": %.6f, \"sustainability\": %.4f, \"peace\": %.4f",
+           s->efficiency, s->equality, s->sustainability, s->peace);
+}
+
+int cli_cmd_run(int argc, char **argv) {
+    Options o = {.env = "harvest", .policy = "greedy", .episodes = 1, .seed = 1};
+    int rc = cli_parse_options(argc, argv, &o,
+                               " --env --agents --steps --episodes --seed --policy --config --set "
+                               "--json ");
+    if (rc) return rc;
+    if (o.help) {
+        fputs(RUN_HELP, stdout);
+        return 0;
+    }
+    EnvParams p;
+    if ((rc = cli_build_params(&o, o.env, &p))) return rc;
+    ScriptedKind kinds[ENV_MAX_AGENTS];
+    if ((rc = cli_parse_policies(o.policy, p.n_agents, kinds))) return rc;
+    EnvConfig cfg;
+    EnvError err;
+    if (env_config_init(&cfg, &p, &err)) return cli_fail(&err);
+    CliRunner r;
+    if (cli_runner_init(&r, &cfg, kinds, (uint64_t)o.seed, 0, &err)) {
+        env_config_close(&cfg);
+        return cli_fail(&err);
+    }
+    int n = p.n_agents;
+    EnvSocial mean = {0};
+    uint64_t final_hash = 0;
+    if (o.json) {
+        printf(
+            "{\"env\": \"%s\", \"game\": \"%s\", \"map\": \"%s\", \"agents\": %d, \"steps\": %d, "
+            "\"seed\": %lld, \"policies\": [",
+            p.preset, env_game_name(p.game), cfg.map.name, n, p.max_steps, o.seed);
+        for (int i = 0; i < n; i++) printf("%s\"%s\"", i ? ", " : "", scripted_name(kinds[i]));
+        printf("],\n \"episodes\": [\n");
+    } else {
+        printf("env %s (game %s, map %s %dx%d), %d agents, %d steps, seed %lld\n", p.preset,
+               env_game_name(p.game), cfg.map.name, cfg.map.h, cfg.map.w, n, p.max_steps, o.seed);
+        printf("policies:");
+        for (int i = 0; i < n; i++) printf(" %s", scripted_name(kinds[i]));
+        printf("\n%7s %10s %9s %14s %8s  %s\n", "episode", "efficiency", "equality",
+               "sustainability", "peace", "returns");
+    }
+    for (long long e = 0; e < o.episodes; e++) {
+        CliEpisode ep;
+        cli_run_episode(&r, (uint64_t)e, 0, &ep);
+        mean.efficiency += ep.social.efficiency / (double)o.episodes;
+        mean.equality += ep.social.equality / (double)o.episodes;
+        mean.sustainability += ep.social.sustainability / (double)o.episodes;
+        mean.peace += ep.social.peace / (double)o.episodes;
+        final_hash = ep.hash;
+        if (o.json) {
+            printf("  {\"episode\": %lld, ", e);
+            print_social_json(&ep.social);
+            printf(", \"returns\": [");
+            for (int i = 0; i < n; i++) printf("%s%lld", i ? ", " : "", (long long)ep.ret[i]);
+            printf("], \"hash\": \"%016llx\"}%s\n", (unsigned long long)ep.hash,
+                   e + 1 < o.episodes ? "," : "");
+        } else {
+            printf("%7lld %10.3f %9.3f %14.1f %8.3f ", e, ep.social.efficiency, ep.social.equality,
+                   ep.social.sustainability, ep.social.peace);
+            for (int i = 0; i < n; i++) printf(" %lld", (long long)ep.ret[i]);
+            printf("\n");
+        }
+    }
+    if (o.json) {
+        printf(" ],\n \"mean\": {");
+        print_social_json(&mean);
+        printf("},\n \"final_hash\": \"%016llx\"}\n", (unsigned long long)final_hash);
+    } else {
+        printf("%7s %10.3f %9.3f %14.1f %8.3f\n", "mean", mean.efficiency, mean.equality,
+               mean.sustainability, mean.peace);
+        printf("final state hash %016llx\n", (unsigned long long)final_hash);
+    }
+    cli_runner_close(&r);
+    env_config_close(&cfg);
+    return 0;
+}
+
+/* mean and sample standard deviation */
+static void mean_sd(const double *x, int n, double *mean, double *sd) {
+    double m = 0, v = 0;
+    for (int i = 0; i < n; i++) m += x[i];
+    m /= n;
+    for (int i = 0; i < n; i++) v += (x[i] - m) * (x[i] - m);
+    *mean = m;
+    *sd = n > 1 ? sqrt(v / (n - 1)) : 0.0;
+}
+
+int cli_cmd_compare(int argc, char **argv) {
+    Options o = {.env = "harvest", .policy = "greedy,coop", .episodes = 10, .seed = 1};
+    int rc =
+        cli_parse_options(argc, argv, &o,
+                          " --env --agents --steps --episodes --seed --policies --config --set "
+                          "--json ");
+    if (rc) return rc;
+    if (o.help) {
+        fputs(COMPARE_HELP, stdout);
+        return 0;
+    }
+    EnvParams p;
+    if ((rc = cli_build_params(&o, o.env, &p))) return rc;
+    ScriptedKind list[ENV_MAX_AGENTS];
+    int n_pol;
+    EnvError err;
+    if ((rc = cli_split_policies("--policies", o.policy, list, &n_pol))) return rc;
+    EnvConfig cfg;
+    if (env_config_init(&cfg, &p, &err)) return cli_fail(&err);
+    int ne = (int)o.episodes;
+    double *vals = malloc(sizeof(double) * 4 * (size_t)ne);
+    if (!vals) {
+        env_config_close(&cfg);
+        fprintf(stderr, "commons: out of memory\n");
+        return 1;
+    }
+    if (o.json)
+        printf("{\"env\": \"%s\", \"agents\": %d, \"steps\": %d, \"episodes\": %d, \"seed\": %lld, "
+               "\"rows\": [\n",
+               p.preset, p.n_agents, p.max_steps, ne, o.seed);
+    else
+        printf("env %s, %d agents, %d steps, %d episodes (seeds %lld..%lld); mean +- sd\n"
+               "%-8s %16s %16s %18s %16s\n",
+               p.preset, p.n_agents, p.max_steps, ne, o.seed, o.seed + ne - 1, "policy",
+               "efficiency", "equality", "sustainability", "peace");
+    for (int k = 0; k < n_pol; k++) {
+        ScriptedKind kinds[ENV_MAX_AGENTS];
+        for (int i = 0; i < p.n_agents; i++) kinds[i] = list[k];
+        for (int e = 0; e < ne; e++) {
+            CliRunner r;
+            if (cli_runner_init(&r, &cfg, kinds, (uint64_t)(o.seed + e), 0, &err)) {
+                free(vals);
+                env_config_close(&cfg);
+                return cli_fail(&err);
+            }
+            CliEpisode ep;
+            cli_run_episode(&r, 0, 0, &ep);
+            vals[0 * ne + e] = ep.social.efficiency;
+            vals[1 * ne + e] = ep.social.equality;
+            vals[2 * ne + e] = ep.social.sustainability;
+            vals[3 * ne + e] = ep.social.peace;
+            cli_runner_close(&r);
+        }
+        double m[4], sd[4];
+        for (int j = 0; j < 4; j++) mean_sd(vals + j * ne, ne, &m[j], &sd[j]);
+        if (o.json)
+            printf(
+                "  {\"policy\": \"%s\", \"efficiency\": [%.6f, %.6f], \"equality\": [%.6f, %.6f], "
+                "\"sustainability\": [%.4f, %.4f], \"peace\": [%.4f, %.4f]}%s\n",
+                scripted_name(list[k]), m[0], sd[0], m[1], sd[1], m[2], sd[2], m[3], sd[3],
+                k + 1 < n_pol ? "," : "");
+        else
+            printf("%-8s %8.3f +- %5.3f %8.3f +- %5.3f %10.1f +- %5.1f %8.3f +- %5.3f\n",
+                   scripted_name(list[k]), m[0], sd[0], m[1], sd[1], m[2], sd[2], m[3], sd[3]);
+    }
+    if (o.json) printf(" ]}\n");
+    free(vals);
+    env_config_close(&cfg);
+    return 0;
+}
