@@ -1,19 +1,23 @@
-# embed.cmake: writes a C file holding the text of every built-in map and preset.
+# embed.cmake: writes a C file holding the text of every built-in map and preset, as byte arrays
+# (string literals longer than 4095 characters are not portable C).
 # Usage: cmake -DMAPS_DIR=... -DPRESETS_DIR=... -DOUT=... -P embed.cmake
 function(embed_dir dir pattern array out_var)
   file(GLOB files "${dir}/${pattern}")
   list(SORT files)
-  set(body "const EnvBuiltin ${array}[] = {\n")
+  set(data "")
+  set(table "const EnvBuiltin ${array}[] = {\n")
+  set(i 0)
   foreach(f ${files})
     get_filename_component(name "${f}" NAME_WE)
-    file(READ "${f}" text)
-    string(REPLACE "\\" "\\\\" text "${text}")
-    string(REPLACE "\"" "\\\"" text "${text}")
-    string(REPLACE "\n" "\\n\"\n    \"" text "${text}")
-    string(APPEND body "  {\"${name}\",\n    \"${text}\"},\n")
+    file(READ "${f}" hex HEX)
+    string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," hex "${hex}")
+    string(REGEX REPLACE "((0x..,){16})" "\\1\n  " hex "${hex}")
+    string(APPEND data "static const char ${array}_${i}[] = {\n  ${hex}0x00};\n")
+    string(APPEND table "  {\"${name}\", ${array}_${i}},\n")
+    math(EXPR i "${i} + 1")
   endforeach()
-  string(APPEND body "  {0, 0}};\n")
-  set(${out_var} "${body}" PARENT_SCOPE)
+  string(APPEND table "  {0, 0}};\n")
+  set(${out_var} "${data}${table}" PARENT_SCOPE)
 endfunction()
 
 embed_dir("${MAPS_DIR}" "*.txt" env_builtin_maps maps_body)

@@ -76,4 +76,4 @@ static void cleanup_dynamics(EnvWorld *w) {
     });
 }
 
-const EnvGameOps env_cleanup_ops = {cleanup_reset, cleanup_eaten, cleanup_dynamics};
+const EnvGameOps env_cleanup_ops = {cleanup_reset, cleanup_eaten, cleanup_dynamics, NULL};

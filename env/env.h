@@ -42,9 +42,20 @@ int env_fail(EnvError *err, int code, const char *fmt, ...)
 #endif
     ;
 
-/* games: one .c file each. The game sets the regrowth rule: gathering regrows a fixed time after
- * an apple is eaten, harvest by the density of nearby apples, cleanup by river pollution. */
-typedef enum { ENV_GAME_GATHERING = 0, ENV_GAME_HARVEST, ENV_GAME_CLEANUP, ENV_GAME_COUNT } EnvGame;
+/* games: one .c file each. The game sets the resource rule: gathering regrows a fixed time after
+ * an apple is eaten, harvest by the density of nearby apples, cleanup by river pollution; ocean
+ * is the macroplastic world (ocean.c): plastic from river mouths and patches drifts on currents
+ * and vessels collect it. */
+typedef enum {
+    ENV_GAME_GATHERING = 0,
+    ENV_GAME_HARVEST,
+    ENV_GAME_CLEANUP,
+    ENV_GAME_OCEAN,
+    ENV_GAME_COUNT
+} EnvGame;
+
+/* ocean actions: absolute moves (vessels have no facing) */
+enum { ENV_OCEAN_STAY = 0, ENV_OCEAN_NORTH, ENV_OCEAN_EAST, ENV_OCEAN_SOUTH, ENV_OCEAN_WEST };
 
 /* actions: egocentric, the same numbering in every game; a game uses the first n_actions */
 enum {
@@ -65,7 +76,7 @@ enum { ENV_NORTH = 0, ENV_EAST, ENV_SOUTH, ENV_WEST };
 
 /* observation encodings */
 typedef enum { ENV_ENC_RGB = 0, ENV_ENC_IDS } EnvEncoding;
-typedef enum { ENV_PALETTE_SSD = 0, ENV_PALETTE_GALLEGO } EnvPalette;
+typedef enum { ENV_PALETTE_SSD = 0, ENV_PALETTE_GALLEGO, ENV_PALETTE_OCEAN } EnvPalette;
 
 /* cell ids, as written by the `ids` encoding (one uint8 per cell) */
 enum {
@@ -80,13 +91,23 @@ enum {
     ENV_ID_CLEAN,   /* a cleaning beam fired this step */
     ENV_ID_SELF,
     ENV_ID_OTHER,
-    ENV_ID_TAGGED, /* an agent that is tagged out */
+    ENV_ID_TAGGED,   /* an agent that is tagged out */
+    ENV_ID_SOURCE,   /* ocean: a river mouth without plastic */
+    ENV_ID_PLASTIC1, /* ocean: plastic, levels 1 (least) to 4 (ocean.level_cap units or more) */
+    ENV_ID_PLASTIC2,
+    ENV_ID_PLASTIC3,
+    ENV_ID_PLASTIC4,
     ENV_ID_COUNT
 };
+#define ENV_PLASTIC_LEVELS 4
 
 /* regrowth neighbourhood shapes and waste spawning modes */
 typedef enum { ENV_SHAPE_SQUARE = 0, ENV_SHAPE_DISC } EnvShape;
 typedef enum { ENV_WASTE_SSD = 0, ENV_WASTE_SINGLE } EnvWasteMode;
+typedef enum { ENV_CURRENTS_NONE = 0, ENV_CURRENTS_UNIFORM, ENV_CURRENTS_GYRE } EnvCurrents;
+typedef enum { ENV_SHARE_NONE = 0, ENV_SHARE_NEIGHBOURS, ENV_SHARE_GLOBAL } EnvShare;
+#define ENV_MAX_SIGNAL_BITS 4
+#define ENV_MAX_HEADS (1 + ENV_MAX_SIGNAL_BITS)
 
 /* Probabilities and fractions are stored exactly as parts per billion (1e9 = 1.0). */
 #define ENV_PPB 1000000000LL
@@ -133,6 +154,28 @@ typedef struct EnvParams {
     int64_t apple_max_ppb;   /* apple regrowth probability with a clean river */
     int64_t depletion_ppb;   /* waste density at or above which apples stop growing */
     int64_t restoration_ppb; /* waste density at or below which apples grow at full rate */
+    /* ocean */
+    EnvCurrents currents;
+    int current_dir;         /* uniform currents: ENV_NORTH .. ENV_WEST */
+    int64_t current_ppb;     /* probability that a cell's plastic drifts one cell a step */
+    int64_t gyre_inward_ppb; /* gyre: weight of the inward pull against the circulation */
+    int64_t source_ppb;      /* probability that a river mouth emits in a step */
+    int source_units;        /* units a river mouth emits */
+    int64_t patch_ppb;       /* probability that a patch appears somewhere in a step */
+    int patch_units;         /* units in a patch */
+    int patch_radius;        /* a patch covers the sea cells within this Chebyshev radius */
+    int initial_patches;     /* patches placed at reset */
+    int capacity;            /* units a vessel collects in a step */
+    int beaching;            /* 1: plastic drifting onto land is beached (leaves the sea) */
+    int level_cap;           /* units shown as the top plastic level */
+    /* communication and information structures (used by comm/; stored with every key) */
+    int comm_topology; /* CommTopology: none full ring star radius knn */
+    int comm_radius;   /* radius topology: squared distance <= radius^2 */
+    int comm_k;        /* knn topology */
+    int signal_bits;   /* signal heads added to every agent's action */
+    int comm_slots;    /* nearest neighbours described in a received message */
+    EnvShare share;    /* rewards: own; own plus alpha times neighbours'; or the sum */
+    int64_t share_alpha_ppb;
 } EnvParams;
 
 /* Sets every field to its neutral default (Gathering rules on the small map). */
@@ -191,6 +234,9 @@ typedef struct EnvSpec {
     int state_h, state_w;    /* the global-state view, unpadded */
     int max_steps;
     EnvEncoding encoding;
+    int n_heads;                  /* 1 + signal bits */
+    int head_size[ENV_MAX_HEADS]; /* (n_heads,) choices of each action head: the game's, then 2s */
+    int n_features;               /* extra float features per agent (ocean: own row and column) */
 } EnvSpec;
 
 int env_spec(const EnvParams *p, EnvSpec *spec, EnvError *err);
@@ -217,8 +263,16 @@ typedef struct EnvConfig {
     size_t rot_off[4];      /* offset, in cells, of each rotated grid in a world's block */
     size_t rot_cells;       /* cells of the four rotated grids together */
     int scratch_n;          /* length of a world's scratch array */
-    int32_t move_delta[4][ENV_ACT_COUNT];    /* index delta of each action for each orientation */
-    int n_nbr;                               /* regrowth neighbourhood size */
+    int32_t move_delta[4][ENV_ACT_COUNT]; /* index delta of each action for each orientation */
+    int egocentric;      /* 1: actions are relative to facing (grid games); 0: absolute */
+    int n_rot;           /* rotated grids kept: 4, or 1 when agents have no facing */
+    int n_source;        /* ocean river mouths */
+    int32_t *source;     /* (n_source,) padded cell index */
+    int n_sea;           /* ocean: cells plastic can occupy */
+    int32_t *sea;        /* (n_sea,) padded cell index */
+    uint8_t *drift_dir;  /* (hp * wp, 2) ocean: two drift directions (ENV_NORTH..) per cell */
+    uint32_t *drift_thr; /* (hp * wp, 2) ocean: cumulative thresholds of those directions */
+    int n_nbr;           /* regrowth neighbourhood size */
     int32_t nbr[(2 * 8 + 1) * (2 * 8 + 1)];  /* (n_nbr,) index offsets, self excluded */
     uint64_t regrowth_thr[ENV_MAX_REGROWTH]; /* probabilities as thresholds on a 32-bit draw */
     uint32_t *geo; /* (n_regrowth, ENV_GEO_SPAN) harvest: (1 - p)^k * 2^32, see harvest.c */
@@ -270,6 +324,7 @@ typedef struct EnvWorld {
     int32_t n_waste;                       /* river cells holding waste */
     int32_t n_apples;                      /* apples on the map */
     int32_t bad_actions;                   /* out-of-range actions seen (treated as stay) */
+    int64_t spawned, collected, beached;   /* ocean: plastic units so far this episode */
     int32_t regrow_skip[ENV_MAX_REGROWTH]; /* harvest: failures left before each class's next
                                               regrowth, -1 undrawn (see harvest.c) */
     EnvMetrics metrics;                    /* the episode in progress */
@@ -284,6 +339,8 @@ typedef struct EnvWorld {
                               points of each regrowth class */
     uint64_t *river_clean; /* (ceil(n_river / 64),) bit set: river cell without waste */
     uint8_t *nbr_count;    /* (n_apple,) apples in each spawn point's neighbourhood */
+    int32_t *plastic;      /* (hp, wp) ocean: plastic units per cell */
+    uint64_t *afloat;      /* (ceil(hp * wp / 64),) ocean: bit set of cells holding plastic */
     int32_t *respawn_at;   /* (n_apple,) tick when an eaten apple returns (fixed regrowth) */
     int32_t *scratch;      /* (scratch_n,) temporary indices inside one call */
     int32_t *beam;         /* (beam_cap,) cells a beam crossed in the last step */
@@ -316,6 +373,13 @@ void env_observe_naive(const EnvWorld *w, uint8_t *obs);
 void env_batch_step(EnvWorld *worlds, int n, const int32_t *actions, uint8_t *obs, float *rewards,
                     uint8_t *dones);
 
+/* Writes every agent's extra features: out (n_agents, spec.n_features). Ocean: own row and column
+ * divided by the map's height and width. */
+void env_features(const EnvWorld *w, float *out);
+
+/* Plastic units afloat (ocean), summed over the grid. */
+int64_t env_plastic_afloat(const EnvWorld *w);
+
 /* The global state: every cell with agents and beams, (state_h, state_w, obs_c) in the
  * config's encoding. Agents are ENV_ID_OTHER/ENV_ID_TAGGED, in rgb each in its own colour. */
 void env_global_state(const EnvWorld *w, uint8_t *out);
@@ -334,6 +398,9 @@ typedef struct EnvView {
     const int32_t *reward; /* (n_agents,) last step's rewards */
     const EnvMetrics *metrics;
     int n_waste, n_river, n_apples;
+    const int32_t *plastic; /* (hp, wp) ocean plastic units, or NULL */
+    const float *msg;       /* (n_agents, msg_size) received messages, set by comm/, or NULL */
+    int msg_size;
 } EnvView;
 
 void env_view(const EnvWorld *w, EnvView *v);

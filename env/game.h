@@ -12,11 +12,17 @@ typedef struct EnvGameOps {
     void (*eaten)(EnvWorld *w, int slot);
     /* resource dynamics at the end of a step, after moves, eating and beams */
     void (*dynamics)(EnvWorld *w);
+    /* when set, replaces apple eating: every active agent collects from its cell */
+    void (*collect)(EnvWorld *w);
 } EnvGameOps;
 
 extern const EnvGameOps env_gathering_ops;
 extern const EnvGameOps env_harvest_ops;
 extern const EnvGameOps env_cleanup_ops;
+extern const EnvGameOps env_ocean_ops;
+
+/* Ocean: builds the per-cell drift tables of the currents field (ocean.c). */
+void env_ocean_build_currents(EnvConfig *cfg);
 
 /* The hooks of a game. */
 const EnvGameOps *env_game_ops(EnvGame g);

@@ -27,4 +27,4 @@ static void gathering_dynamics(EnvWorld *w) {
     });
 }
 
-const EnvGameOps env_gathering_ops = {gathering_reset, gathering_eaten, gathering_dynamics};
+const EnvGameOps env_gathering_ops = {gathering_reset, gathering_eaten, gathering_dynamics, NULL};

@@ -136,4 +136,4 @@ static void harvest_dynamics(EnvWorld *w) {
     }
 }
 
-const EnvGameOps env_harvest_ops = {harvest_reset, harvest_eaten, harvest_dynamics};
+const EnvGameOps env_harvest_ops = {harvest_reset, harvest_eaten, harvest_dynamics, NULL};

@@ -2,7 +2,8 @@
  *
  * Characters: '@' wall, ' ' or '.' empty floor, 'P' agent spawn point (floor), 'A' apple spawn
  * point (floor), 'H' river holding waste at the start, 'R' clean river, 'S' stream (never holds
- * waste). Rivers and streams are walkable. Every row has the same width; a trailing '\r' is
+ * waste), 'M' river mouth (ocean: a sea cell that emits plastic). Rivers and streams are
+ * walkable. Every row has the same width; a trailing '\r' is
  * ignored, as is one final newline. Lines starting with ';' before the first row are comments.
  */
 #include <errno.h>
@@ -11,7 +12,7 @@
 
 #include "env.h"
 
-#define MAP_CHARS "@ .PAHRS"
+#define MAP_CHARS "@ .PAHRSM"
 
 /* built-in maps and presets, generated from maps/ and presets/ at build time */
 typedef struct EnvBuiltin {
@@ -103,12 +104,12 @@ int env_map_parse(EnvMap *m, const char *text, const char *origin, EnvError *err
                     return env_fail(err, ENV_EINPUT,
                                     "%s:%d:%d: unknown map character (byte 0x%02x); allowed: '@' "
                                     "wall, ' ' or '.' floor, 'P' spawn, 'A' apple, 'H' waste, "
-                                    "'R' river, 'S' stream",
+                                    "'R' river, 'S' stream, 'M' river mouth",
                                     origin, line + r, c + 1, (unsigned char)ch);
                 return env_fail(err, ENV_EINPUT,
                                 "%s:%d:%d: unknown map character '%c'; allowed: '@' wall, ' ' or "
                                 "'.' floor, 'P' spawn, 'A' apple, 'H' waste, 'R' river, 'S' "
-                                "stream",
+                                "stream, 'M' river mouth",
                                 origin, line + r, c + 1, ch);
             }
             cells[r * w + c] = ch == '.' ? ' ' : ch;

@@ -36,8 +36,8 @@ typedef struct ParamSpec {
 #define F(field) offsetof(EnvParams, field)
 
 static const ParamSpec SPECS[] = {
-    {"env", "game", T_CHOICE, F(game), 0, 0, "gathering harvest cleanup",
-     "rules: fixed respawn, density regrowth, or pollution-driven regrowth"},
+    {"env", "game", T_CHOICE, F(game), 0, 0, "gathering harvest cleanup ocean",
+     "rules: fixed respawn, density regrowth, pollution-driven regrowth, or ocean plastic"},
     {"env", "map", T_STRING, F(map), 0, 0, NULL, "built-in map name, or a path to a map file"},
     {"env", "agents", T_INT, F(n_agents), 1, ENV_MAX_AGENTS, NULL, "number of agents"},
     {"env", "max_steps", T_INT, F(max_steps), 1, 1000000, NULL, "steps per episode"},
@@ -47,7 +47,8 @@ static const ParamSpec SPECS[] = {
     {"obs", "side", T_INT, F(view_side), 0, ENV_MAX_VIEW, NULL, "cells seen to each side"},
     {"obs", "encoding", T_CHOICE, F(encoding), 0, 0, "rgb ids",
      "rgb: uint8 x 3 per cell; ids: one uint8 cell id per cell"},
-    {"obs", "palette", T_CHOICE, F(palette), 0, 0, "ssd gallego", "colours of the rgb encoding"},
+    {"obs", "palette", T_CHOICE, F(palette), 0, 0, "ssd gallego ocean",
+     "colours of the rgb encoding"},
     {"beam", "length", T_INT, F(fire.length), 0, 64, NULL, "fire beam length (0: no beam)"},
     {"beam", "width", T_INT, F(fire.width), 1, 15, NULL, "fire beam width (odd)"},
     {"beam", "side_start", T_INT, F(fire.side_start), 0, 1, NULL,
@@ -90,6 +91,43 @@ static const ParamSpec SPECS[] = {
      "waste density at or above which apples stop growing"},
     {"pollution", "restoration", T_PROB, F(restoration_ppb), 0, ENV_PPB, NULL,
      "waste density at or below which apples grow at the full rate"},
+    {"ocean", "currents", T_CHOICE, F(currents), 0, 0, "none uniform gyre",
+     "surface currents: none, one direction, or a gyre converging to a patch"},
+    {"ocean", "current_dir", T_CHOICE, F(current_dir), 0, 0, "north east south west",
+     "direction of uniform currents"},
+    {"ocean", "current_prob", T_PROB, F(current_ppb), 0, ENV_PPB, NULL,
+     "probability that a cell's plastic drifts one cell in a step"},
+    {"ocean", "gyre_inward", T_PROB, F(gyre_inward_ppb), 0, ENV_PPB, NULL,
+     "gyre: weight of the inward pull against the circulation"},
+    {"ocean", "source_prob", T_PROB, F(source_ppb), 0, ENV_PPB, NULL,
+     "probability that a river mouth ('M') emits in a step"},
+    {"ocean", "source_units", T_INT, F(source_units), 1, 1000, NULL, "units a river mouth emits"},
+    {"ocean", "patch_prob", T_PROB, F(patch_ppb), 0, ENV_PPB, NULL,
+     "probability that a patch appears at a random sea cell in a step"},
+    {"ocean", "patch_units", T_INT, F(patch_units), 1, 100000, NULL, "units in a patch"},
+    {"ocean", "patch_radius", T_INT, F(patch_radius), 0, 8, NULL,
+     "a patch covers the sea cells within this Chebyshev radius"},
+    {"ocean", "initial_patches", T_INT, F(initial_patches), 0, 1000, NULL,
+     "patches placed at the start of an episode"},
+    {"ocean", "capacity", T_INT, F(capacity), 1, 100000, NULL,
+     "units a vessel collects from its cell in a step"},
+    {"ocean", "beaching", T_BOOL, F(beaching), 0, 1, NULL,
+     "plastic drifting onto land leaves the sea (beached); else it stays"},
+    {"ocean", "level_cap", T_INT, F(level_cap), 1, 100000, NULL,
+     "units shown as the top plastic level in observations"},
+    {"comm", "topology", T_CHOICE, F(comm_topology), 0, 0, "none full ring star radius knn",
+     "who hears whom, rebuilt every step"},
+    {"comm", "radius", T_INT, F(comm_radius), 0, 255, NULL,
+     "radius topology: agents within this Euclidean distance"},
+    {"comm", "k", T_INT, F(comm_k), 1, ENV_MAX_AGENTS - 1, NULL, "knn topology: neighbours heard"},
+    {"comm", "signal_bits", T_INT, F(signal_bits), 0, ENV_MAX_SIGNAL_BITS, NULL,
+     "signal bits in every agent's action, heard by its neighbours a step later"},
+    {"comm", "slots", T_INT, F(comm_slots), 0, 8, NULL,
+     "nearest neighbours described (bits and offset) in a received message"},
+    {"rewards", "share", T_CHOICE, F(share), 0, 0, "none neighbours global",
+     "learning rewards: own; own plus alpha times neighbours'; or the sum of all"},
+    {"rewards", "alpha", T_PROB, F(share_alpha_ppb), 0, ENV_PPB, NULL,
+     "weight of the neighbours' rewards when share = neighbours"},
 };
 #define N_SPECS ((int)(sizeof SPECS / sizeof SPECS[0]))
 
@@ -124,6 +162,26 @@ void env_params_default(EnvParams *p) {
     p->apple_max_ppb = 50000000;
     p->depletion_ppb = 400000000;
     p->restoration_ppb = 0;
+    p->currents = ENV_CURRENTS_NONE;
+    p->current_dir = ENV_EAST;
+    p->current_ppb = 200000000;
+    p->gyre_inward_ppb = 200000000;
+    p->source_ppb = 0;
+    p->source_units = 1;
+    p->patch_ppb = 0;
+    p->patch_units = 20;
+    p->patch_radius = 1;
+    p->initial_patches = 0;
+    p->capacity = 1;
+    p->beaching = 1;
+    p->level_cap = 8;
+    p->comm_topology = 0;
+    p->comm_radius = 8;
+    p->comm_k = 1;
+    p->signal_bits = 0;
+    p->comm_slots = 2;
+    p->share = ENV_SHARE_NONE;
+    p->share_alpha_ppb = 0;
 }
 
 /* parse a whole decimal integer; no trailing characters */
@@ -226,7 +284,7 @@ int env_params_set(EnvParams *p, const char *section, const char *key, const cha
                                 section, key);
         return env_fail(err, ENV_EINPUT,
                         "unknown section '[%s]' (key '%s'); sections are env, obs, beam, clean, "
-                        "apples, regrowth, pollution",
+                        "apples, regrowth, pollution, ocean, comm, rewards",
                         section, key);
     }
     char *field = (char *)p + s->off;
@@ -381,11 +439,12 @@ int env_params_key(int i, const char **section, const char **key, char *range, s
 }
 
 const char *env_game_name(EnvGame g) {
-    static const char *names[] = {"gathering", "harvest", "cleanup"};
+    static const char *names[] = {"gathering", "harvest", "cleanup", "ocean"};
     return (g >= 0 && g < ENV_GAME_COUNT) ? names[g] : "?";
 }
 
 int env_game_n_actions(EnvGame g) {
+    if (g == ENV_GAME_OCEAN) return 5;
     return g == ENV_GAME_CLEANUP ? 9 : 8;
 }
 

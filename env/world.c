@@ -34,6 +34,8 @@ const EnvGameOps *env_game_ops(EnvGame g) {
         return &env_harvest_ops;
     case ENV_GAME_CLEANUP:
         return &env_cleanup_ops;
+    case ENV_GAME_OCEAN:
+        return &env_ocean_ops;
     default:
         return &env_gathering_ops;
     }
@@ -59,7 +61,28 @@ static void set_palette(EnvConfig *cfg) {
     static const uint8_t ssd_agents[9][3] = {{0, 0, 255},   {2, 81, 154},    {204, 0, 204},
                                              {216, 30, 54}, {254, 151, 0},   {100, 255, 255},
                                              {99, 99, 255}, {250, 204, 255}, {238, 223, 16}};
-    memcpy(cfg->colour, cfg->p.palette == ENV_PALETTE_SSD ? ssd : gallego, sizeof cfg->colour);
+    /* the ocean: deep blue sea, brown land, plastic from grey to white, orange vessels */
+    static const uint8_t ocean[ENV_ID_COUNT][3] = {
+        [ENV_ID_EMPTY] = {16, 40, 96},       [ENV_ID_WALL] = {112, 88, 56},
+        [ENV_ID_APPLE] = {0, 200, 0},        [ENV_ID_WASTE] = {139, 90, 43},
+        [ENV_ID_RIVER] = {100, 180, 255},    [ENV_ID_STREAM] = {0, 180, 200},
+        [ENV_ID_OUTSIDE] = {0, 0, 0},        [ENV_ID_FIRE] = {255, 255, 60},
+        [ENV_ID_CLEAN] = {100, 255, 255},    [ENV_ID_SELF] = {255, 160, 0},
+        [ENV_ID_OTHER] = {230, 60, 60},      [ENV_ID_TAGGED] = {100, 100, 100},
+        [ENV_ID_SOURCE] = {0, 150, 150},     [ENV_ID_PLASTIC1] = {90, 100, 140},
+        [ENV_ID_PLASTIC2] = {150, 150, 170}, [ENV_ID_PLASTIC3] = {200, 200, 200},
+        [ENV_ID_PLASTIC4] = {255, 255, 255}};
+    const uint8_t(*table)[3] = cfg->p.palette == ENV_PALETTE_SSD       ? ssd
+                               : cfg->p.palette == ENV_PALETTE_GALLEGO ? gallego
+                                                                       : ocean;
+    memcpy(cfg->colour, table, sizeof cfg->colour);
+    /* plastic levels in the grid palettes, for completeness: shades of grey */
+    if (cfg->p.palette != ENV_PALETTE_OCEAN)
+        for (int l = 0; l < ENV_PLASTIC_LEVELS; l++) {
+            uint8_t v = (uint8_t)(100 + 50 * l);
+            cfg->colour[ENV_ID_PLASTIC1 + l][0] = cfg->colour[ENV_ID_PLASTIC1 + l][1] = v;
+            cfg->colour[ENV_ID_PLASTIC1 + l][2] = v;
+        }
     for (int i = 0; i < ENV_MAX_AGENTS; i++) memcpy(cfg->agent_colour[i], ssd_agents[i % 9], 3);
 }
 
@@ -75,6 +98,8 @@ static uint8_t char_to_id(char ch, int apples_start) {
         return ENV_ID_RIVER;
     case 'S':
         return ENV_ID_STREAM;
+    case 'M':
+        return ENV_ID_SOURCE;
     default:
         return ENV_ID_EMPTY;
     }
@@ -106,6 +131,10 @@ int env_spec(const EnvParams *p, EnvSpec *spec, EnvError *err) {
     spec->obs_size = (size_t)spec->obs_h * (size_t)spec->obs_w * (size_t)spec->obs_c;
     spec->max_steps = p->max_steps;
     spec->encoding = p->encoding;
+    spec->n_heads = 1 + p->signal_bits;
+    spec->head_size[0] = spec->n_actions;
+    for (int b = 0; b < p->signal_bits; b++) spec->head_size[1 + b] = 2;
+    spec->n_features = p->game == ENV_GAME_OCEAN ? 2 : 0;
     return 0;
 }
 
@@ -129,7 +158,7 @@ static void build_rotations(EnvConfig *cfg) {
     int h = cfg->map.h, w = cfg->map.w, pad = cfg->pad;
     int a = p->view_ahead, b = p->view_behind, s = p->view_side;
     size_t off = 0;
-    for (int o = 0; o < 4; o++) {
+    for (int o = 0; o < cfg->n_rot; o++) {
         int along = (o == ENV_NORTH || o == ENV_SOUTH) ? h : w;
         int across = (o == ENV_NORTH || o == ENV_SOUTH) ? w : h;
         cfg->rot_h[o] = along + a + b;
@@ -149,10 +178,11 @@ static void build_rotations(EnvConfig *cfg) {
             }
             int y[4] = {mr, w - 1 - mc, h - 1 - mr, mc};
             int x[4] = {mc, mr, w - 1 - mc, h - 1 - mr};
-            for (int o = 0; o < 4; o++)
+            for (int o = 0; o < cfg->n_rot; o++)
                 ri[o] =
                     (int32_t)((cfg->rot_off[o] + (size_t)((y[o] + a) * cfg->rot_w[o] + x[o] + s)) *
                               (size_t)cfg->spec.obs_c);
+            for (int o = cfg->n_rot; o < 4; o++) ri[o] = ri[0];
         }
 }
 
@@ -175,6 +205,37 @@ static int build_geometric(EnvConfig *cfg) {
     return 0;
 }
 
+/* The carving of a world's single allocation: byte offsets of every array, 8-byte aligned
+ * arrays first. Computed in one place for env_world_init and for the config's world_bytes. */
+typedef struct WorldLayout {
+    size_t empty, class_, clean, afloat, respawn, scratch, beam, plastic, cell, occ, rot, nbr,
+        beam_id, total;
+    int beam_cap;
+} WorldLayout;
+
+static void world_layout(const EnvConfig *cfg, WorldLayout *l) {
+    const EnvParams *p = &cfg->p;
+    size_t ncell = (size_t)cfg->hp * (size_t)cfg->wp;
+    size_t apple_words = (size_t)(cfg->n_apple + 63) / 64;
+    size_t ocean_cells = p->game == ENV_GAME_OCEAN ? ncell : 0;
+    l->beam_cap = p->n_agents * (p->fire.width * p->fire.length + p->clean.width * p->clean.length);
+    l->empty = 0;
+    l->class_ = l->empty + apple_words * 8;
+    l->clean = l->class_ + apple_words * 8 * ENV_MAX_REGROWTH;
+    l->afloat = l->clean + (size_t)(cfg->n_river + 63) / 64 * 8;
+    l->respawn = l->afloat + (ocean_cells + 63) / 64 * 8;
+    l->scratch = l->respawn + (size_t)cfg->n_apple * 4;
+    l->beam = l->scratch + (size_t)cfg->scratch_n * 4;
+    l->plastic = l->beam + (size_t)l->beam_cap * 4;
+    l->cell = l->plastic + ocean_cells * 4;
+    l->occ = l->cell + ncell;
+    l->rot = l->occ + ncell;
+    l->nbr = l->rot + cfg->rot_cells * (size_t)cfg->spec.obs_c;
+    l->beam_id = l->nbr + (size_t)cfg->n_apple;
+    l->total = l->beam_id + (size_t)l->beam_cap + 1;
+}
+
+
 static int imax(int a, int b) {
     return a > b ? a : b;
 }
@@ -190,12 +251,24 @@ int env_config_init(EnvConfig *cfg, const EnvParams *p, EnvError *err) {
     cfg->spec.state_h = m->h;
     cfg->spec.state_w = m->w;
 
-    /* count spawn points, apples, river cells */
-    int n_spawn = 0, n_apple = 0, n_river = 0;
+    /* count spawn points, apples, river cells, river mouths; check the game's characters */
+    int n_spawn = 0, n_apple = 0, n_river = 0, n_source = 0, n_sea = 0;
+    int ocean = p->game == ENV_GAME_OCEAN;
     for (int i = 0; i < m->h * m->w; i++) {
-        n_spawn += m->cells[i] == 'P';
-        n_apple += m->cells[i] == 'A';
-        n_river += m->cells[i] == 'H' || m->cells[i] == 'R';
+        char ch = m->cells[i];
+        n_spawn += ch == 'P';
+        n_apple += ch == 'A';
+        n_river += ch == 'H' || ch == 'R';
+        n_source += ch == 'M';
+        n_sea += ch == ' ' || ch == 'P' || ch == 'M';
+        if ((ocean && strchr("AHRS", ch)) || (!ocean && ch == 'M')) {
+            rc = env_fail(err, ENV_EINPUT, "map '%s':%d:%d: '%c' is not a cell of the %s game; %s",
+                          m->name, i / m->w + 1, i % m->w + 1, ch, env_game_name(p->game),
+                          ocean ? "the ocean has '@' land, ' ' sea, 'P' spawn and 'M' river mouth"
+                                : "'M' (river mouth) belongs to the ocean game");
+            env_config_close(cfg);
+            return rc;
+        }
     }
     if (p->n_agents > n_spawn) {
         rc = env_fail(err, ENV_EINPUT,
@@ -222,6 +295,14 @@ int env_config_init(EnvConfig *cfg, const EnvParams *p, EnvError *err) {
     cfg->n_spawn = n_spawn;
     cfg->n_apple = n_apple;
     cfg->n_river = n_river;
+    cfg->n_source = n_source;
+    cfg->n_sea = ocean ? n_sea : 0;
+    cfg->egocentric = !ocean;
+    cfg->n_rot = ocean ? 1 : 4;
+    cfg->source = malloc((size_t)(n_source ? n_source : 1) * sizeof(int32_t));
+    cfg->sea = malloc((size_t)(n_sea ? n_sea : 1) * sizeof(int32_t));
+    cfg->drift_dir = calloc(ncell * 2, 1);
+    cfg->drift_thr = calloc(ncell * 2, sizeof(uint32_t));
     cfg->spawn = malloc((size_t)n_spawn * sizeof(int32_t));
     cfg->apple = malloc((size_t)(n_apple ? n_apple : 1) * sizeof(int32_t));
     cfg->river = malloc((size_t)(n_river ? n_river : 1) * sizeof(int32_t));
@@ -230,13 +311,14 @@ int env_config_init(EnvConfig *cfg, const EnvParams *p, EnvError *err) {
     cfg->rot_index = malloc(ncell * 4 * sizeof(int32_t));
     cfg->river_slot = malloc(ncell * sizeof(int16_t));
     if (!cfg->spawn || !cfg->apple || !cfg->river || !cfg->base || !cfg->apple_slot ||
-        !cfg->rot_index || !cfg->river_slot) {
+        !cfg->rot_index || !cfg->river_slot || !cfg->source || !cfg->sea || !cfg->drift_dir ||
+        !cfg->drift_thr) {
         env_config_close(cfg);
         return env_fail(err, ENV_ENOMEM, "out of memory building the config");
     }
     memset(cfg->base, ENV_ID_OUTSIDE, ncell);
     for (size_t i = 0; i < ncell; i++) cfg->apple_slot[i] = cfg->river_slot[i] = -1;
-    n_spawn = n_apple = n_river = 0;
+    n_spawn = n_apple = n_river = n_source = n_sea = 0;
     for (int r = 0; r < m->h; r++)
         for (int c = 0; c < m->w; c++) {
             char ch = m->cells[r * m->w + c];
@@ -251,7 +333,10 @@ int env_config_init(EnvConfig *cfg, const EnvParams *p, EnvError *err) {
                 cfg->river_slot[idx] = (int16_t)n_river;
                 cfg->river[n_river++] = idx;
             }
+            if (ch == 'M') cfg->source[n_source++] = idx;
+            if (ocean && (ch == ' ' || ch == 'P' || ch == 'M')) cfg->sea[n_sea++] = idx;
         }
+    if (ocean) env_ocean_build_currents(cfg);
     build_neighbourhood(cfg);
     build_rotations(cfg);
     for (int o = 0; o < 4; o++)
@@ -267,14 +352,11 @@ int env_config_init(EnvConfig *cfg, const EnvParams *p, EnvError *err) {
     set_palette(cfg);
 
     /* size of one world's block */
-    int c = cfg->spec.obs_c;
     cfg->scratch_n = imax(imax(n_apple, n_spawn), imax(n_river, 1));
-    int beam_cap =
-        p->n_agents * (p->fire.width * p->fire.length + p->clean.width * p->clean.length);
-    cfg->world_bytes = (size_t)(n_apple + 63) / 64 * 8 * (1 + ENV_MAX_REGROWTH) +
-                       (size_t)(n_river + 63) / 64 * 8 + ncell * 2 + cfg->rot_cells * (size_t)c +
-                       (size_t)n_apple + (size_t)n_apple * 4 + (size_t)cfg->scratch_n * 4 +
-                       (size_t)beam_cap * 5 + 64;
+    if (ocean) cfg->scratch_n = imax(cfg->scratch_n, 3 * n_sea);
+    WorldLayout lay;
+    world_layout(cfg, &lay);
+    cfg->world_bytes = lay.total;
     return 0;
 }
 
@@ -288,7 +370,14 @@ void env_config_close(EnvConfig *cfg) {
     free(cfg->rot_index);
     free(cfg->river_slot);
     free(cfg->geo);
+    free(cfg->source);
+    free(cfg->sea);
+    free(cfg->drift_dir);
+    free(cfg->drift_thr);
     cfg->geo = NULL;
+    cfg->source = cfg->sea = NULL;
+    cfg->drift_dir = NULL;
+    cfg->drift_thr = NULL;
     cfg->river_slot = NULL;
     cfg->spawn = cfg->apple = cfg->river = cfg->rot_index = NULL;
     cfg->base = NULL;
@@ -298,47 +387,34 @@ void env_config_close(EnvConfig *cfg) {
 int env_world_init(EnvWorld *w, const EnvConfig *cfg, uint64_t seed, uint64_t index,
                    EnvError *err) {
     memset(w, 0, sizeof *w);
-    const EnvParams *p = &cfg->p;
-    size_t ncell = (size_t)cfg->hp * (size_t)cfg->wp;
     int c = cfg->spec.obs_c;
-    int beam_cap =
-        p->n_agents * (p->fire.width * p->fire.length + p->clean.width * p->clean.length);
-    /* carve one allocation: int32 arrays first for alignment */
-    size_t n_words = (size_t)(cfg->n_apple + 63) / 64;
-    size_t off_empty = 0;
-    size_t off_class = off_empty + n_words * 8;
-    size_t off_clean = off_class + n_words * 8 * ENV_MAX_REGROWTH;
-    size_t off_respawn = off_clean + (size_t)(cfg->n_river + 63) / 64 * 8;
-    size_t off_scratch = off_respawn + (size_t)cfg->n_apple * 4;
-    size_t off_beam = off_scratch + (size_t)cfg->scratch_n * 4;
-    size_t off_cell = off_beam + (size_t)beam_cap * 4;
-    size_t off_occ = off_cell + ncell;
-    size_t off_rot = off_occ + ncell;
-    size_t off_nbr = off_rot + cfg->rot_cells * (size_t)c;
-    size_t off_beam_id = off_nbr + (size_t)cfg->n_apple;
-    size_t total = off_beam_id + (size_t)beam_cap + 1;
-    uint8_t *block = calloc(1, total);
+    WorldLayout l;
+    world_layout(cfg, &l);
+    uint8_t *block = calloc(1, l.total);
     if (!block) return env_fail(err, ENV_ENOMEM, "out of memory allocating a world");
     w->block = block;
     w->cfg = cfg;
     w->seed = seed;
     w->index = index;
-    w->apple_empty = (uint64_t *)(block + off_empty);
-    w->class_empty = (uint64_t *)(block + off_class);
-    w->river_clean = (uint64_t *)(block + off_clean);
-    w->respawn_at = (int32_t *)(block + off_respawn);
-    w->scratch = (int32_t *)(block + off_scratch);
-    w->beam = (int32_t *)(block + off_beam);
-    w->cell = block + off_cell;
-    w->occ = block + off_occ;
-    for (int o = 0; o < 4; o++) w->rot[o] = block + off_rot + cfg->rot_off[o] * (size_t)c;
+    w->apple_empty = (uint64_t *)(block + l.empty);
+    w->class_empty = (uint64_t *)(block + l.class_);
+    w->river_clean = (uint64_t *)(block + l.clean);
+    w->afloat = (uint64_t *)(block + l.afloat);
+    w->respawn_at = (int32_t *)(block + l.respawn);
+    w->scratch = (int32_t *)(block + l.scratch);
+    w->beam = (int32_t *)(block + l.beam);
+    w->plastic = (int32_t *)(block + l.plastic);
+    w->cell = block + l.cell;
+    w->occ = block + l.occ;
+    for (int o = 0; o < 4; o++)
+        w->rot[o] = block + l.rot + cfg->rot_off[o < cfg->n_rot ? o : 0] * (size_t)c;
     /* the rotated grids' padding never changes: fill it once */
     for (size_t i = 0; i < cfg->rot_cells; i++)
-        memcpy(block + off_rot + i * (size_t)c,
+        memcpy(block + l.rot + i * (size_t)c,
                c == 1 ? &(uint8_t){ENV_ID_OUTSIDE} : cfg->colour[ENV_ID_OUTSIDE], (size_t)c);
-    w->nbr_count = block + off_nbr;
-    w->beam_id = block + off_beam_id;
-    w->beam_cap = beam_cap;
+    w->nbr_count = block + l.nbr;
+    w->beam_id = block + l.beam_id;
+    w->beam_cap = l.beam_cap;
     env_reset(w, 0);
     return 0;
 }
@@ -482,7 +558,7 @@ void env_reset(EnvWorld *w, uint64_t episode) {
         w->scratch[i] = w->scratch[j];
         w->scratch[j] = t;
         w->agent[i].pos = w->scratch[i];
-        w->agent[i].orient = (uint8_t)env_rng_below(&spawn, 4);
+        w->agent[i].orient = cfg->egocentric ? (uint8_t)env_rng_below(&spawn, 4) : ENV_NORTH;
         w->occ[w->agent[i].pos] = (uint8_t)(i + 1);
     }
     env_game_ops(p->game)->reset(w);
@@ -493,6 +569,11 @@ void env_reset(EnvWorld *w, uint64_t episode) {
 int env_move_delta(const EnvConfig *cfg, int orient, int action) {
     int f = orient & 3, rt = (orient + 1) & 3;
     int dr, dc;
+    /* ocean: absolute moves 1..4 are north, east, south, west */
+    if (!cfg->egocentric) {
+        if (action < ENV_OCEAN_NORTH || action > ENV_OCEAN_WEST) return 0;
+        return env_dr[action - 1] * cfg->wp + env_dc[action - 1];
+    }
     switch (action) {
     case ENV_ACT_FORWARD:
         dr = env_dr[f], dc = env_dc[f];
@@ -656,8 +737,8 @@ int env_step(EnvWorld *w, const int32_t *actions, float *rewards) {
         }
         if (a->timeout > 0 && --a->timeout == 0) paint_agent(w, i);
         if (a->timeout > 0) act[i] = ENV_ACT_STAY;
-        if (act[i] == ENV_ACT_TURN_L) a->orient = (uint8_t)((a->orient + 3) & 3);
-        if (act[i] == ENV_ACT_TURN_R) a->orient = (uint8_t)((a->orient + 1) & 3);
+        if (cfg->egocentric && act[i] == ENV_ACT_TURN_L) a->orient = (uint8_t)((a->orient + 3) & 3);
+        if (cfg->egocentric && act[i] == ENV_ACT_TURN_R) a->orient = (uint8_t)((a->orient + 1) & 3);
         int32_t t = a->pos + cfg->move_delta[a->orient][act[i]];
         target[i] = walkable(w->cell[t]) ? t : a->pos;
     }
@@ -665,8 +746,9 @@ int env_step(EnvWorld *w, const int32_t *actions, float *rewards) {
     /* 4. moves */
     resolve_moves(w, target);
 
-    /* 5. eating */
-    for (int i = 0; i < n; i++) {
+    /* 5. eating, or the game's own collection */
+    if (ops->collect) ops->collect(w);
+    for (int i = 0; i < n && !ops->collect; i++) {
         EnvAgent *a = &w->agent[i];
         if (a->timeout == 0 && w->cell[a->pos] == ENV_ID_APPLE) {
             int slot = cfg->apple_slot[a->pos];
@@ -882,7 +964,31 @@ uint64_t env_state_hash(const EnvWorld *w) {
     if (cfg->p.game == ENV_GAME_GATHERING)
         h = fnv(h, w->respawn_at, (size_t)cfg->n_apple * sizeof(int32_t));
     if (cfg->p.game == ENV_GAME_HARVEST) h = fnv(h, w->regrow_skip, sizeof w->regrow_skip);
+    if (cfg->p.game == ENV_GAME_OCEAN) {
+        int64_t counts[3] = {w->spawned, w->collected, w->beached};
+        h = fnv(h, counts, sizeof counts);
+        for (int r = 0; r < cfg->map.h; r++)
+            h = fnv(h, w->plastic + (size_t)(r + cfg->pad) * (size_t)cfg->wp + (size_t)cfg->pad,
+                    (size_t)cfg->map.w * sizeof(int32_t));
+    }
     return h;
+}
+
+void env_features(const EnvWorld *w, float *out) {
+    const EnvConfig *cfg = w->cfg;
+    if (cfg->spec.n_features == 0) return;
+    for (int i = 0; i < cfg->p.n_agents; i++) {
+        int r = w->agent[i].pos / cfg->wp - cfg->pad, c = w->agent[i].pos % cfg->wp - cfg->pad;
+        out[i * 2] = (float)r / (float)cfg->map.h;
+        out[i * 2 + 1] = (float)c / (float)cfg->map.w;
+    }
+}
+
+int64_t env_plastic_afloat(const EnvWorld *w) {
+    const EnvConfig *cfg = w->cfg;
+    int64_t sum = 0;
+    for (int i = 0; i < cfg->n_sea; i++) sum += w->plastic[cfg->sea[i]];
+    return sum;
 }
 
 void env_view(const EnvWorld *w, EnvView *v) {
@@ -902,4 +1008,7 @@ void env_view(const EnvWorld *w, EnvView *v) {
     v->n_waste = w->n_waste;
     v->n_river = cfg->n_river;
     v->n_apples = w->n_apples;
+    v->plastic = cfg->p.game == ENV_GAME_OCEAN ? w->plastic : NULL;
+    v->msg = NULL;
+    v->msg_size = 0;
 }
