@@ -107,7 +107,7 @@ static void test_presets(void **state) {
         if (env_config_init(&cfg, &p, &err)) fail_msg("%s: %s", p.preset, err.msg);
         env_config_close(&cfg);
     }
-    assert_int_equal(n, 8);
+    assert_int_equal(n, 12);
     assert_int_equal(cli_load_preset(&p, "harvest", &err), 0);
     assert_int_equal(p.regrowth_shape, ENV_SHAPE_SQUARE); /* the SSD code's 3x3 neighbourhood */
     assert_int_equal(p.regrowth_radius, 1);
