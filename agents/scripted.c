@@ -1,5 +1,6 @@
 /* scripted.c: random, greedy and cooperative scripted policies (see scripted.h).
  * They read only the const EnvView: no world state is written here. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,6 +43,8 @@ void scripted_init(ScriptedPolicy *pol, ScriptedKind kind, int agent, uint64_t s
                    uint64_t episode) {
     pol->kind = kind;
     pol->agent = agent;
+    pol->wander_dir = ENV_OCEAN_STAY;
+    pol->wander_left = 0;
     env_rng_seed(&pol->rng, env_hash4(seed, world, episode,
                                       ((uint64_t)ENV_STREAM_POLICY << 32) | (uint64_t)agent));
 }
@@ -194,9 +197,87 @@ static int cleanup_coop(ScriptedPolicy *pol, const EnvView *v, ScriptedScratch *
     return seek(pol, v, s, goal_waste, NULL, 0);
 }
 
+/* the ocean: the densest stack in view, as an offset from the vessel; returns its units */
+static int ocean_best(const EnvView *v, int me, int *out_dr, int *out_dc) {
+    const EnvParams *p = &v->cfg->p;
+    int32_t pos = v->agent[me].pos;
+    int best = 0, best_d = 0;
+    for (int dr = -p->view_ahead; dr <= p->view_behind; dr++)
+        for (int dc = -p->view_side; dc <= p->view_side; dc++) {
+            int32_t idx = pos + dr * v->wp + dc;
+            int r = pos / v->wp + dr, c = pos % v->wp + dc;
+            if (r < 0 || r >= v->hp || c < 0 || c >= v->wp) continue;
+            int units = v->plastic[idx];
+            if (units <= 0 || (v->occ[idx] && v->occ[idx] != me + 1)) continue;
+            int d = abs(dr) + abs(dc);
+            if (units > best || (units == best && d < best_d)) {
+                best = units;
+                best_d = d;
+                *out_dr = dr;
+                *out_dc = dc;
+            }
+        }
+    return best;
+}
+
+/* the absolute move one step toward an offset: the longer axis first, rows on ties */
+static int ocean_toward(int dr, int dc) {
+    if (dr == 0 && dc == 0) return ENV_OCEAN_STAY;
+    if (abs(dr) >= abs(dc)) return dr < 0 ? ENV_OCEAN_NORTH : ENV_OCEAN_SOUTH;
+    return dc < 0 ? ENV_OCEAN_WEST : ENV_OCEAN_EAST;
+}
+
+/* keep a random heading for a while; a new one when it runs out or the way is blocked */
+static int ocean_wander(ScriptedPolicy *pol, const EnvView *v) {
+    int32_t pos = v->agent[pol->agent].pos;
+    int32_t ahead = pos + v->cfg->move_delta[0][pol->wander_dir];
+    uint8_t id = v->cell[ahead];
+    int blocked = id == ENV_ID_WALL || id == ENV_ID_OUTSIDE || v->occ[ahead];
+    if (pol->wander_left <= 0 || pol->wander_dir == ENV_OCEAN_STAY || blocked) {
+        pol->wander_dir = ENV_OCEAN_NORTH + (int)env_rng_below(&pol->rng, 4);
+        pol->wander_left = 5 + (int)env_rng_below(&pol->rng, 11);
+    }
+    pol->wander_left--;
+    return pol->wander_dir;
+}
+
+/* the nearest neighbour heard signalling bit 0, from the message slots; 0 when none */
+static int ocean_heard(const EnvView *v, int me, int *out_dr, int *out_dc) {
+    const EnvParams *p = &v->cfg->p;
+    if (!v->msg || p->signal_bits < 1) return 0;
+    int bits = p->signal_bits;
+    const float *m = v->msg + (size_t)me * (size_t)v->msg_size;
+    for (int s = 0; s < p->comm_slots; s++) {
+        const float *slot = m + bits + 1 + s * (bits + 2);
+        if (slot[0] < 0.5f) continue;
+        *out_dr = (int)lroundf(slot[bits] * v->msg_scale);
+        *out_dc = (int)lroundf(slot[bits + 1] * v->msg_scale);
+        if (*out_dr != 0 || *out_dc != 0) return 1;
+    }
+    return 0;
+}
+
+static int ocean_act(ScriptedPolicy *pol, const EnvView *v) {
+    int me = pol->agent, dr = 0, dc = 0;
+    if (v->plastic[v->agent[me].pos] > 0) return ENV_OCEAN_STAY;
+    if (ocean_best(v, me, &dr, &dc) > 0) return ocean_toward(dr, dc);
+    if (pol->kind == SCRIPTED_COOP && ocean_heard(v, me, &dr, &dc)) return ocean_toward(dr, dc);
+    return ocean_wander(pol, v);
+}
+
+unsigned scripted_signals(const ScriptedPolicy *pol, const EnvView *v) {
+    if (pol->kind != SCRIPTED_COOP || v->cfg->p.game != ENV_GAME_OCEAN) return 0;
+    int dr = 0, dc = 0;
+    int here = v->plastic[v->agent[pol->agent].pos];
+    int seen = ocean_best(v, pol->agent, &dr, &dc);
+    return (here >= SCRIPTED_SIGNAL_UNITS || seen >= SCRIPTED_SIGNAL_UNITS) ? 1u : 0u;
+}
+
 int scripted_act(ScriptedPolicy *pol, const EnvView *v, ScriptedScratch *s) {
     const EnvConfig *cfg = v->cfg;
-    if (v->agent[pol->agent].timeout > 0 && pol->kind != SCRIPTED_RANDOM) return ENV_ACT_STAY;
+    int stay = cfg->egocentric ? ENV_ACT_STAY : ENV_OCEAN_STAY;
+    if (v->agent[pol->agent].timeout > 0 && pol->kind != SCRIPTED_RANDOM) return stay;
+    if (cfg->p.game == ENV_GAME_OCEAN && pol->kind != SCRIPTED_RANDOM) return ocean_act(pol, v);
     switch (pol->kind) {
     case SCRIPTED_RANDOM:
         return (int)env_rng_below(&pol->rng, (uint32_t)cfg->spec.n_actions);

@@ -7,7 +7,12 @@
  *     harvest:   restraint: eats only apples with at least `coop_min_neighbours` apples around
  *                them, so sparse patches can regrow;
  *     cleanup:   a waste-adaptive cleaner quota: the lowest-indexed agents clean (the more waste,
- *                the more cleaners), the others harvest.
+ *                the more cleaners), the others harvest;
+ *     ocean:     the signalling vessel: it signals 1 while it sees a stack of at least
+ *                SCRIPTED_SIGNAL_UNITS units, and with no plastic in view it heads for the nearest
+ *                neighbour it heard signal 1 (from its received message), else it wanders.
+ *   In the ocean, greedy goes to the densest plastic in view (ties: nearest, then scan order),
+ *   stays on plastic while there is any, and wanders when it sees none; it never signals.
  * Policies never fire the tagging beam. Each agent's policy has its own random stream, keyed by
  * (seed, world, episode, ENV_STREAM_POLICY, agent).
  */
@@ -36,6 +41,8 @@ typedef struct ScriptedPolicy {
     ScriptedKind kind;
     int agent;
     EnvRng rng;
+    int wander_dir;  /* ocean: the heading of a wander (ENV_OCEAN_NORTH..WEST) */
+    int wander_left; /* ocean: steps left on that heading */
 } ScriptedPolicy;
 
 /* Seeds an agent's policy for one episode of one world. */
@@ -44,6 +51,13 @@ void scripted_init(ScriptedPolicy *pol, ScriptedKind kind, int agent, uint64_t s
 
 /* Chooses the agent's action from the view. */
 int scripted_act(ScriptedPolicy *pol, const EnvView *v, ScriptedScratch *s);
+
+/* The signal bits (bit b set for signal b) the agent emits this step: the signalling ocean
+ * vessel's bit 0; 0 for every other policy. */
+unsigned scripted_signals(const ScriptedPolicy *pol, const EnvView *v);
+
+/* ocean: a stack this large in view makes the signalling vessel signal */
+#define SCRIPTED_SIGNAL_UNITS 4
 
 /* The quota of cleaners the cooperative Cleanup policy assigns for a waste count. */
 int scripted_cleaner_quota(int n_waste, int n_agents, int apples_present);

@@ -96,13 +96,25 @@ int cli_cmd_run(int argc, char **argv) {
             print_social_json(&ep.social);
             printf(", \"returns\": [");
             for (int i = 0; i < n; i++) printf("%s%lld", i ? ", " : "", (long long)ep.ret[i]);
-            printf("], \"hash\": \"%016llx\"}%s\n", (unsigned long long)ep.hash,
+            if (p.game == ENV_GAME_OCEAN)
+                printf("], \"plastic\": {\"spawned\": %lld, \"collected\": %lld, \"beached\": "
+                       "%lld, \"afloat\": %lld}, \"signals\": %lld",
+                       (long long)ep.spawned, (long long)ep.collected, (long long)ep.beached,
+                       (long long)ep.afloat, (long long)ep.signals);
+            else
+                printf("]");
+            printf(", \"hash\": \"%016llx\"}%s\n", (unsigned long long)ep.hash,
                    e + 1 < o.episodes ? "," : "");
         } else {
             printf("%7lld %10.3f %9.3f %14.1f %8.3f ", e, ep.social.efficiency, ep.social.equality,
                    ep.social.sustainability, ep.social.peace);
             for (int i = 0; i < n; i++) printf(" %lld", (long long)ep.ret[i]);
             printf("\n");
+            if (p.game == ENV_GAME_OCEAN)
+                printf("%7s plastic: spawned %lld, collected %lld, beached %lld, afloat %lld; "
+                       "signals sent %lld\n",
+                       "", (long long)ep.spawned, (long long)ep.collected, (long long)ep.beached,
+                       (long long)ep.afloat, (long long)ep.signals);
         }
     }
     if (o.json) {

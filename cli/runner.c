@@ -15,10 +15,17 @@ int cli_runner_init(CliRunner *r, const EnvConfig *cfg, const ScriptedKind *kind
         env_world_close(&r->world);
         return env_fail(err, ENV_ENOMEM, "out of memory for policy scratch");
     }
+    r->comm = comm_session_wanted(cfg);
+    if (r->comm && (rc = comm_session_init(&r->session, cfg, err)) != 0) {
+        scripted_scratch_close(&r->scratch);
+        env_world_close(&r->world);
+        return rc;
+    }
     return 0;
 }
 
 void cli_runner_close(CliRunner *r) {
+    if (r->comm) comm_session_close(&r->session);
     scripted_scratch_close(&r->scratch);
     env_world_close(&r->world);
 }
@@ -31,14 +38,36 @@ void cli_run_episode(CliRunner *r, uint64_t episode, int steps, CliEpisode *out)
     for (int i = 0; i < n; i++)
         scripted_init(&pol[i], r->kind[i], i, r->seed, r->world.index, episode);
     env_reset(&r->world, episode);
+    if (r->comm) comm_session_reset(&r->session);
     int32_t actions[ENV_MAX_AGENTS];
+    uint8_t bits[ENV_MAX_AGENTS * ENV_MAX_SIGNAL_BITS];
+    int n_bits = cfg->p.signal_bits;
+    int64_t signals = 0;
     EnvView view;
     for (int t = 0; t < steps; t++) {
         env_view(&r->world, &view);
-        for (int i = 0; i < n; i++) actions[i] = scripted_act(&pol[i], &view, &r->scratch);
+        /* hear last step's signals over this step's graph */
+        if (r->comm) {
+            comm_session_observe(&r->session, &r->world);
+            comm_session_view(&r->session, &view);
+        }
+        for (int i = 0; i < n; i++) {
+            actions[i] = scripted_act(&pol[i], &view, &r->scratch);
+            unsigned sig = scripted_signals(&pol[i], &view);
+            for (int b = 0; b < n_bits; b++) {
+                bits[i * n_bits + b] = (uint8_t)((sig >> b) & 1u);
+                signals += bits[i * n_bits + b];
+            }
+        }
         env_step(&r->world, actions, NULL);
+        if (r->comm) comm_session_emit(&r->session, bits);
     }
     memset(out, 0, sizeof *out);
+    out->signals = signals;
+    out->spawned = r->world.spawned;
+    out->collected = r->world.collected;
+    out->beached = r->world.beached;
+    out->afloat = cfg->p.game == ENV_GAME_OCEAN ? env_plastic_afloat(&r->world) : 0;
     out->episode = (int)episode;
     out->steps = steps;
     env_metrics_finish(&r->world.metrics, &out->social);

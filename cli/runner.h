@@ -5,6 +5,7 @@
 
 #include "env.h"
 #include "scripted.h"
+#include "session.h"
 
 typedef struct CliEpisode {
     int episode;
@@ -13,6 +14,8 @@ typedef struct CliEpisode {
     int64_t ret[ENV_MAX_AGENTS]; /* (n_agents,) returns */
     uint64_t hash;               /* state hash after the last step */
     int32_t bad_actions;
+    int64_t signals;                             /* signal bits set to 1 over the episode */
+    int64_t spawned, collected, beached, afloat; /* ocean plastic at the end of the episode */
 } CliEpisode;
 
 typedef struct CliRunner {
@@ -21,6 +24,8 @@ typedef struct CliRunner {
     ScriptedScratch scratch;
     ScriptedKind kind[ENV_MAX_AGENTS]; /* (n_agents,) policy of each agent */
     uint64_t seed;
+    int comm; /* 1: the world communicates (comm.*) */
+    CommSession session;
 } CliRunner;
 
 /* world_index is the world's global index; the same (seed, index, episode) gives the same

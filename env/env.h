@@ -318,7 +318,8 @@ typedef struct EnvWorld {
     const EnvConfig *cfg;
     uint64_t seed, index, episode;
     int32_t tick;
-    EnvRng rng; /* dynamics stream of this episode: move conflicts and regrowth */
+    EnvRng rng;    /* dynamics stream of this episode: move conflicts and regrowth */
+    EnvRng events; /* events stream of this episode: draws that never depend on the state */
     EnvAgent agent[ENV_MAX_AGENTS];
     int32_t reward[ENV_MAX_AGENTS];        /* (n_agents,) integer rewards of the last step */
     int32_t n_waste;                       /* river cells holding waste */
@@ -401,6 +402,7 @@ typedef struct EnvView {
     const int32_t *plastic; /* (hp, wp) ocean plastic units, or NULL */
     const float *msg;       /* (n_agents, msg_size) received messages, set by comm/, or NULL */
     int msg_size;
+    float msg_scale; /* message offsets are cell offsets divided by this */
 } EnvView;
 
 void env_view(const EnvWorld *w, EnvView *v);

@@ -11,7 +11,11 @@
  *  2. with probability ocean.patch_prob (one draw), a patch of ocean.patch_units appears around a
  *     sea cell drawn uniformly (one more draw): the units are dealt one by one over the sea cells
  *     within Chebyshev distance ocean.patch_radius, in row-major order, round after round;
- *  3. drift: every cell holding plastic draws once (cells in row-major order); with the cell's
+ *  Steps 1 and 2 and the initial patches draw from the world's events stream, which nothing the
+ *  vessels do can change: for one seed every team meets the same plastic, so teams can be
+ *  compared seed by seed.
+ *  3. drift, from the dynamics stream: every cell holding plastic draws once (cells in
+ *     row-major order); with the cell's
  *     first threshold its whole stack moves one cell in its first direction, with the second in
  *     its second direction, else it stays. A stack drifting onto land is beached (ocean.beaching)
  *     or stays. All moves are decided from the state before the drift, so order never matters.
@@ -85,7 +89,7 @@ static void ocean_reset(EnvWorld *w) {
     memset(w->afloat, 0, (ncell + 63) / 64 * 8);
     w->spawned = w->collected = w->beached = 0;
     for (int k = 0; k < cfg->p.initial_patches; k++)
-        place_patch(w, cfg->sea[env_rng_below(&w->rng, (uint32_t)cfg->n_sea)]);
+        place_patch(w, cfg->sea[env_rng_below(&w->events, (uint32_t)cfg->n_sea)]);
 }
 
 static void ocean_eaten(EnvWorld *w, int slot) {
@@ -117,8 +121,8 @@ static void ocean_dynamics(EnvWorld *w) {
                 add_plastic(w, cfg->source[k], p->source_units);
     /* 2. a patch somewhere */
     uint64_t patch_thr = env_ppb_to_thr(p->patch_ppb);
-    if (patch_thr > 0 && env_rng_chance(&w->rng, patch_thr))
-        place_patch(w, cfg->sea[env_rng_below(&w->rng, (uint32_t)cfg->n_sea)]);
+    if (patch_thr > 0 && env_rng_chance(&w->events, patch_thr))
+        place_patch(w, cfg->sea[env_rng_below(&w->events, (uint32_t)cfg->n_sea)]);
     /* 3. drift: decide every move from the state before it, then apply */
     if (p->currents == ENV_CURRENTS_NONE) return;
     int n_words = (cfg->hp * cfg->wp + 63) / 64, n_moves = 0;

@@ -15,7 +15,9 @@ enum {
     ENV_STREAM_SPAWN = 1,    /* agent placement and orientation at reset */
     ENV_STREAM_DYNAMICS = 2, /* move conflicts and resource regrowth */
     ENV_STREAM_POLICY = 3,   /* scripted policies: purpose + agent index is hashed in */
-    ENV_STREAM_BENCH = 4     /* random actions of the benchmark */
+    ENV_STREAM_BENCH = 4,    /* random actions of the benchmark */
+    ENV_STREAM_EVENTS = 5    /* exogenous events (ocean: river mouths and patches), the same
+                                whatever the agents do */
 };
 
 typedef struct EnvRng {

@@ -235,7 +235,6 @@ static void world_layout(const EnvConfig *cfg, WorldLayout *l) {
     l->total = l->beam_id + (size_t)l->beam_cap + 1;
 }
 
-
 static int imax(int a, int b) {
     return a > b ? a : b;
 }
@@ -526,6 +525,7 @@ void env_reset(EnvWorld *w, uint64_t episode) {
     w->n_beam = 0;
     w->bad_actions = 0;
     env_rng_seed(&w->rng, env_hash4(w->seed, w->index, episode, ENV_STREAM_DYNAMICS));
+    env_rng_seed(&w->events, env_hash4(w->seed, w->index, episode, ENV_STREAM_EVENTS));
     memcpy(w->cell, cfg->base, ncell);
     memset(w->occ, 0, ncell);
     for (size_t i = 0; i < ncell; i++) rot_write(w, (int32_t)i, w->cell[i]);
@@ -952,6 +952,7 @@ uint64_t env_state_hash(const EnvWorld *w) {
     int32_t head[4] = {w->tick, w->n_waste, w->n_apples, (int32_t)w->episode};
     h = fnv(h, head, sizeof head);
     h = fnv(h, &w->rng.state, sizeof w->rng.state);
+    h = fnv(h, &w->events.state, sizeof w->events.state);
     for (int r = 0; r < cfg->map.h; r++)
         h = fnv(h, w->cell + (size_t)(r + cfg->pad) * (size_t)cfg->wp + (size_t)cfg->pad,
                 (size_t)cfg->map.w);
@@ -1011,4 +1012,5 @@ void env_view(const EnvWorld *w, EnvView *v) {
     v->plastic = cfg->p.game == ENV_GAME_OCEAN ? w->plastic : NULL;
     v->msg = NULL;
     v->msg_size = 0;
+    v->msg_scale = 1.0f;
 }

@@ -1,0 +1,74 @@
+/* session.c: a world's communication, as the config asks for it (see session.h). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "session.h"
+
+int comm_session_wanted(const EnvConfig *cfg) {
+    return cfg->p.comm_topology != COMM_NONE || cfg->p.signal_bits > 0;
+}
+
+int comm_session_init(CommSession *s, const EnvConfig *cfg, EnvError *err) {
+    const EnvParams *p = &cfg->p;
+    memset(s, 0, sizeof *s);
+    s->topology = (CommTopology)p->comm_topology;
+    s->param = s->topology == COMM_RADIUS ? p->comm_radius : p->comm_k;
+    s->n = p->n_agents;
+    s->bits = p->signal_bits;
+    s->slots = p->comm_slots;
+    s->msg_size = comm_message_size(s->bits, s->slots);
+    s->scale = (float)(cfg->map.h > cfg->map.w ? cfg->map.h : cfg->map.w);
+    s->share = p->share;
+    s->alpha = (float)((double)p->share_alpha_ppb / (double)ENV_PPB);
+    int rc = comm_graph_init(&s->graph, s->n, err);
+    if (rc == 0) rc = comm_channel_init(&s->channel, s->n, s->bits, err);
+    s->msg = calloc((size_t)s->n * (size_t)s->msg_size, sizeof(float));
+    if (rc == 0 && !s->msg) rc = env_fail(err, ENV_ENOMEM, "out of memory for messages");
+    if (rc) {
+        comm_session_close(s);
+        return rc;
+    }
+    comm_channel_reset(&s->channel, s->n);
+    return 0;
+}
+
+void comm_session_close(CommSession *s) {
+    comm_graph_close(&s->graph);
+    comm_channel_close(&s->channel);
+    free(s->msg);
+    s->msg = NULL;
+}
+
+void comm_session_reset(CommSession *s) {
+    comm_channel_reset(&s->channel, s->n);
+    memset(s->msg, 0, (size_t)s->n * (size_t)s->msg_size * sizeof(float));
+}
+
+void comm_session_observe(CommSession *s, const EnvWorld *w) {
+    const EnvConfig *cfg = w->cfg;
+    for (int i = 0; i < s->n; i++) {
+        s->row[i] = w->agent[i].pos / cfg->wp - cfg->pad;
+        s->col[i] = w->agent[i].pos % cfg->wp - cfg->pad;
+        s->active[i] = w->agent[i].timeout == 0;
+    }
+    comm_graph_build(&s->graph, s->topology, s->param, s->n, s->row, s->col, s->active);
+    comm_channel_receive(&s->channel, &s->graph, s->row, s->col, s->slots, s->scale, s->msg);
+}
+
+void comm_session_emit(CommSession *s, const uint8_t *bits) {
+    comm_channel_emit(&s->channel, bits);
+}
+
+void comm_session_view(const CommSession *s, EnvView *v) {
+    v->msg = s->msg;
+    v->msg_size = s->msg_size;
+    v->msg_scale = s->scale;
+}
+
+void comm_session_rewards(const CommSession *s, const float *r, float *out) {
+    if (s->share == ENV_SHARE_NONE) {
+        memcpy(out, r, (size_t)s->n * sizeof(float));
+        return;
+    }
+    comm_share_rewards(&s->graph, s->alpha, s->share == ENV_SHARE_GLOBAL, s->n, r, out);
+}

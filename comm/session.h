@@ -1,0 +1,48 @@
+/* session.h: a world's communication, as the config asks for it (comm.*, rewards.*).
+ *
+ * Contract: one session per world, sized once from the config; no allocation afterwards. Each
+ * step, in this order:
+ *   1. comm_session_observe(): rebuild the graph from the agents' positions now (tagged-out
+ *      agents take no part) and receive the bits emitted at the previous step into msg;
+ *   2. the agents act: a move, plus `bits` signal bits each;
+ *   3. env_step(), then comm_session_emit() with this step's bits.
+ * So bits emitted at step t reach the neighbours at step t + 1. comm_session_reset() at every
+ * episode start clears the channel. Learning rewards may be shared over the same graph
+ * (rewards.share), after Pretorius et al. (2020); the social metrics always use the world's own
+ * rewards.
+ */
+#ifndef COMMONS_SESSION_H
+#define COMMONS_SESSION_H
+
+#include "comm.h"
+
+typedef struct CommSession {
+    CommTopology topology;
+    int param; /* radius or k */
+    int n, bits, slots;
+    int msg_size; /* floats per agent: comm_message_size(bits, slots) */
+    float scale;  /* offsets in messages are divided by max(map height, width) */
+    EnvShare share;
+    float alpha;
+    CommGraph graph;
+    CommChannel channel;
+    int32_t row[ENV_MAX_AGENTS], col[ENV_MAX_AGENTS]; /* (n,) positions at the last observe */
+    uint8_t active[ENV_MAX_AGENTS];                   /* (n,) not tagged out */
+    float *msg;                                       /* (n, msg_size) received messages */
+} CommSession;
+
+/* Sizes the session for a config. Returns 0, or ENV_ENOMEM. */
+int comm_session_init(CommSession *s, const EnvConfig *cfg, EnvError *err);
+void comm_session_close(CommSession *s);
+/* 1 when the config asks for any communication (a topology or signal bits). */
+int comm_session_wanted(const EnvConfig *cfg);
+void comm_session_reset(CommSession *s);
+void comm_session_observe(CommSession *s, const EnvWorld *w);
+/* bits (n, bits): 0 or 1 */
+void comm_session_emit(CommSession *s, const uint8_t *bits);
+/* Points a view at the received messages. */
+void comm_session_view(const CommSession *s, EnvView *v);
+/* Learning rewards r (n,) -> out (n,): own, own + alpha * neighbours', or the global sum. */
+void comm_session_rewards(const CommSession *s, const float *r, float *out);
+
+#endif
