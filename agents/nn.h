@@ -28,7 +28,7 @@
 #include "env.h"
 
 #define NN_MAX_HIDDEN 8
-#define NN_MAX_HEADS 4
+#define NN_MAX_HEADS 8
 #define NN_MAX_LAYERS (2 * NN_MAX_HIDDEN + 4)
 
 /* stream purpose of parameter initialisation, disjoint from ENV_STREAM_* and PPO_STREAM_* */

@@ -1,0 +1,325 @@
+/* checkpoint.c: writing, reading and restoring training checkpoints (see checkpoint.h). */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "checkpoint.h"
+
+#define HEADER_BYTES 64
+#define ENDIAN_MARK 0x01020304u
+
+static uint64_t fnv1a(const uint8_t *p, size_t n) {
+    uint64_t h = 0xCBF29CE484222325ULL;
+    for (size_t i = 0; i < n; i++) {
+        h ^= p[i];
+        h *= 0x100000001B3ULL;
+    }
+    return h;
+}
+
+static size_t pad8(size_t n) {
+    return (n + 7) & ~(size_t)7;
+}
+
+/* a growing write cursor over a buffer sized beforehand (or only measuring when buf is NULL) */
+typedef struct Writer {
+    uint8_t *buf;
+    size_t off;
+} Writer;
+
+static void put(Writer *w, const void *p, size_t n) {
+    if (w->buf && n) memcpy(w->buf + w->off, p, n);
+    if (w->buf && pad8(n) > n) memset(w->buf + w->off + n, 0, pad8(n) - n);
+    w->off += pad8(n);
+}
+
+static void put_u64(Writer *w, uint64_t x) {
+    put(w, &x, 8);
+}
+
+/* the payload, written or measured */
+static void payload(const PpoTrainer *t, const char *config, Writer *w) {
+    const NnModel *m = &t->model;
+    size_t nc = strlen(config) + 1; /* with its terminating NUL */
+    put_u64(w, nc);
+    put(w, config, nc);
+    int64_t counters[6] = {t->cfg.seed,  t->update,   t->n_updates,
+                           t->env_steps, t->episodes, m->adam_steps};
+    put(w, counters, sizeof counters);
+    uint32_t gh[2] = {(uint32_t)m->n_groups, (uint32_t)t->n_heads};
+    put(w, gh, sizeof gh);
+    put_u64(w, m->n);
+    size_t nf = m->n * (size_t)m->n_groups * sizeof(float);
+    put(w, m->params, nf);
+    put(w, m->m, nf);
+    put(w, m->v, nf);
+    uint32_t wa[2] = {(uint32_t)(t->worlds ? t->n_worlds : 0), (uint32_t)t->n_agents};
+    put(w, wa, sizeof wa);
+    put(w, &t->world_base, 8);
+    if (!t->worlds) return;
+    size_t max_steps = (size_t)t->spec.max_steps;
+    for (int k = 0; k < t->n_worlds; k++) {
+        const EnvWorld *wd = &t->worlds[k];
+        int32_t tick_pad[2] = {wd->tick, 0};
+        put_u64(w, wd->episode);
+        put(w, tick_pad, sizeof tick_pad);
+        put_u64(w, env_state_hash(wd));
+        put(w, t->history + (size_t)k * max_steps * (size_t)t->n_agents,
+            (size_t)wd->tick * (size_t)t->n_agents * sizeof(int32_t));
+    }
+}
+
+int ppo_checkpoint_save(const PpoTrainer *t, const char *config, const char *path, EnvError *err) {
+    Writer w = {NULL, 0};
+    payload(t, config, &w);
+    size_t n = w.off;
+    uint8_t *buf = malloc(HEADER_BYTES + n);
+    if (!buf) return env_fail(err, ENV_ENOMEM, "out of memory writing checkpoint %s", path);
+    memset(buf, 0, HEADER_BYTES);
+    w = (Writer){buf + HEADER_BYTES, 0};
+    payload(t, config, &w);
+    /* header: magic, version, sizes, checksum, byte-order mark */
+    uint32_t version = PPO_CKPT_VERSION, hb = HEADER_BYTES, mark = ENDIAN_MARK;
+    uint64_t size = n, sum = fnv1a(buf + HEADER_BYTES, n);
+    memcpy(buf, PPO_CKPT_MAGIC, 8);
+    memcpy(buf + 8, &version, 4);
+    memcpy(buf + 12, &hb, 4);
+    memcpy(buf + 16, &size, 8);
+    memcpy(buf + 24, &sum, 8);
+    memcpy(buf + 32, &mark, 4);
+    /* atomically: a temporary file beside the target, flushed to disk, then renamed */
+    char tmp[4096];
+    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp) {
+        free(buf);
+        return env_fail(err, ENV_EINPUT, "checkpoint path too long: %s", path);
+    }
+    FILE *f = fopen(tmp, "wb");
+    if (!f) {
+        int e = errno;
+        free(buf);
+        return env_fail(err, ENV_EIO, "%s: cannot write checkpoint: %s", tmp, strerror(e));
+    }
+    size_t wrote = fwrite(buf, 1, HEADER_BYTES + n, f);
+    int ok = wrote == HEADER_BYTES + n && fflush(f) == 0 && fsync(fileno(f)) == 0;
+    int e = errno;
+    free(buf);
+    if (fclose(f) != 0 && ok) ok = 0, e = errno;
+    if (ok && rename(tmp, path) != 0) ok = 0, e = errno;
+    if (!ok) {
+        remove(tmp);
+        return env_fail(err, ENV_EIO, "%s: cannot write checkpoint: %s", path, strerror(e));
+    }
+    return 0;
+}
+
+/* a bounds-checked read cursor */
+typedef struct Reader {
+    const uint8_t *p;
+    size_t n, off;
+    int bad;
+} Reader;
+
+static const void *take(Reader *r, size_t n) {
+    if (r->bad || n > r->n - r->off || pad8(n) > r->n - r->off) {
+        r->bad = 1;
+        return NULL;
+    }
+    const void *p = r->p + r->off;
+    r->off += pad8(n);
+    return p;
+}
+
+static uint64_t take_u64(Reader *r) {
+    const void *p = take(r, 8);
+    uint64_t x = 0;
+    if (p) memcpy(&x, p, 8);
+    return x;
+}
+
+int ppo_checkpoint_load(PpoCheckpoint *ck, const char *path, EnvError *err) {
+    memset(ck, 0, sizeof *ck);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return env_fail(err, ENV_EINPUT, "%s: cannot open checkpoint: %s", path, strerror(errno));
+    uint8_t head[HEADER_BYTES];
+    size_t got = fread(head, 1, HEADER_BYTES, f);
+    if (got < HEADER_BYTES) {
+        fclose(f);
+        return env_fail(err, ENV_EINPUT,
+                        "%s: not a commons checkpoint (%zu bytes, shorter than the %d-byte header)",
+                        path, got, HEADER_BYTES);
+    }
+    uint32_t version, hb, mark;
+    uint64_t size, sum;
+    memcpy(&version, head + 8, 4);
+    memcpy(&hb, head + 12, 4);
+    memcpy(&size, head + 16, 8);
+    memcpy(&sum, head + 24, 8);
+    memcpy(&mark, head + 32, 4);
+    int rc = 0;
+    if (memcmp(head, PPO_CKPT_MAGIC, 8) != 0)
+        rc = env_fail(err, ENV_EINPUT, "%s: not a commons checkpoint (bad magic number)", path);
+    else if (mark != ENDIAN_MARK)
+        rc = env_fail(err, ENV_EINPUT, "%s: checkpoint written with another byte order", path);
+    else if (version != PPO_CKPT_VERSION || hb != HEADER_BYTES)
+        rc = env_fail(err, ENV_EINPUT, "%s: checkpoint version %u; this build reads version %u",
+                      path, version, PPO_CKPT_VERSION);
+    else if (size > ((uint64_t)1 << 40))
+        rc = env_fail(err, ENV_EINPUT, "%s: corrupted checkpoint (payload size %llu)", path,
+                      (unsigned long long)size);
+    if (rc) {
+        fclose(f);
+        return rc;
+    }
+    /* the payload: exactly `size` bytes, then the end of the file */
+    ck->data = malloc(size ? size : 1);
+    if (!ck->data) {
+        fclose(f);
+        return env_fail(err, ENV_ENOMEM, "%s: out of memory reading the checkpoint", path);
+    }
+    got = fread(ck->data, 1, size, f);
+    int extra = got == size && fgetc(f) != EOF;
+    fclose(f);
+    if (got < size) {
+        rc = env_fail(err, ENV_EINPUT,
+                      "%s: truncated checkpoint: %zu payload bytes, the header says %llu", path,
+                      got, (unsigned long long)size);
+    } else if (extra) {
+        rc =
+            env_fail(err, ENV_EINPUT, "%s: corrupted checkpoint: bytes after the %llu-byte payload",
+                     path, (unsigned long long)size);
+    } else {
+        uint64_t have = fnv1a(ck->data, size);
+        if (have != sum)
+            rc = env_fail(err, ENV_EINPUT,
+                          "%s: corrupted checkpoint: checksum %016llx, the header says %016llx",
+                          path, (unsigned long long)have, (unsigned long long)sum);
+    }
+    if (rc) {
+        ppo_checkpoint_close(ck);
+        return rc;
+    }
+    /* records; sizes are checked against what is left */
+    Reader r = {ck->data, size, 0, 0};
+    uint64_t nc = take_u64(&r);
+    const char *config = nc < size ? take(&r, nc) : NULL;
+    const int64_t *counters = take(&r, 6 * 8);
+    const uint32_t *gh = take(&r, 8);
+    uint64_t np = take_u64(&r);
+    if (r.bad || !config || nc < 1 || config[nc - 1] != 0 || memchr(config, 0, nc - 1) ||
+        !counters || !gh || gh[0] < 1 || gh[0] > ENV_MAX_AGENTS || np > size) {
+        ppo_checkpoint_close(ck);
+        return env_fail(err, ENV_EINPUT, "%s: corrupted checkpoint: bad record sizes", path);
+    }
+    ck->seed = counters[0];
+    ck->update = counters[1];
+    ck->n_updates = counters[2];
+    ck->env_steps = counters[3];
+    ck->episodes = counters[4];
+    ck->adam_steps = counters[5];
+    ck->n_groups = (int)gh[0];
+    ck->n_heads = (int)gh[1];
+    ck->n_params = (size_t)np;
+    size_t nf = ck->n_params * (size_t)ck->n_groups * sizeof(float);
+    ck->params = take(&r, nf);
+    ck->m = take(&r, nf);
+    ck->v = take(&r, nf);
+    const uint32_t *wa = take(&r, 8);
+    const int64_t *base = take(&r, 8);
+    if (r.bad || !wa || wa[0] > 65536 || wa[1] < 1 || wa[1] > ENV_MAX_AGENTS) {
+        ppo_checkpoint_close(ck);
+        return env_fail(err, ENV_EINPUT, "%s: corrupted checkpoint: bad record sizes", path);
+    }
+    ck->n_worlds = (int)wa[0];
+    ck->n_agents = (int)wa[1];
+    ck->world_base = *base;
+    ck->world = calloc(ck->n_worlds ? (size_t)ck->n_worlds : 1, sizeof *ck->world);
+    if (!ck->world) {
+        ppo_checkpoint_close(ck);
+        return env_fail(err, ENV_ENOMEM, "%s: out of memory reading the checkpoint", path);
+    }
+    for (int k = 0; k < ck->n_worlds && !r.bad; k++) {
+        PpoWorldRecord *wr = &ck->world[k];
+        wr->episode = take_u64(&r);
+        const int32_t *tick = take(&r, 8);
+        wr->hash = take_u64(&r);
+        if (!tick || tick[0] < 0 || (uint64_t)tick[0] > size) {
+            r.bad = 1;
+            break;
+        }
+        wr->tick = tick[0];
+        wr->actions = take(&r, (size_t)wr->tick * (size_t)ck->n_agents * sizeof(int32_t));
+    }
+    if (r.bad || r.off != size) {
+        ppo_checkpoint_close(ck);
+        return env_fail(err, ENV_EINPUT, "%s: corrupted checkpoint: bad record sizes", path);
+    }
+    ck->config = config;
+    return 0;
+}
+
+void ppo_checkpoint_close(PpoCheckpoint *ck) {
+    free(ck->world);
+    free(ck->data);
+    ck->world = NULL;
+    ck->data = NULL;
+}
+
+int ppo_trainer_restore(PpoTrainer *t, const PpoCheckpoint *ck, EnvError *err) {
+    NnModel *m = &t->model;
+    if ((size_t)ck->n_groups != (size_t)m->n_groups || ck->n_params != m->n)
+        return env_fail(err, ENV_EINPUT,
+                        "the checkpoint holds %d parameter groups of %zu; this config builds "
+                        "%d of %zu",
+                        ck->n_groups, ck->n_params, m->n_groups, m->n);
+    int want_worlds = t->worlds ? t->n_worlds : 0;
+    if (ck->n_worlds != want_worlds || ck->n_agents != t->n_agents ||
+        ck->world_base != t->world_base)
+        return env_fail(err, ENV_EINPUT,
+                        "the checkpoint holds %d worlds of %d agents from world %lld; this "
+                        "trainer has %d of %d from world %lld",
+                        ck->n_worlds, ck->n_agents, (long long)ck->world_base, want_worlds,
+                        t->n_agents, (long long)t->world_base);
+    if (ck->seed != t->cfg.seed)
+        return env_fail(err, ENV_EINPUT, "the checkpoint's seed is %lld, the config's %lld",
+                        (long long)ck->seed, (long long)t->cfg.seed);
+    /* every world back where it was: its episode replayed from the start */
+    size_t max_steps = (size_t)t->spec.max_steps, A = (size_t)t->n_agents;
+    for (int k = 0; k < want_worlds; k++) {
+        const PpoWorldRecord *wr = &ck->world[k];
+        EnvWorld *w = &t->worlds[k];
+        if ((size_t)wr->tick >= max_steps)
+            return env_fail(err, ENV_EINPUT, "world %d: tick %d is past the episode length %zu", k,
+                            wr->tick, max_steps);
+        env_reset(w, wr->episode);
+        for (int s = 0; s < wr->tick; s++) env_step(w, wr->actions + (size_t)s * A, NULL);
+        uint64_t h = env_state_hash(w);
+        if (h != wr->hash)
+            return env_fail(err, ENV_EINPUT,
+                            "world %lld: replaying the checkpoint's %d actions gives state hash "
+                            "%016llx, the checkpoint recorded %016llx (another build of the "
+                            "worlds?)",
+                            (long long)(t->world_base + k), wr->tick, (unsigned long long)h,
+                            (unsigned long long)wr->hash);
+        memcpy(t->history + (size_t)k * max_steps * A, wr->actions,
+               (size_t)wr->tick * A * sizeof(int32_t));
+    }
+    size_t nf = m->n * (size_t)m->n_groups * sizeof(float);
+    memcpy(m->params, ck->params, nf);
+    memcpy(m->m, ck->m, nf);
+    memcpy(m->v, ck->v, nf);
+    m->adam_steps = ck->adam_steps;
+    t->update = ck->update;
+    t->env_steps = ck->env_steps;
+    t->episodes = ck->episodes;
+    t->n_ep = 0;
+    /* the current observations wait in the last slot, where the next rollout starts */
+    size_t step_bytes = (size_t)t->n_worlds * A * t->spec.obs_size;
+    uint8_t *last = t->obs + (size_t)t->cfg.rollout * step_bytes;
+    for (int k = 0; k < want_worlds; k++)
+        env_observe(&t->worlds[k], last + (size_t)k * A * t->spec.obs_size);
+    return 0;
+}

@@ -1,0 +1,219 @@
+/* ppo.h: proximal policy optimisation over a batch of worlds: settings, rollouts, GAE, the
+ * clipped objective, and inference for trained policies.
+ *
+ * Contract:
+ * - Worlds have global indices; a trainer steps the worlds of the shards it holds (all of them in
+ *   one process). World w's actions are drawn from its own stream, keyed by
+ *   env_hash4(seed, w, update, PPO_STREAM_ACTION), agent by agent and head by head, so a world's
+ *   trajectory never depends on which process or batch steps it.
+ * - Shards are fixed blocks of worlds (cfg.shards of them). Inference runs shard by shard, and a
+ *   minibatch's gradient is computed shard by shard (each shard's share of the minibatch in one
+ *   backward pass) and then summed over shards by one function, PpoReduce.sum_f32, in a fixed
+ *   pairwise order. A distributed trainer holds some shards per process and replaces that
+ *   function with an order-fixed reduction across processes; the algorithm does not change, and
+ *   the weights are the same bit for bit on any number of processes that divides the shards (with
+ *   one BLAS build and kernel).
+ * - Parameters are shared by all agents (one group) or independent per agent slot (one group per
+ *   agent, the independent learners of the SSD papers); each group has its own gradient norm.
+ * - Actions may have several parts (the ocean's move and signal bits): one categorical head per
+ *   part, sizes from the world's spec (spec.n_heads, spec.head_size). Head 0 is the world's
+ *   action; heads 1.. are the signal bits a communication layer reads from the rollout buffers.
+ *   A trainer with worlds accepts one head only until that layer is wired in (ppo_trainer_init
+ *   says so); a trainer without worlds (synthetic tasks) takes any heads.
+ * - Minibatches are drawn per shard and group by a permutation keyed by (seed, update, epoch,
+ *   shard, group). Advantages are normalised per minibatch and group.
+ * - A trainer can run without worlds (env == NULL): the caller then fills the rollout buffers
+ *   itself (synthetic tasks in the tests) between ppo_policy_step() calls.
+ * - No allocation inside an update; no global state; errors are returned with a message.
+ */
+#ifndef COMMONS_PPO_H
+#define COMMONS_PPO_H
+
+#include <stdio.h>
+
+#include "env.h"
+#include "nn.h"
+
+/* stream purposes, disjoint from ENV_STREAM_* and NN_STREAM_INIT */
+enum { PPO_STREAM_ACTION = 0x11, PPO_STREAM_SHUFFLE = 0x12, PPO_STREAM_EVAL = 0x13 };
+
+/* Training settings: sections [train], [ppo] and [net] of a training config. */
+typedef struct PpoConfig {
+    /* [train] */
+    int64_t seed;
+    int64_t steps;        /* environment steps to train for, summed over worlds */
+    int worlds;           /* worlds stepped together, over all processes */
+    int rollout;          /* steps per world per update */
+    int shards;           /* fixed blocks of worlds: the unit of inference and gradient sums */
+    int independent;      /* 0: parameters shared by all agents; 1: one set per agent slot */
+    int checkpoint_every; /* updates between checkpoints; 0: only at the end */
+    /* [ppo] */
+    double lr;
+    int anneal_lr; /* 1: the learning rate falls linearly to 0 over the updates */
+    double gamma, gae_lambda;
+    double clip;          /* ratio clip epsilon */
+    double vf_coef;       /* value loss weight */
+    double ent_coef;      /* entropy bonus weight */
+    double max_grad_norm; /* 0: no clipping */
+    int epochs, minibatches;
+    int norm_adv;
+    double adam_eps, adam_beta1, adam_beta2;
+    double reward_scale; /* rewards are multiplied by this before GAE */
+    /* [net] */
+    int conv, kernel, stride;
+    int hidden[NN_MAX_HIDDEN];
+    int n_hidden;
+    NnKind activation;
+} PpoConfig;
+
+void ppo_config_default(PpoConfig *c);
+/* 1 when the section belongs to the training settings (train, ppo, net). */
+int ppo_config_section(const char *section);
+/* Sets one key; returns ENV_EINPUT with a message naming the key and the allowed range. */
+int ppo_config_set(PpoConfig *c, const char *section, const char *key, const char *value,
+                   EnvError *err);
+/* Formats a key's value; returns 0, or -1 for an unknown key. */
+int ppo_config_get(const PpoConfig *c, const char *section, const char *key, char *buf, size_t n);
+/* Writes every key as INI, read back by ppo_config_set() to the same values. */
+void ppo_config_write_ini(const PpoConfig *c, FILE *f);
+/* Iterates over the keys: returns 0 and fills the strings for index i, or -1. */
+int ppo_config_key(int i, const char **section, const char **key, char *range, size_t n,
+                   const char **doc);
+/* Checks the settings together against a world's spec and builds the network architecture. */
+int ppo_config_check(const PpoConfig *c, const EnvSpec *spec, NnArch *arch, EnvError *err);
+
+/* A finished episode, as recorded during a rollout. */
+typedef struct PpoEpisode {
+    int64_t index;               /* episodes finished before this one in the run */
+    int64_t env_steps;           /* the run's environment steps when it finished */
+    int64_t world;               /* global world index */
+    uint64_t episode;            /* the world's episode index */
+    int64_t ret[ENV_MAX_AGENTS]; /* (n_agents,) returns */
+    EnvSocial social;
+} PpoEpisode;
+
+/* What one update did, for logs. */
+typedef struct PpoStats {
+    int64_t update; /* 1-based index of the update just done */
+    int64_t env_steps;
+    double lr;
+    double policy_loss, value_loss, entropy, approx_kl, clip_frac;
+    double grad_norm;     /* mean over minibatches and groups, before clipping */
+    double explained_var; /* of the value predictions on the rollout */
+    double reward_mean;   /* per agent-step, unscaled */
+    int n_episodes;       /* episodes finished during the update */
+    double return_mean;   /* mean per-agent return of those episodes */
+    EnvSocial social;     /* mean social metrics of those episodes */
+} PpoStats;
+
+/* The sums across shards. Each function adds n_chunks buffers of n values element by element
+ * in the pairwise order ((c0 + c1) + (c2 + c3)) + ... into out; it may overwrite the chunks.
+ * sum_f32 carries every gradient; sum_f64 the advantage and loss statistics. */
+typedef struct PpoReduce {
+    void (*sum_f32)(void *ctx, float *const *chunks, int n_chunks, size_t n, float *out);
+    void (*sum_f64)(void *ctx, double *const *chunks, int n_chunks, size_t n, double *out);
+    void *ctx;
+} PpoReduce;
+
+/* The in-process reduction (the default). */
+void ppo_reduce_local_f32(void *ctx, float *const *chunks, int n_chunks, size_t n, float *out);
+void ppo_reduce_local_f64(void *ctx, double *const *chunks, int n_chunks, size_t n, double *out);
+
+/* The PPO loss of n samples given the network outputs out (n, n_out): for each sample,
+ * max(-A r, -A clip(r, 1 - e, 1 + e)) + vf_coef (v - R)^2 / 2 - ent_coef H, with r the
+ * probability ratio of the (multi-part) action and H the sum of the heads' entropies, each
+ * multiplied by inv_count. Writes dout (n, n_out), the gradient of the sum; returns the sum.
+ * act (n, n_heads); logp_old, adv, ret (n,). scratch: n_out floats. terms (optional) receives
+ * the unweighted sums: [policy loss, value loss, entropy, approx KL, clipped count]. */
+double ppo_loss(const NnNet *net, const PpoConfig *c, int n, const float *out, const int32_t *act,
+                const float *logp_old, const float *adv, const float *ret, float inv_count,
+                float *dout, float *scratch, double terms[5]);
+
+typedef struct PpoTrainer {
+    PpoConfig cfg;
+    EnvSpec spec;
+    const EnvConfig *env; /* NULL: the caller fills the rollout buffers */
+    NnModel model;
+    NnWork work;
+    PpoReduce reduce;
+    int n_agents, n_heads, n_groups;
+    int group_agents; /* agents per group: n_agents (shared) or 1 (independent) */
+    int heads[NN_MAX_HEADS];
+    int first_shard, n_shards; /* the shards this trainer holds */
+    int shard_worlds;          /* worlds per shard */
+    int n_worlds;              /* worlds held: n_shards * shard_worlds */
+    int64_t world_base;        /* global index of worlds[0] */
+    EnvWorld *worlds;          /* (n_worlds,) */
+    /* counters: the training state besides parameters and moments */
+    int64_t update, n_updates, env_steps, episodes;
+    /* rollout buffers; T = cfg.rollout, W = n_worlds, A = n_agents, H = n_heads, O = obs bytes */
+    uint8_t *obs;     /* (T + 1, W, A, O) observation before each step; slot T the last */
+    int32_t *act;     /* (T, W, A, H) action parts */
+    int32_t *env_act; /* (W, A) head-0 actions of the current step, for the worlds */
+    float *logp;      /* (T, W, A) log-probability of the action taken */
+    float *value;     /* (T + 1, W, A) value estimates */
+    float *reward;    /* (T, W, A) rewards, scaled */
+    uint8_t *done;    /* (T, W) 1 when the step ended the world's episode */
+    float *adv, *ret; /* (T, W, A) GAE advantages and returns */
+    int32_t *history; /* (W, max_steps, A) actions of each world's episode so far */
+    EnvRng *act_rng;  /* (W,) each world's action stream for this update */
+    /* minibatch buffers */
+    int32_t *perm;                    /* (n_shards, n_groups, shard samples) */
+    uint8_t *mb_obs;                  /* (mb rows, O) */
+    int32_t *mb_act;                  /* (mb rows, H) */
+    float *mb_logp, *mb_adv, *mb_ret; /* (mb rows,) */
+    float *dout;                      /* (max rows, n_out) */
+    float *scratch;                   /* (n_out,) */
+    float *shard_grads;               /* (n_shards, n_groups * n_params) */
+    double *shard_stats;              /* (n_shards, 8 * n_groups) */
+    int mb_rows;                      /* the largest minibatch share of one shard and group */
+    /* episodes finished during the last rollout */
+    PpoEpisode *ep;
+    int n_ep, ep_cap;
+    void *block;
+} PpoTrainer;
+
+/* Builds a trainer: model initialised from cfg.seed, worlds first_shard.. of cfg.shards (all
+ * of them for first_shard = 0, n_shards = cfg.shards) created and reset. env may be NULL: then
+ * spec describes the synthetic task. */
+int ppo_trainer_init(PpoTrainer *t, const PpoConfig *cfg, const EnvSpec *spec, const EnvConfig *env,
+                     int first_shard, int n_shards, EnvError *err);
+void ppo_trainer_close(PpoTrainer *t);
+
+/* One whole update: rollout, GAE, epochs of minibatch steps. stats may be NULL. */
+void ppo_update(PpoTrainer *t, PpoStats *stats);
+
+/* The pieces of an update, for custom rollouts: */
+/* seeds the action streams and moves the last observation into slot 0 */
+void ppo_rollout_begin(PpoTrainer *t);
+/* inference on observation slot `step` (step == T: values only): fills act, logp, value and
+ * env_act for that step */
+void ppo_policy_step(PpoTrainer *t, int step);
+/* steps the worlds with env_act; writes obs slot step + 1, reward and done; records episodes */
+void ppo_env_step(PpoTrainer *t, int step);
+/* GAE and the epochs; stats may be NULL */
+void ppo_learn(PpoTrainer *t, PpoStats *stats);
+
+/* The learning rate of update u (0-based). */
+double ppo_lr(const PpoConfig *c, int64_t u, int64_t n_updates);
+
+/* A trained policy for inference: parameters of every group, no moments. */
+typedef struct PpoPolicy {
+    NnNet net;
+    int n_groups;
+    int n_heads;
+    int heads[NN_MAX_HEADS];
+    float *params; /* (n_groups, net.n_params) */
+} PpoPolicy;
+
+/* Copies n_groups * net.n_params parameters. */
+int ppo_policy_init(PpoPolicy *p, const NnArch *arch, int n_groups, const float *params,
+                    EnvError *err);
+void ppo_policy_close(PpoPolicy *p);
+/* One agent's action parts from its observation (obs_size bytes) into act (n_heads,), with
+ * group g's parameters, drawing one value per head from rng (argmax instead when greedy).
+ * ws: for at least one row. Returns act[0], the world's action. */
+int32_t ppo_policy_act(const PpoPolicy *p, int group, NnWork *ws, const uint8_t *obs, EnvRng *rng,
+                       int greedy, int32_t *act);
+
+#endif
