@@ -10,6 +10,7 @@
 #include "config.h"
 #include "options.h"
 #include "runner.h"
+#include "session.h"
 
 static const char *BENCH_HELP =
     "usage: commons bench [options]\n"
@@ -17,8 +18,11 @@ static const char *BENCH_HELP =
     "Steps a batch of worlds on one core with uniform random actions and writes every agent's\n"
     "observation into a batch buffer each step. Prints agent-steps per second (steps x agents\n"
     "/ s): the median over repeats, with the slowest and fastest, and the state bytes per world.\n"
+    "Worlds that communicate (comm.*) also emit random signal bits and receive their messages\n"
+    "every step; the comm column names the topology and the signal bits.\n"
     "\n"
-    "  --env NAME[,NAME...]  presets (default gathering,harvest,commons,cleanup,cleanup-gallego)\n"
+    "  --env NAME[,NAME...]  presets (default gathering,harvest,commons,cleanup,cleanup-gallego,\n"
+    "                        ocean)\n"
     "  --agents N            agents per world (default: the preset's)\n"
     "  --batch N             worlds stepped per call (default 16)\n"
     "  --steps N             steps per world per repeat (default 4000)\n"
@@ -61,6 +65,12 @@ static int bench_one(const Options *o, const char *env, int first) {
     for (int k = 0; k < nb; k++)
         if (env_world_init(&worlds[k], &cfg, (uint64_t)o->seed, (uint64_t)k, &err))
             return cli_fail(&err);
+    /* worlds that communicate also emit random signal bits and receive messages every step */
+    int comm = comm_session_wanted(&cfg), bits = p.signal_bits;
+    CommSession *sessions = comm ? calloc((size_t)nb, sizeof *sessions) : NULL;
+    uint8_t sig[ENV_MAX_AGENTS * ENV_MAX_SIGNAL_BITS];
+    for (int k = 0; comm && k < nb; k++)
+        if (!sessions || comm_session_init(&sessions[k], &cfg, &err)) return cli_fail(&err);
     EnvRng rng;
     env_rng_seed(&rng, env_hash4((uint64_t)o->seed, 0, 0, ENV_STREAM_BENCH));
     uint64_t checksum = 0;
@@ -69,7 +79,20 @@ static int bench_one(const Options *o, const char *env, int first) {
         for (long long t = 0; t < o->steps; t++) {
             for (int i = 0; i < nb * n; i++)
                 actions[i] = (int32_t)env_rng_below(&rng, (uint32_t)s->n_actions);
-            env_batch_step(worlds, nb, actions, obs, rewards, dones);
+            if (!comm) {
+                env_batch_step(worlds, nb, actions, obs, rewards, dones);
+            } else {
+                for (int k = 0; k < nb; k++) {
+                    size_t a = (size_t)k * (size_t)n;
+                    env_batch_step(&worlds[k], 1, actions + a, obs + a * s->obs_size, rewards + a,
+                                   dones + k);
+                    for (int i = 0; i < n * bits; i++) sig[i] = (uint8_t)(env_rng_u32(&rng) & 1);
+                    if (dones[k]) comm_session_reset(&sessions[k]);
+                    comm_session_emit(&sessions[k], sig);
+                    comm_session_observe(&sessions[k], &worlds[k]);
+                    checksum += (uint64_t)sessions[k].msg[0];
+                }
+            }
             checksum += obs[(size_t)(t % nb) * s->obs_size];
         }
         double dt = now_seconds() - t0;
@@ -82,17 +105,23 @@ static int bench_one(const Options *o, const char *env, int first) {
     char shape[48];
     snprintf(shape, sizeof shape, "%dx%dx%d", s->obs_h, s->obs_w, s->obs_c);
     const char *enc = s->encoding == ENV_ENC_RGB ? "rgb" : "ids";
+    char talk[32] = "-";
+    if (comm)
+        snprintf(talk, sizeof talk, "%s/%db", comm_topology_name((CommTopology)p.comm_topology),
+                 bits);
     if (o->json)
         printf("%s  {\"env\": \"%s\", \"agents\": %d, \"encoding\": \"%s\", \"obs\": \"%s\", "
                "\"batch\": %d, \"agent_steps_per_s\": %.0f, \"min\": %.0f, \"max\": %.0f, "
-               "\"state_bytes\": %zu}",
+               "\"state_bytes\": %zu, \"comm\": \"%s\"}",
                first ? "" : ",\n", env, n, enc, shape, nb, med, rates[0], rates[o->repeat - 1],
-               state);
+               state, talk);
     else
-        printf("%-16s %6d %8s %10s %6d %14.0f %14.0f %14.0f %12zu\n", env, n, enc, shape, nb, med,
-               rates[0], rates[o->repeat - 1], state);
+        printf("%-16s %6d %8s %10s %6d %14.0f %14.0f %14.0f %12zu  %s\n", env, n, enc, shape, nb,
+               med, rates[0], rates[o->repeat - 1], state, talk);
     fflush(stdout);
     for (int k = 0; k < nb; k++) env_world_close(&worlds[k]);
+    for (int k = 0; comm && k < nb; k++) comm_session_close(&sessions[k]);
+    free(sessions);
     free(worlds);
     free(actions);
     free(obs);
@@ -103,7 +132,7 @@ static int bench_one(const Options *o, const char *env, int first) {
 }
 
 int cli_cmd_bench(int argc, char **argv) {
-    Options o = {.env = "gathering,harvest,commons,cleanup,cleanup-gallego",
+    Options o = {.env = "gathering,harvest,commons,cleanup,cleanup-gallego,ocean",
                  .batch = 16,
                  .steps = 4000,
                  .repeat = 5,
@@ -136,9 +165,9 @@ int cli_cmd_bench(int argc, char **argv) {
                o.steps, o.repeat);
     else
         printf("one core, random actions, observations written to a batch buffer; %lld steps per "
-               "world, %lld repeats\n%-16s %6s %8s %10s %6s %14s %14s %14s %12s\n",
+               "world, %lld repeats\n%-16s %6s %8s %10s %6s %14s %14s %14s %12s  %s\n",
                o.steps, o.repeat, "env", "agents", "encoding", "obs", "batch", "agent-steps/s",
-               "slowest", "fastest", "state bytes");
+               "slowest", "fastest", "state bytes", "comm");
     snprintf(buf, sizeof buf, "%s", o.env);
     int first = 1;
     save = NULL;

@@ -49,6 +49,8 @@ int comm_message_size(int bits, int slots) {
     return bits + 1 + slots * (bits + 2);
 }
 
+#define CHANNEL_FAST_SLOTS 32
+
 void comm_channel_receive(const CommChannel *c, const CommGraph *g, const int32_t *row,
                           const int32_t *col, int slots, float scale, float *out) {
     const int bits = c->bits, n = g->n;
@@ -68,23 +70,49 @@ void comm_channel_receive(const CommChannel *c, const CommGraph *g, const int32_
         }
         o[bits] = (float)deg;
 
-        /* slots: the nearest neighbours in (distance, index) order, one minimum scan each */
-        int64_t cur_d = -1;
-        int cur_j = -1;
-        for (int s = 0; s < slots && s < deg; s++) {
-            int64_t best_d = 0;
-            int best_j = -1;
+        /* slots: the nearest neighbours in (distance, index) order. Up to CHANNEL_FAST_SLOTS
+         * slots, one pass keeps the best so far by insertion (neighbours come in ascending index,
+         * so a strict comparison keeps the lower index on ties); beyond, a minimum scan each */
+        int filled = slots < deg ? slots : deg;
+        int64_t top_d[CHANNEL_FAST_SLOTS];
+        int top_j[CHANNEL_FAST_SLOTS];
+        if (filled > 0 && filled <= CHANNEL_FAST_SLOTS) {
+            int have = 0;
             for (int e = 0; e < deg; e++) {
                 int j = nb[e];
-                int64_t dj = comm_dist2(row, col, i, j);
-                if (dj < cur_d || (dj == cur_d && j <= cur_j)) continue; /* already placed */
-                if (best_j < 0 || dj < best_d || (dj == best_d && j < best_j)) {
-                    best_d = dj;
-                    best_j = j;
+                int64_t dr = (int64_t)row[j] - row[i], dc = (int64_t)col[j] - col[i];
+                int64_t dj = dr * dr + dc * dc;
+                if (have == filled && dj >= top_d[have - 1]) continue;
+                int at = have < filled ? have++ : have - 1;
+                while (at > 0 && top_d[at - 1] > dj) {
+                    top_d[at] = top_d[at - 1];
+                    top_j[at] = top_j[at - 1];
+                    at--;
                 }
+                top_d[at] = dj;
+                top_j[at] = j;
             }
-            cur_d = best_d;
-            cur_j = best_j;
+        }
+        int64_t cur_d = -1;
+        int cur_j = -1;
+        for (int s = 0; s < filled; s++) {
+            int best_j = -1;
+            if (filled <= CHANNEL_FAST_SLOTS) {
+                best_j = top_j[s];
+            } else {
+                int64_t best_d = 0;
+                for (int e = 0; e < deg; e++) {
+                    int j = nb[e];
+                    int64_t dj = comm_dist2(row, col, i, j);
+                    if (dj < cur_d || (dj == cur_d && j <= cur_j)) continue; /* already placed */
+                    if (best_j < 0 || dj < best_d || (dj == best_d && j < best_j)) {
+                        best_d = dj;
+                        best_j = j;
+                    }
+                }
+                cur_d = best_d;
+                cur_j = best_j;
+            }
             float *slot = o + bits + 1 + (size_t)s * (size_t)(bits + 2);
             const uint8_t *sj = c->sent + (size_t)best_j * (size_t)bits;
             for (int b = 0; b < bits; b++) slot[b] = (float)sj[b];

@@ -428,7 +428,14 @@ static inline void rot_write_rgb(EnvWorld *w, int32_t idx, uint8_t id, const uin
     const int32_t *ri = &w->cfg->rot_index[idx * 4];
     uint8_t *base = w->rot[0];
     if (ri[0] < 0) return;
-    if (w->cfg->spec.obs_c == 1) {
+    int c = w->cfg->spec.obs_c;
+    if (w->cfg->n_rot == 1) {
+        /* agents without facing keep one grid */
+        if (c == 1)
+            base[ri[0]] = id;
+        else
+            memcpy(base + ri[0], rgb, 3);
+    } else if (c == 1) {
         base[ri[0]] = id;
         base[ri[1]] = id;
         base[ri[2]] = id;
