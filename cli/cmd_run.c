@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "capture.h"
 #include "commands.h"
 #include "config.h"
 #include "options.h"
@@ -26,7 +27,12 @@ static const char *RUN_HELP =
     "                        (default greedy)\n"
     "  --config FILE         INI file applied on top of the preset\n"
     "  --set SEC.KEY=VALUE   override one key (repeatable); 'commons maps --keys' lists keys\n"
-    "  --json                print one JSON document instead of the table\n";
+    "  --json                print one JSON document instead of the table\n"
+    "  --record TARGET       also record the frames: FILE.gif, FILE.mp4 (needs ffmpeg) or DIR/\n"
+    "                        (PNG frames); the run and its output are unchanged\n"
+    "  --cell N, --fps N     recording: pixels per map cell (default 8), frames per second\n"
+    "                        (default 10)\n"
+    "  --replay-out FILE     also write a replay (config, seed, actions) for 'commons replay'\n";
 
 static const char *COMPARE_HELP =
     "usage: commons compare [options]\n"
@@ -47,12 +53,14 @@ int cli_cmd_run(int argc, char **argv) {
     Options o = {.env = "harvest", .policy = "greedy", .episodes = 1, .seed = 1};
     int rc = cli_parse_options(argc, argv, &o,
                                " --env --agents --steps --episodes --seed --policy --config --set "
-                               "--json ");
+                               "--json --record --replay-out --fps --cell ");
     if (rc) return rc;
     if (o.help) {
         fputs(RUN_HELP, stdout);
         return 0;
     }
+    CliCapture cap;
+    if ((rc = cli_capture_options(&cap, &o))) return rc;
     EnvParams p;
     if ((rc = cli_build_params(&o, o.env, &p))) return rc;
     ScriptedKind kinds[ENV_MAX_AGENTS];
@@ -64,6 +72,11 @@ int cli_cmd_run(int argc, char **argv) {
     if (cli_runner_init(&r, &cfg, kinds, (uint64_t)o.seed, 0, &err)) {
         env_config_close(&cfg);
         return cli_fail(&err);
+    }
+    if ((rc = cli_capture_begin(&cap, &r))) {
+        cli_runner_close(&r);
+        env_config_close(&cfg);
+        return rc;
     }
     int n = p.n_agents;
     EnvSocial mean = {0};
@@ -85,7 +98,11 @@ int cli_cmd_run(int argc, char **argv) {
     }
     for (long long e = 0; e < o.episodes; e++) {
         CliEpisode ep;
-        cli_run_episode(&r, (uint64_t)e, 0, &ep);
+        if ((rc = cli_capture_episode(&cap, &r, (uint64_t)e, &ep))) {
+            cli_runner_close(&r);
+            env_config_close(&cfg);
+            return rc;
+        }
         mean.efficiency += ep.social.efficiency / (double)o.episodes;
         mean.equality += ep.social.equality / (double)o.episodes;
         mean.sustainability += ep.social.sustainability / (double)o.episodes;
@@ -126,9 +143,11 @@ int cli_cmd_run(int argc, char **argv) {
                mean.sustainability, mean.peace);
         printf("final state hash %016llx\n", (unsigned long long)final_hash);
     }
+    fflush(stdout);
+    rc = cli_capture_end(&cap);
     cli_runner_close(&r);
     env_config_close(&cfg);
-    return 0;
+    return rc;
 }
 
 /* mean and sample standard deviation */
