@@ -204,45 +204,78 @@ static inline int clamp_id(const NnConvShape *s, uint8_t id) {
     return id < s->c ? id : s->c - 1;
 }
 
-void nn_embed_forward(const NnConvShape *s, int n, const uint8_t *ids, size_t stride,
-                      const float *w, const float *b, float *y) {
-    int oc = s->oc;
-    for (int i = 0; i < n; i++) {
-        const uint8_t *img = ids + (size_t)i * stride;
-        for (int oy = 0; oy < s->oh; oy++)
-            for (int ox = 0; ox < s->ow; ox++) {
-                float *restrict yr = y + y_at(s, i, oy, ox, 0);
-                memcpy(yr, b, sizeof(float) * (size_t)oc);
-                /* one weight row per kernel cell, in kernel order */
-                for (int ky = 0; ky < s->kh; ky++) {
-                    const uint8_t *row = img + (size_t)(oy * s->stride + ky) * (size_t)s->w +
-                                         (size_t)(ox * s->stride);
-                    for (int kx = 0; kx < s->kw; kx++) {
-                        const float *restrict wr = w + w_at(s, ky, kx, clamp_id(s, row[kx]), 0);
-                        for (int o = 0; o < oc; o++) yr[o] += wr[o];
+/* The embedding kernels are compiled twice, for AVX2 and for the x86-64 baseline, and picked at
+ * load time: they only add floats element by element, so both give the same bits. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+#define NN_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define NN_CLONES
+#endif
+
+/* y += x over n floats, in chunks of 8 that compile to vector adds at -O2 */
+static inline void add_row(float *restrict y, const float *restrict x, int n) {
+    int o = 0;
+    for (; o + 8 <= n; o += 8)
+        for (int k = 0; k < 8; k++) y[o + k] += x[o + k];
+    for (; o < n; o++) y[o] += x[o];
+}
+
+/* Samples are taken in blocks whose outputs fit in cache (about 32 KiB); inside a block the loop
+ * runs over kernel cells first, so one cell's weight rows (c x oc) stay in L1 while every sample
+ * of the block adds its row. Each output still sums its cells in kernel order, and each weight
+ * gradient its samples in order: the loop order changes no result. */
+static int embed_block(const NnConvShape *s) {
+    int per = s->oh * s->ow * s->oc;
+    int b = 8192 / (per > 0 ? per : 1);
+    return b < 1 ? 1 : b;
+}
+
+NN_CLONES void nn_embed_forward(const NnConvShape *s, int n, const uint8_t *ids, size_t stride,
+                                const float *w, const float *b, float *y) {
+    int oc = s->oc, blk = embed_block(s);
+    for (int i0 = 0; i0 < n; i0 += blk) {
+        int i1 = i0 + blk < n ? i0 + blk : n;
+        for (int i = i0; i < i1; i++)
+            for (int o = 0; o < s->oh * s->ow; o++)
+                memcpy(y + ((size_t)i * s->oh * s->ow + (size_t)o) * (size_t)oc, b,
+                       sizeof(float) * (size_t)oc);
+        /* one weight row per kernel cell, cells in kernel order */
+        for (int ky = 0; ky < s->kh; ky++)
+            for (int kx = 0; kx < s->kw; kx++) {
+                const float *wk = w + w_at(s, ky, kx, 0, 0);
+                for (int i = i0; i < i1; i++) {
+                    const uint8_t *img = ids + (size_t)i * stride;
+                    for (int oy = 0; oy < s->oh; oy++) {
+                        const uint8_t *row =
+                            img + (size_t)(oy * s->stride + ky) * (size_t)s->w + (size_t)kx;
+                        float *yr = y + y_at(s, i, oy, 0, 0);
+                        for (int ox = 0; ox < s->ow; ox++, yr += oc)
+                            add_row(yr, wk + (size_t)clamp_id(s, row[ox * s->stride]) * oc, oc);
                     }
                 }
             }
     }
 }
 
-void nn_embed_backward(const NnConvShape *s, int n, const uint8_t *ids, size_t stride,
-                       const float *dy, float *dw, float *db) {
-    int oc = s->oc;
+NN_CLONES void nn_embed_backward(const NnConvShape *s, int n, const uint8_t *ids, size_t stride,
+                                 const float *dy, float *dw, float *db) {
+    int oc = s->oc, blk = embed_block(s);
     memset(dw, 0, sizeof(float) * (size_t)s->kh * s->kw * s->c * oc);
     column_sums(n * s->oh * s->ow, oc, dy, db);
-    /* scatter each output gradient onto the weight rows its ids selected, rows in order */
-    for (int i = 0; i < n; i++) {
-        const uint8_t *img = ids + (size_t)i * stride;
-        for (int oy = 0; oy < s->oh; oy++)
-            for (int ox = 0; ox < s->ow; ox++) {
-                const float *restrict g = dy + y_at(s, i, oy, ox, 0);
-                for (int ky = 0; ky < s->kh; ky++) {
-                    const uint8_t *row = img + (size_t)(oy * s->stride + ky) * (size_t)s->w +
-                                         (size_t)(ox * s->stride);
-                    for (int kx = 0; kx < s->kw; kx++) {
-                        float *restrict wr = dw + w_at(s, ky, kx, clamp_id(s, row[kx]), 0);
-                        for (int o = 0; o < oc; o++) wr[o] += g[o];
+    /* scatter each output gradient onto the weight rows its ids selected, samples in order */
+    for (int i0 = 0; i0 < n; i0 += blk) {
+        int i1 = i0 + blk < n ? i0 + blk : n;
+        for (int ky = 0; ky < s->kh; ky++)
+            for (int kx = 0; kx < s->kw; kx++) {
+                float *wk = dw + w_at(s, ky, kx, 0, 0);
+                for (int i = i0; i < i1; i++) {
+                    const uint8_t *img = ids + (size_t)i * stride;
+                    for (int oy = 0; oy < s->oh; oy++) {
+                        const uint8_t *row =
+                            img + (size_t)(oy * s->stride + ky) * (size_t)s->w + (size_t)kx;
+                        const float *g = dy + y_at(s, i, oy, 0, 0);
+                        for (int ox = 0; ox < s->ow; ox++, g += oc)
+                            add_row(wk + (size_t)clamp_id(s, row[ox * s->stride]) * oc, g, oc);
                     }
                 }
             }

@@ -9,6 +9,7 @@
 #include "capture.h"
 #include "commands.h"
 #include "config.h"
+#include "learn.h"
 #include "options.h"
 #include "runner.h"
 
@@ -23,8 +24,9 @@ static const char *RUN_HELP =
     "  --steps N             steps per episode (env.max_steps)\n"
     "  --episodes N          episodes to run (default 1)\n"
     "  --seed N              run seed (default 1)\n"
-    "  --policy P[,P...]     random, greedy or coop: one for all agents, or one per agent\n"
-    "                        (default greedy)\n"
+    "  --policy P[,P...]     random, greedy, coop, or a trained policy (a run directory given\n"
+    "                        with a '/', or a .ckpt file): one for all agents, or one per\n"
+    "                        agent (default greedy)\n"
     "  --config FILE         INI file applied on top of the preset\n"
     "  --set SEC.KEY=VALUE   override one key (repeatable); 'commons maps --keys' lists keys\n"
     "  --json                print one JSON document instead of the table\n"
@@ -63,15 +65,26 @@ int cli_cmd_run(int argc, char **argv) {
     if ((rc = cli_capture_options(&cap, &o))) return rc;
     EnvParams p;
     if ((rc = cli_build_params(&o, o.env, &p))) return rc;
-    ScriptedKind kinds[ENV_MAX_AGENTS];
-    if ((rc = cli_parse_policies(o.policy, p.n_agents, kinds))) return rc;
+    CliPolicies pols;
+    if ((rc = cli_policies_parse(o.policy, p.n_agents, &pols))) return rc;
+    ScriptedKind *kinds = pols.kind;
     EnvConfig cfg;
     EnvError err;
-    if (env_config_init(&cfg, &p, &err)) return cli_fail(&err);
+    if (env_config_init(&cfg, &p, &err)) {
+        cli_policies_close(&pols);
+        return cli_fail(&err);
+    }
     CliRunner r;
     if (cli_runner_init(&r, &cfg, kinds, (uint64_t)o.seed, 0, &err)) {
         env_config_close(&cfg);
+        cli_policies_close(&pols);
         return cli_fail(&err);
+    }
+    if ((rc = cli_policies_attach(&pols, &r))) {
+        cli_runner_close(&r);
+        env_config_close(&cfg);
+        cli_policies_close(&pols);
+        return rc;
     }
     if ((rc = cli_capture_begin(&cap, &r))) {
         cli_runner_close(&r);
@@ -86,13 +99,13 @@ int cli_cmd_run(int argc, char **argv) {
             "{\"env\": \"%s\", \"game\": \"%s\", \"map\": \"%s\", \"agents\": %d, \"steps\": %d, "
             "\"seed\": %lld, \"policies\": [",
             p.preset, env_game_name(p.game), cfg.map.name, n, p.max_steps, o.seed);
-        for (int i = 0; i < n; i++) printf("%s\"%s\"", i ? ", " : "", scripted_name(kinds[i]));
+        for (int i = 0; i < n; i++) printf("%s\"%s\"", i ? ", " : "", pols.name[i]);
         printf("],\n \"episodes\": [\n");
     } else {
         printf("env %s (game %s, map %s %dx%d), %d agents, %d steps, seed %lld\n", p.preset,
                env_game_name(p.game), cfg.map.name, cfg.map.h, cfg.map.w, n, p.max_steps, o.seed);
         printf("policies:");
-        for (int i = 0; i < n; i++) printf(" %s", scripted_name(kinds[i]));
+        for (int i = 0; i < n; i++) printf(" %s", pols.name[i]);
         printf("\n%7s %10s %9s %14s %8s  %s\n", "episode", "efficiency", "equality",
                "sustainability", "peace", "returns");
     }
@@ -147,6 +160,7 @@ int cli_cmd_run(int argc, char **argv) {
     rc = cli_capture_end(&cap);
     cli_runner_close(&r);
     env_config_close(&cfg);
+    cli_policies_close(&pols);
     return rc;
 }
 

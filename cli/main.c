@@ -17,6 +17,8 @@ static const char *USAGE =
     "  compare   run several policies on the same seeds and print a metrics table\n"
     "  bench     measure agent-steps per second with random actions, observations included\n"
     "  maps      list maps and presets, show one, or list config keys\n"
+    "  train     train agents with PPO into a run directory\n"
+    "  eval      run trained policies (a run directory or checkpoint) and print social metrics\n"
     "  watch     play episodes live in a window (SDL2)\n"
     "  replay    play a replay file back in the window, into a GIF/MP4, or just check it\n"
     "\n"
@@ -30,6 +32,8 @@ static const struct {
     {"compare", cli_cmd_compare},
     {"bench", cli_cmd_bench},
     {"maps", cli_cmd_maps},
+    {"train", cli_cmd_train},
+    {"eval", cli_cmd_eval},
     {"watch", cli_cmd_watch},
     {"replay", cli_cmd_replay},
 };

@@ -1,4 +1,5 @@
-/* runner.c: episodes with scripted policies (see runner.h). */
+/* runner.c: episodes with scripted or trained policies (see runner.h). */
+#include <stdlib.h>
 #include <string.h>
 
 #include "runner.h"
@@ -24,7 +25,25 @@ int cli_runner_init(CliRunner *r, const EnvConfig *cfg, const ScriptedKind *kind
     return 0;
 }
 
+int cli_runner_set_learned(CliRunner *r, int agent, const PpoPolicy *pol, int group,
+                           EnvError *err) {
+    if (agent < 0 || agent >= r->cfg->p.n_agents || group < 0 || group >= pol->n_groups)
+        return env_fail(err, ENV_EINPUT, "no parameter group %d for agent %d", group, agent);
+    if (!r->obs && !(r->obs = malloc(r->cfg->spec.obs_size * (size_t)r->cfg->p.n_agents)))
+        return env_fail(err, ENV_ENOMEM, "out of memory for observations");
+    if (r->learned[agent]) nn_work_close(&r->learned_work[agent]);
+    r->learned[agent] = NULL;
+    if (nn_work_init(&r->learned_work[agent], &pol->net, 1))
+        return env_fail(err, ENV_ENOMEM, "out of memory for a policy");
+    r->learned[agent] = pol;
+    r->learned_group[agent] = group;
+    return 0;
+}
+
 void cli_runner_close(CliRunner *r) {
+    for (int i = 0; i < ENV_MAX_AGENTS; i++)
+        if (r->learned[i]) nn_work_close(&r->learned_work[i]);
+    free(r->obs);
     if (r->comm) comm_session_close(&r->session);
     scripted_scratch_close(&r->scratch);
     env_world_close(&r->world);
@@ -35,8 +54,13 @@ void cli_run_episode(CliRunner *r, uint64_t episode, int steps, CliEpisode *out)
     int n = cfg->p.n_agents;
     if (steps <= 0 || steps > cfg->p.max_steps) steps = cfg->p.max_steps;
     ScriptedPolicy pol[ENV_MAX_AGENTS];
-    for (int i = 0; i < n; i++)
+    EnvRng learned_rng[ENV_MAX_AGENTS];
+    for (int i = 0; i < n; i++) {
         scripted_init(&pol[i], r->kind[i], i, r->seed, r->world.index, episode);
+        env_rng_seed(&learned_rng[i],
+                     env_hash4(r->seed, r->world.index, episode,
+                               ((uint64_t)PPO_STREAM_EVAL << 32) | (uint64_t)i));
+    }
     env_reset(&r->world, episode);
     if (r->comm) comm_session_reset(&r->session);
     int32_t actions[ENV_MAX_AGENTS];
@@ -51,9 +75,22 @@ void cli_run_episode(CliRunner *r, uint64_t episode, int steps, CliEpisode *out)
             comm_session_observe(&r->session, &r->world);
             comm_session_view(&r->session, &view);
         }
+        if (r->obs) env_observe(&r->world, r->obs);
         for (int i = 0; i < n; i++) {
-            actions[i] = scripted_act(&pol[i], &view, &r->scratch);
-            unsigned sig = scripted_signals(&pol[i], &view);
+            unsigned sig = 0;
+            if (r->learned[i]) {
+                /* a trained policy: head 0 moves, the next heads are its signal bits */
+                int32_t parts[NN_MAX_HEADS];
+                const PpoPolicy *lp = r->learned[i];
+                actions[i] = ppo_policy_act(lp, r->learned_group[i], &r->learned_work[i],
+                                            r->obs + (size_t)i * cfg->spec.obs_size,
+                                            &learned_rng[i], 0, parts);
+                for (int b = 0; b < n_bits && b + 1 < lp->n_heads; b++)
+                    sig |= (unsigned)(parts[b + 1] & 1) << b;
+            } else {
+                actions[i] = scripted_act(&pol[i], &view, &r->scratch);
+                sig = scripted_signals(&pol[i], &view);
+            }
             for (int b = 0; b < n_bits; b++) {
                 bits[i * n_bits + b] = (uint8_t)((sig >> b) & 1u);
                 signals += bits[i * n_bits + b];

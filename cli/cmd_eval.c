@@ -1,0 +1,176 @@
+/* cmd_eval.c: `commons eval`: runs trained policies in the world they were trained in and prints
+ * their social metrics, optionally beside the scripted baselines on the same seeds.
+ *
+ * Episode e runs with seed s + e in world 0, episode 0, as `commons compare` does, so the rows
+ * of the two commands compare directly. Trained agents sample their actions from their own
+ * streams (runner.h).
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "config.h"
+#include "learn.h"
+#include "options.h"
+#include "runner.h"
+
+static const char *EVAL_HELP =
+    "usage: commons eval RUN_DIR|CHECKPOINT [options]\n"
+    "\n"
+    "Runs the trained policies of a run directory (its checkpoint.ckpt) or of a checkpoint file\n"
+    "in the world they were trained in, and prints the mean and standard deviation of every\n"
+    "social metric over the episodes (efficiency, equality, sustainability, peace).\n"
+    "\n"
+    "  --episodes N          episodes, one seed each (default 10)\n"
+    "  --seed N              first seed (default 1): episode e uses seed N + e, as in compare\n"
+    "  --baselines           also run the scripted policies (random, greedy, coop) on the seeds\n"
+    "  --set SEC.KEY=VALUE   change a world key (e.g. env.max_steps; repeatable)\n"
+    "  --json                print one JSON document\n";
+
+/* the four metrics of each episode of one policy */
+typedef struct Rows {
+    double *v; /* (4, episodes) */
+    int n;
+} Rows;
+
+static void mean_sd(const double *x, int n, double *mean, double *sd) {
+    double m = 0, v = 0;
+    for (int i = 0; i < n; i++) m += x[i];
+    m /= n;
+    for (int i = 0; i < n; i++) v += (x[i] - m) * (x[i] - m);
+    *mean = m;
+    *sd = n > 1 ? sqrt(v / (n - 1)) : 0.0;
+}
+
+/* runs the episodes of one policy assignment: learned (ps) or a scripted kind for all */
+static int run_policy(const EnvConfig *cfg, const CliPolicies *ps, ScriptedKind kind,
+                      long long seed, Rows *rows, double *mean_return) {
+    EnvError err;
+    ScriptedKind kinds[ENV_MAX_AGENTS];
+    for (int i = 0; i < ENV_MAX_AGENTS; i++) kinds[i] = kind;
+    *mean_return = 0;
+    for (int e = 0; e < rows->n; e++) {
+        CliRunner r;
+        if (cli_runner_init(&r, cfg, kinds, (uint64_t)(seed + e), 0, &err)) return cli_fail(&err);
+        int rc = ps ? cli_policies_attach(ps, &r) : 0;
+        if (rc) {
+            cli_runner_close(&r);
+            return rc;
+        }
+        CliEpisode ep;
+        cli_run_episode(&r, 0, 0, &ep);
+        rows->v[0 * rows->n + e] = ep.social.efficiency;
+        rows->v[1 * rows->n + e] = ep.social.equality;
+        rows->v[2 * rows->n + e] = ep.social.sustainability;
+        rows->v[3 * rows->n + e] = ep.social.peace;
+        for (int i = 0; i < cfg->p.n_agents; i++)
+            *mean_return += (double)ep.ret[i] / cfg->p.n_agents / rows->n;
+        cli_runner_close(&r);
+    }
+    return 0;
+}
+
+static void print_row(const char *name, const Rows *rows, double ret, int json, int last) {
+    double m[4], sd[4];
+    for (int j = 0; j < 4; j++) mean_sd(rows->v + j * rows->n, rows->n, &m[j], &sd[j]);
+    if (json)
+        printf("  {\"policy\": \"%s\", \"return\": %.4f, \"efficiency\": [%.6f, %.6f], "
+               "\"equality\": [%.6f, %.6f], \"sustainability\": [%.4f, %.4f], \"peace\": [%.4f, "
+               "%.4f]}%s\n",
+               name, ret, m[0], sd[0], m[1], sd[1], m[2], sd[2], m[3], sd[3], last ? "" : ",");
+    else
+        printf("%-8s %9.2f %8.3f +- %5.3f %8.3f +- %5.3f %10.1f +- %5.1f %8.3f +- %5.3f\n", name,
+               ret, m[0], sd[0], m[1], sd[1], m[2], sd[2], m[3], sd[3]);
+}
+
+int cli_cmd_eval(int argc, char **argv) {
+    const char *target = NULL;
+    int baselines = 0;
+    /* the positional run directory or checkpoint, and the --baselines flag */
+    char *rest[256];
+    int n_rest = 0;
+    for (int i = 0; i < argc && n_rest < 254; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--baselines") == 0) {
+            baselines = 1;
+        } else if (a[0] != '-') {
+            if (target) return cli_input_error("unexpected argument '%s'; see --help", a);
+            target = a;
+        } else {
+            /* an option, and its value unless it is a flag or has one */
+            rest[n_rest++] = argv[i];
+            int flag = !strcmp(a, "--json") || !strcmp(a, "--help") || !strcmp(a, "-h");
+            if (!flag && !strchr(a, '=') && i + 1 < argc) rest[n_rest++] = argv[++i];
+        }
+    }
+    Options o = {.episodes = 10, .seed = 1};
+    int rc = cli_parse_options(n_rest, rest, &o, " --episodes --seed --set --json ");
+    if (rc) return rc;
+    if (o.help) {
+        fputs(EVAL_HELP, stdout);
+        return 0;
+    }
+    if (!target)
+        return cli_input_error("eval needs a run directory or a checkpoint: commons eval RUN_DIR");
+    nn_blas_single_thread();
+    CliPolicies ps;
+    memset(&ps, 0, sizeof ps);
+    ps.loaded = calloc(1, sizeof *ps.loaded);
+    if (!ps.loaded) return cli_input_error("out of memory");
+    EnvError err;
+    if (cli_learned_load(&ps.loaded[0], target, &err)) {
+        free(ps.loaded);
+        return cli_fail(&err);
+    }
+    ps.n_loaded = 1;
+    CliLearned *l = &ps.loaded[0];
+    EnvParams p = l->env;
+    for (int i = 0; i < o.n_sets; i++)
+        if (cli_apply_set(&p, o.sets[i], &err)) {
+            cli_policies_close(&ps);
+            return cli_fail(&err);
+        }
+    EnvConfig cfg;
+    if (env_config_init(&cfg, &p, &err)) {
+        cli_policies_close(&ps);
+        return cli_fail(&err);
+    }
+    for (int i = 0; i < p.n_agents; i++) ps.learned[i] = 0;
+    int ne = (int)o.episodes;
+    Rows rows = {malloc(sizeof(double) * 4 * (size_t)ne), ne};
+    if (!rows.v) {
+        env_config_close(&cfg);
+        cli_policies_close(&ps);
+        return cli_input_error("out of memory");
+    }
+    double ret;
+    if ((rc = run_policy(&cfg, &ps, SCRIPTED_RANDOM, o.seed, &rows, &ret))) goto done;
+    if (o.json)
+        printf("{\"checkpoint\": \"%s\", \"update\": %lld, \"updates\": %lld, \"env_steps\": %lld, "
+               "\"env\": \"%s\", \"agents\": %d, \"steps\": %d, \"episodes\": %d, \"seed\": %lld, "
+               "\"rows\": [\n",
+               l->file, (long long)l->update, (long long)l->n_updates, (long long)l->env_steps,
+               p.preset, p.n_agents, p.max_steps, ne, o.seed);
+    else
+        printf("checkpoint %s: update %lld of %lld, %lld env steps (%s parameters)\n"
+               "env %s, %d agents, %d steps, %d episodes (seeds %lld..%lld); mean +- sd\n"
+               "%-8s %9s %16s %16s %18s %16s\n",
+               l->file, (long long)l->update, (long long)l->n_updates, (long long)l->env_steps,
+               l->ppo.independent ? "independent" : "shared", p.preset, p.n_agents, p.max_steps, ne,
+               o.seed, o.seed + ne - 1, "policy", "return", "efficiency", "equality",
+               "sustainability", "peace");
+    print_row("trained", &rows, ret, o.json, !baselines);
+    for (int k = 0; baselines && k < SCRIPTED_COUNT; k++) {
+        if ((rc = run_policy(&cfg, NULL, (ScriptedKind)k, o.seed, &rows, &ret))) goto done;
+        print_row(scripted_name((ScriptedKind)k), &rows, ret, o.json, k + 1 == SCRIPTED_COUNT);
+    }
+    if (o.json) printf(" ]}\n");
+done:
+    free(rows.v);
+    env_config_close(&cfg);
+    cli_policies_close(&ps);
+    return rc;
+}

@@ -1,0 +1,262 @@
+/* test_train.c: `commons train`, `commons eval` and checkpoints as `commons run` policies, end
+ * to end. A run writes its directory (config.ini, world.ini, progress.csv with one row per update,
+ * episodes.jsonl, checkpoint.ckpt); a run stopped and resumed ends with the same checkpoint
+ * weights and episode log as the uninterrupted one; eval and run accept the run; every bad input
+ * (config syntax, keys, ranges, a corrupted or truncated checkpoint, a reused run directory, a
+ * world the policy was not trained for) exits 2 with a message naming the place.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "helpers.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "checkpoint.h"
+
+static char out[65536];
+static char dir[128];
+
+static int commons(const char *args) {
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "cd '%s' && '%s' %s", dir, COMMONS_BIN, args);
+    return th_run(cmd, out, sizeof out);
+}
+
+static void expect_in(const char *args, const char *needle) {
+    if (!strstr(out, needle))
+        fail_msg("commons %s: expected \"%s\" in the output:\n%s", args, needle, out);
+}
+
+static void expect_exit(const char *args, int code) {
+    int rc = commons(args);
+    if (rc != code)
+        fail_msg("commons %s: exit code %d, expected %d; output:\n%s", args, rc, code, out);
+}
+
+static void expect_error(const char *args, const char *const *needles) {
+    expect_exit(args, 2);
+    for (int i = 0; needles[i]; i++) expect_in(args, needles[i]);
+}
+#define EXPECT_ERROR(args, ...) expect_error(args, (const char *const[]){__VA_ARGS__, NULL})
+
+static char *slurp(const char *name, size_t *n) {
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "rb");
+    if (!f) fail_msg("cannot open %s", path);
+    fseek(f, 0, SEEK_END);
+    size_t len = (size_t)ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = malloc(len + 1);
+    assert_int_equal(fread(buf, 1, len, f), len);
+    buf[len] = 0;
+    fclose(f);
+    if (n) *n = len;
+    return buf;
+}
+
+static void put(const char *name, const char *text) {
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static int count_lines(const char *s) {
+    int n = 0;
+    for (; *s; s++) n += *s == '\n';
+    return n;
+}
+
+/* a small run: 6 updates of 4 worlds x 16 steps, episodes of 40 steps */
+static const char *TINY = "[env]\npreset = harvest\nmax_steps = 40\n[obs]\nencoding = ids\n"
+                          "[train]\nsteps = 384\nworlds = 4\nrollout = 16\nshards = 2\n"
+                          "checkpoint_every = 4\n[ppo]\nminibatches = 2\nepochs = 2\n"
+                          "[net]\nhidden = 16\n";
+
+static int setup(void **state) {
+    (void)state;
+    snprintf(dir, sizeof dir, "/tmp/commons_train_%d", (int)getpid());
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s' && mkdir -p '%s'", dir, dir);
+    assert_int_equal(system(cmd), 0);
+    put("tiny.ini", TINY);
+    return 0;
+}
+
+static int teardown(void **state) {
+    (void)state;
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static void test_run_directory(void **state) {
+    (void)state;
+    expect_exit("train tiny.ini --out a", 0);
+    expect_in("train", "6 updates = 384 env steps = 1,920 agent-steps");
+    expect_in("train", "agent-steps/s");
+    expect_in("train", "commons eval a");
+    char *progress = slurp("a/progress.csv", NULL);
+    assert_int_equal(count_lines(progress), 7); /* header and one row per update */
+    assert_true(strncmp(progress, "update,env_steps,agent_steps,seconds,agent_steps_per_s,", 55) ==
+                0);
+    assert_non_null(strstr(progress, "\n6,384,1920,"));
+    char *episodes = slurp("a/episodes.jsonl", NULL);
+    /* 4 worlds, 96 steps each: 2 finished episodes per world */
+    assert_int_equal(count_lines(episodes), 8);
+    assert_non_null(strstr(episodes, "{\"episode\": 7, "));
+    assert_non_null(strstr(episodes, "\"efficiency\": "));
+    char *config = slurp("a/config.ini", NULL);
+    assert_non_null(strstr(config, "[env]\npreset = harvest"));
+    assert_non_null(strstr(config, "[train]\nseed = 1\nsteps = 384\n"));
+    assert_non_null(strstr(config, "hidden = 16\n"));
+    char *world = slurp("a/world.ini", NULL);
+    assert_null(strstr(world, "[train]"));
+    free(progress), free(episodes), free(config), free(world);
+
+    /* the run's policy: eval and run */
+    expect_exit("eval a --episodes 2 --baselines", 0);
+    expect_in("eval", "update 6 of 6");
+    expect_in("eval", "trained ");
+    expect_in("eval", "greedy ");
+    expect_in("eval", "coop ");
+    expect_exit("eval a/checkpoint.ckpt --episodes 1 --json", 0);
+    expect_in("eval", "\"policy\": \"trained\"");
+    expect_exit("run --config a/world.ini --policy a/ --episodes 1", 0);
+    expect_in("run", "policies: a/ a/ a/ a/ a/");
+    expect_exit("run --config a/world.ini --policy a/checkpoint.ckpt,greedy,coop,greedy,random", 0);
+    expect_in("run", "policies: a/checkpoint.ckpt greedy coop greedy random");
+    /* the same seed gives the same episode */
+    expect_exit("run --config a/world.ini --policy a/ --json", 0);
+    char first[65536];
+    memcpy(first, out, sizeof out);
+    expect_exit("run --config a/world.ini --policy a/ --json", 0);
+    assert_string_equal(first, out);
+}
+
+static void test_resume_same_weights(void **state) {
+    (void)state;
+    expect_exit("train tiny.ini --out straight", 0);
+    /* stopped after 3 updates (checkpoint written), killed-run leftovers appended, resumed */
+    expect_exit("train tiny.ini --out cut --stop-after 3", 0);
+    expect_in("train", "update 3/6");
+    size_t n;
+    char *before = slurp("cut/progress.csv", &n);
+    assert_int_equal(count_lines(before), 4);
+    char *extra = malloc(n + 64);
+    snprintf(extra, n + 64, "%s4,999,999,0,0,0,0,,,,,,0,0,0,0,0,0,0,0\n", before);
+    put("cut/progress.csv", extra);
+    free(extra);
+    free(before);
+    expect_exit("train --resume cut", 0);
+    expect_in("resume", "resuming at update 3");
+
+    PpoCheckpoint a, b;
+    EnvError err;
+    char pa[512], pb[512];
+    snprintf(pa, sizeof pa, "%s/straight/checkpoint.ckpt", dir);
+    snprintf(pb, sizeof pb, "%s/cut/checkpoint.ckpt", dir);
+    if (ppo_checkpoint_load(&a, pa, &err) || ppo_checkpoint_load(&b, pb, &err))
+        fail_msg("%s", err.msg);
+    assert_int_equal(a.update, 6);
+    assert_int_equal(b.update, 6);
+    size_t bytes = sizeof(float) * a.n_params * (size_t)a.n_groups;
+    assert_int_equal(a.n_params, b.n_params);
+    assert_memory_equal(a.params, b.params, bytes);
+    assert_memory_equal(a.m, b.m, bytes);
+    assert_memory_equal(a.v, b.v, bytes);
+    ppo_checkpoint_close(&a);
+    ppo_checkpoint_close(&b);
+    /* the logs: the leftover row is gone, the episodes are the same lines */
+    char *pa_log = slurp("straight/progress.csv", NULL), *pb_log = slurp("cut/progress.csv", NULL);
+    assert_int_equal(count_lines(pb_log), 7);
+    assert_null(strstr(pb_log, ",999,999,"));
+    char *ea = slurp("straight/episodes.jsonl", NULL), *eb = slurp("cut/episodes.jsonl", NULL);
+    assert_string_equal(ea, eb);
+    free(pa_log), free(pb_log), free(ea), free(eb);
+
+    /* a finished run says so; resumed runs keep their config */
+    expect_exit("train --resume cut", 0);
+    expect_in("resume", "the run has done its 6 updates");
+    EXPECT_ERROR("train --resume cut --set ppo.lr=0.1",
+                 "--set 'ppo.lr=0.1': a resumed run keeps its config");
+}
+
+static void test_bad_input(void **state) {
+    (void)state;
+    /* config errors: file:line, the key and the allowed range */
+    put("bad1.ini", "[env]\npreset = harvest\n[ppo]\nlr = 2\n");
+    EXPECT_ERROR("train bad1.ini", "bad1.ini:4: ppo.lr = 2 is out of range; allowed a number in "
+                                   "(0, 1]");
+    put("bad2.ini", "[env]\npreset = harvest\n[train]\nwrolds = 4\n");
+    EXPECT_ERROR("train bad2.ini", "bad2.ini:4: unknown key 'train.wrolds'",
+                 "'commons train --keys' lists the keys");
+    put("bad3.ini", "[env]\npreset = harvest\n[tarin]\nworlds = 4\n");
+    EXPECT_ERROR("train bad3.ini", "bad3.ini:4: unknown section '[tarin]'",
+                 "training sections are train, ppo, net");
+    put("bad4.ini", "[env]\npreset = harvest\n[train\n");
+    EXPECT_ERROR("train bad4.ini", "bad4.ini:3: malformed line '[train'");
+    put("bad5.ini", "[env]\npreset = harvest\n[train]\nworlds = 6\nshards = 4\n");
+    EXPECT_ERROR("train bad5.ini",
+                 "train.shards = 4 does not divide train.worlds = 6; choose a divisor");
+    put("bad6.ini", "[env]\npreset = harvest\n[net]\nconv = 8\nkernel = 20\n");
+    EXPECT_ERROR("train bad6.ini", "net.kernel = 20 with net.stride = 1 does not fit the 15x15 "
+                                   "view");
+    EXPECT_ERROR("train missing.ini", "missing.ini: cannot open config file");
+    EXPECT_ERROR("train", "train needs a config file");
+    EXPECT_ERROR("train tiny.ini --set ppo.epochs=0",
+                 "--set 'ppo.epochs=0': ppo.epochs = 0 is out of range; allowed 1..1000");
+    EXPECT_ERROR("train tiny.ini --bogus 1", "unknown option '--bogus'");
+    expect_exit("train --keys", 0);
+    expect_in("--keys", "ppo.clip");
+    expect_in("--keys", "train.params");
+
+    /* a run directory is not reused */
+    expect_exit("train tiny.ini --out reuse --stop-after 1", 0);
+    EXPECT_ERROR("train tiny.ini --out reuse", "reuse already holds a run", "--resume reuse");
+
+    /* bad checkpoints: eval, run and resume refuse them */
+    put("empty.ckpt", "");
+    EXPECT_ERROR("eval empty.ckpt", "empty.ckpt: not a commons checkpoint");
+    size_t n;
+    char *good = slurp("reuse/checkpoint.ckpt", &n);
+    char path[512];
+    snprintf(path, sizeof path, "%s/trunc.ckpt", dir);
+    FILE *f = fopen(path, "wb");
+    fwrite(good, 1, n - 100, f);
+    fclose(f);
+    EXPECT_ERROR("eval trunc.ckpt", "trunc.ckpt: truncated checkpoint");
+    good[n - 7] ^= 1;
+    snprintf(path, sizeof path, "%s/flip.ckpt", dir);
+    f = fopen(path, "wb");
+    fwrite(good, 1, n, f);
+    fclose(f);
+    free(good);
+    EXPECT_ERROR("eval flip.ckpt", "flip.ckpt: corrupted checkpoint: checksum");
+    EXPECT_ERROR("run --env harvest --policy ./flip.ckpt", "corrupted checkpoint");
+    EXPECT_ERROR("train --resume flip.ckpt", "corrupted checkpoint");
+    EXPECT_ERROR("eval nowhere/", "nowhere/: cannot open checkpoint");
+    EXPECT_ERROR("eval", "eval needs a run directory");
+    /* a policy in a world it was not trained for */
+    EXPECT_ERROR("run --env harvest --policy reuse/",
+                 "was trained on 15x15x1 ids observations with 8 actions; this world gives "
+                 "15x15x3 rgb",
+                 "--config RUN_DIR/world.ini");
+    EXPECT_ERROR("run --config reuse/world.ini --policy reuse/,greedy", "2 policies for 5 agents");
+    /* scripted policies are unchanged */
+    EXPECT_ERROR("run --env harvest --policy greedy,", "entry 2 of 'greedy,' is empty");
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_run_directory),
+        cmocka_unit_test(test_resume_same_weights),
+        cmocka_unit_test(test_bad_input),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
