@@ -28,6 +28,7 @@ static const struct {
     const char *name;
     int (*fn)(int argc, char **argv);
 } COMMANDS[] = {
+    /* clang-format off */
     {"run", cli_cmd_run},
     {"compare", cli_cmd_compare},
     {"bench", cli_cmd_bench},
@@ -36,6 +37,7 @@ static const struct {
     {"eval", cli_cmd_eval},
     {"watch", cli_cmd_watch},
     {"replay", cli_cmd_replay},
+    /* clang-format on */
 };
 
 int main(int argc, char **argv) {
