@@ -398,7 +398,7 @@ int cli_cmd_replay(int argc, char **argv) {
         char hint[1400];
         snprintf(hint, sizeof hint,
                  "record instead: 'commons replay %s --record out.gif' (or out.mp4, or DIR/ for "
-                 "PNG frames), or run the window under xvfb-run",
+                 "PNG frames)",
                  path);
         vo.title = "commons replay";
         vo.hint = hint;

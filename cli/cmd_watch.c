@@ -125,7 +125,7 @@ int cli_cmd_watch(int argc, char **argv) {
     char hint[512];
     snprintf(hint, sizeof hint,
              "record instead: 'commons run --env %s --record out.gif' (or out.mp4, or DIR/ for "
-             "PNG frames), or run the window under xvfb-run",
+             "PNG frames)",
              o.env);
     vo.title = "commons watch";
     vo.hint = hint;

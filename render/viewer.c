@@ -279,18 +279,24 @@ static SDL_Keycode script_key(char ch) {
     }
 }
 
+/* set and not empty */
+static int have_env(const char *name) {
+    const char *v = getenv(name);
+    return v && *v;
+}
+
 /* no usable display: SDL fell back to a driver nobody can see, and nobody asked for it */
 static int invisible_driver(void) {
     const char *drv = SDL_GetCurrentVideoDriver();
-    const char *asked = getenv("SDL_VIDEODRIVER");
-    if (asked && *asked) return 0;
+    if (have_env("SDL_VIDEODRIVER")) return 0;
     return drv && (strcmp(drv, "offscreen") == 0 || strcmp(drv, "dummy") == 0 ||
                    strcmp(drv, "evdev") == 0);
 }
 
 static int no_display(const RenderViewerOptions *o, const char *why, EnvError *err) {
-    return env_fail(err, ENV_EIO, "cannot open a window: %s%s%s", why, o->hint ? "; " : "",
-                    o->hint ? o->hint : "");
+    return env_fail(err, ENV_EIO,
+                    "cannot open a window: %s; run it under xvfb-run for a virtual display%s%s",
+                    why, o->hint ? ", or " : "", o->hint ? o->hint : "");
 }
 
 static int open_window(Viewer *v, EnvError *err) {
@@ -315,14 +321,20 @@ static int open_window(Viewer *v, EnvError *err) {
 }
 
 int render_viewer_run(const RenderSource *src, const RenderViewerOptions *o, EnvError *err) {
+    /* no display and no driver asked for: say so before SDL probes (and prints) anything */
+    if (!have_env("DISPLAY") && !have_env("WAYLAND_DISPLAY") && !have_env("SDL_VIDEODRIVER"))
+        return no_display(o, "no display (DISPLAY and WAYLAND_DISPLAY are not set)", err);
     if (SDL_Init(SDL_INIT_VIDEO) != 0) {
         char why[256];
         snprintf(why, sizeof why, "no display (SDL: %s)", SDL_GetError());
         return no_display(o, why, err);
     }
     if (invisible_driver()) {
+        char why[128];
+        snprintf(why, sizeof why, "no display (SDL found only its '%s' driver)",
+                 SDL_GetCurrentVideoDriver());
         SDL_Quit();
-        return no_display(o, "no display (DISPLAY and WAYLAND_DISPLAY are not set)", err);
+        return no_display(o, why, err);
     }
     Viewer v = {.src = src, .o = o, .keys = o->keys};
     render_options_default(&v.ropt);
