@@ -18,8 +18,13 @@ void cli_cursor_start(CliCursor *c, CliRunner *r, uint64_t episode, int steps) {
     c->episode = episode;
     c->steps = (steps <= 0 || steps > cfg->p.max_steps) ? cfg->p.max_steps : steps;
     c->n_bits = cfg->p.signal_bits;
-    for (int i = 0; i < cfg->p.n_agents; i++)
+    /* the policies' streams, as cli_run_episode() seeds them */
+    for (int i = 0; i < cfg->p.n_agents; i++) {
         scripted_init(&c->pol[i], r->kind[i], i, r->seed, r->world.index, episode);
+        env_rng_seed(&c->learned_rng[i],
+                     env_hash4(r->seed, r->world.index, episode,
+                               ((uint64_t)PPO_STREAM_EVAL << 32) | (uint64_t)i));
+    }
     env_reset(&r->world, episode);
     if (r->comm) comm_session_reset(&r->session);
 }
@@ -27,7 +32,6 @@ void cli_cursor_start(CliCursor *c, CliRunner *r, uint64_t episode, int steps) {
 int cli_cursor_step(CliCursor *c) {
     if (c->t >= c->steps) return 1;
     CliRunner *r = c->r;
-    int n = r->cfg->p.n_agents, nb = c->n_bits;
     EnvView view;
     env_view(&r->world, &view);
     /* hear last step's signals over this step's graph */
@@ -35,9 +39,24 @@ int cli_cursor_step(CliCursor *c) {
         comm_session_observe(&r->session, &r->world);
         comm_session_view(&r->session, &view);
     }
-    for (int i = 0; i < n; i++) {
-        c->actions[i] = scripted_act(&c->pol[i], &view, &r->scratch);
-        unsigned sig = scripted_signals(&c->pol[i], &view);
+    /* every agent's move and signal bits, scripted or trained, as cli_run_episode() acts */
+    const EnvConfig *cfg = r->cfg;
+    int nb = c->n_bits;
+    if (r->obs) env_observe(&r->world, r->obs);
+    for (int i = 0; i < cfg->p.n_agents; i++) {
+        unsigned sig = 0;
+        if (r->learned[i]) {
+            int32_t parts[NN_MAX_HEADS];
+            const PpoPolicy *lp = r->learned[i];
+            c->actions[i] = ppo_policy_act(lp, r->learned_group[i], &r->learned_work[i],
+                                           r->obs + (size_t)i * cfg->spec.obs_size,
+                                           &c->learned_rng[i], 0, parts);
+            for (int b = 0; b < nb && b + 1 < lp->n_heads; b++)
+                sig |= (unsigned)(parts[b + 1] & 1) << b;
+        } else {
+            c->actions[i] = scripted_act(&c->pol[i], &view, &r->scratch);
+            sig = scripted_signals(&c->pol[i], &view);
+        }
         for (int b = 0; b < nb; b++) {
             c->bits[i * nb + b] = (uint8_t)((sig >> b) & 1u);
             c->signals += c->bits[i * nb + b];
@@ -181,11 +200,11 @@ int cli_parse_record_options(const Options *o, const char *target, int *cell, in
     return 0;
 }
 
-void cli_policy_list(const ScriptedKind *kinds, int n, char *buf, size_t size) {
+void cli_policy_list(const CliPolicies *pols, int n, char *buf, size_t size) {
     size_t at = 0;
     buf[0] = 0;
     for (int i = 0; i < n && at < size; i++) {
-        int k = snprintf(buf + at, size - at, "%s%s", i ? "," : "", scripted_name(kinds[i]));
+        int k = snprintf(buf + at, size - at, "%s%s", i ? "," : "", pols->name[i]);
         if (k < 0) break;
         at += (size_t)k;
     }
@@ -246,11 +265,9 @@ int cli_capture_options(CliCapture *c, const Options *o) {
     return 0;
 }
 
-int cli_capture_begin(CliCapture *c, CliRunner *r) {
+int cli_capture_begin(CliCapture *c, CliRunner *r, const char *policies) {
     if (!c->replay_out) return 0;
     EnvError err;
-    char policies[64 * ENV_MAX_AGENTS];
-    cli_policy_list(r->kind, r->cfg->p.n_agents, policies, sizeof policies);
     if (cli_replay_init(&c->replay, r->cfg, r->seed, r->world.index, policies, &err))
         return cli_fail(&err);
     c->has_replay = 1;
@@ -308,8 +325,7 @@ int cli_capture_episode(CliCapture *c, CliRunner *r, uint64_t episode, CliEpisod
         cli_capture_abort(c);
         fprintf(stderr,
                 "commons: the captured episode %llu ended in state %016llx, the run in %016llx; "
-                "nothing was recorded (the recorder does not drive these policies the way the "
-                "runner does)\n",
+                "nothing was recorded (the recorder and the runner disagree: a bug)\n",
                 (unsigned long long)episode, (unsigned long long)captured.hash,
                 (unsigned long long)out->hash);
         return 1;

@@ -13,6 +13,7 @@
 #ifndef COMMONS_CAPTURE_H
 #define COMMONS_CAPTURE_H
 
+#include "learn.h"
 #include "options.h"
 #include "raster.h"
 #include "record.h"
@@ -27,7 +28,8 @@
 /* one episode of a runner's world, a step at a time, with its comm session when it has one */
 typedef struct CliCursor {
     CliRunner *r;
-    ScriptedPolicy pol[ENV_MAX_AGENTS];
+    ScriptedPolicy pol[ENV_MAX_AGENTS]; /* (n_agents,) scripted policies */
+    EnvRng learned_rng[ENV_MAX_AGENTS]; /* (n_agents,) streams of the trained agents */
     uint64_t episode;
     int steps, t;
     int32_t actions[ENV_MAX_AGENTS]; /* (n_agents,) the actions of the last step */
@@ -78,8 +80,8 @@ int cli_parse_record_options(const Options *o, const char *target, int *cell, in
  * Returns an exit code. */
 int cli_viewer_options(const Options *o, RenderViewerOptions *vo);
 
-/* Joins the policy names of n agents with commas. */
-void cli_policy_list(const ScriptedKind *kinds, int n, char *buf, size_t size);
+/* Joins the policy names of n agents (as `commons run` prints them) with commas. */
+void cli_policy_list(const CliPolicies *pols, int n, char *buf, size_t size);
 
 /* the --record / --replay-out options of `commons run` */
 typedef struct CliCapture {
@@ -94,8 +96,10 @@ typedef struct CliCapture {
 
 /* Reads the options and checks the targets before anything runs. Returns an exit code. */
 int cli_capture_options(CliCapture *c, const Options *o);
-/* Opens the recording and the replay for the runner's world. Returns an exit code. */
-int cli_capture_begin(CliCapture *c, CliRunner *r);
+/* Opens the replay for the runner's world (the recording opens with its first frame);
+ * policies is the comma list of the agents' policy names, kept in the replay. Returns an exit
+ * code. */
+int cli_capture_begin(CliCapture *c, CliRunner *r, const char *policies);
 /* Runs one episode with cli_run_episode() (out is its result); when asked, first captures it a
  * step at a time and checks that the capture ended in the run's state. Returns an exit code. */
 int cli_capture_episode(CliCapture *c, CliRunner *r, uint64_t episode, CliEpisode *out);

@@ -86,9 +86,12 @@ int cli_cmd_run(int argc, char **argv) {
         cli_policies_close(&pols);
         return rc;
     }
-    if ((rc = cli_capture_begin(&cap, &r))) {
+    char policy_list[64 * ENV_MAX_AGENTS];
+    cli_policy_list(&pols, p.n_agents, policy_list, sizeof policy_list);
+    if ((rc = cli_capture_begin(&cap, &r, policy_list))) {
         cli_runner_close(&r);
         env_config_close(&cfg);
+        cli_policies_close(&pols);
         return rc;
     }
     int n = p.n_agents;
@@ -114,6 +117,7 @@ int cli_cmd_run(int argc, char **argv) {
         if ((rc = cli_capture_episode(&cap, &r, (uint64_t)e, &ep))) {
             cli_runner_close(&r);
             env_config_close(&cfg);
+            cli_policies_close(&pols);
             return rc;
         }
         mean.efficiency += ep.social.efficiency / (double)o.episodes;

@@ -20,7 +20,10 @@ static const char *WATCH_HELP =
     "screenshots are reported with the tick and the state hash. Without a display, record\n"
     "instead: 'commons run --record out.gif' (or out.mp4, or DIR/ for PNG frames).\n"
     "\n"
-    "  --env, --agents, --steps, --seed, --policy, --config, --set   as for 'commons run'\n"
+    "  --env, --agents, --steps, --seed, --config, --set   as for 'commons run'\n"
+    "  --policy P[,P...]     random, greedy, coop, or a trained policy (a run directory given\n"
+    "                        with a '/', or a .ckpt file): one for all agents, or one per\n"
+    "                        agent (default greedy)\n"
     "  --cell N              pixels per map cell before the window's integer scaling\n"
     "                        (default 8; 4..64)\n"
     "  --speed N             steps per second at the start (default 10; 1..1000)\n"
@@ -32,7 +35,7 @@ static const char *WATCH_HELP =
 /* the live episode the window shows */
 typedef struct Watch {
     const EnvConfig *cfg;
-    ScriptedKind kinds[ENV_MAX_AGENTS];
+    CliPolicies pols; /* scripted kinds and trained checkpoints */
     CliRunner r;
     int runner_open;
     CliCursor cur;
@@ -62,9 +65,11 @@ static int watch_reset(void *ctx, int next, EnvError *err) {
         w->episode = 0;
         cli_runner_close(&w->r);
         w->runner_open = 0;
-        int rc = cli_runner_init(&w->r, w->cfg, w->kinds, w->seed, 0, err);
+        int rc = cli_runner_init(&w->r, w->cfg, w->pols.kind, w->seed, 0, err);
         if (rc) return rc;
         w->runner_open = 1;
+        if (cli_policies_attach(&w->pols, &w->r))
+            return env_fail(err, ENV_EIO, "cannot give the agents their trained policies again");
     }
     cli_cursor_start(&w->cur, &w->r, w->episode, 0);
     printf("%s: seed %llu, episode %llu\n", next ? "next episode" : "restart",
@@ -136,34 +141,51 @@ int cli_cmd_watch(int argc, char **argv) {
     }
     EnvParams p;
     if ((rc = cli_build_params(&o, o.env, &p))) return rc;
-    Watch w = {.seed = (uint64_t)o.seed};
-    if ((rc = cli_parse_policies(o.policy, p.n_agents, w.kinds))) return rc;
-    EnvConfig cfg;
-    if (env_config_init(&cfg, &p, &err)) return cli_fail(&err);
-    w.cfg = &cfg;
-    w.obs = malloc((size_t)p.n_agents * cfg.spec.obs_size);
-    if (!w.obs || cli_runner_init(&w.r, &cfg, w.kinds, w.seed, 0, &err)) {
-        if (!w.obs) env_fail(&err, ENV_ENOMEM, "out of memory for observations");
-        free(w.obs);
-        env_config_close(&cfg);
-        return cli_fail(&err);
+    Watch *w = calloc(1, sizeof *w);
+    if (!w) return 1;
+    w->seed = (uint64_t)o.seed;
+    if ((rc = cli_policies_parse(o.policy, p.n_agents, &w->pols))) {
+        free(w);
+        return rc;
     }
-    w.runner_open = 1;
-    cli_cursor_start(&w.cur, &w.r, 0, 0);
-    RenderSource src = {.ctx = &w,
+    EnvConfig cfg;
+    rc = 1;
+    if (env_config_init(&cfg, &p, &err)) {
+        rc = cli_fail(&err);
+        goto done_pols;
+    }
+    w->cfg = &cfg;
+    w->obs = malloc((size_t)p.n_agents * cfg.spec.obs_size);
+    if (!w->obs) {
+        fprintf(stderr, "commons: out of memory for observations\n");
+        goto done_cfg;
+    }
+    if (cli_runner_init(&w->r, &cfg, w->pols.kind, w->seed, 0, &err)) {
+        rc = cli_fail(&err);
+        goto done_cfg;
+    }
+    w->runner_open = 1;
+    if ((rc = cli_policies_attach(&w->pols, &w->r))) goto done_runner;
+    cli_cursor_start(&w->cur, &w->r, 0, 0);
+    RenderSource src = {.ctx = w,
                         .reset = watch_reset,
                         .step = watch_step,
                         .scene = watch_scene,
                         .name = watch_name,
                         .on_screenshot = watch_shot,
                         .on_help = watch_help};
-    rc = render_viewer_run(&src, &vo, &err);
+    rc = render_viewer_run(&src, &vo, &err) ? cli_fail(&err) : 0;
     if (rc == 0)
         printf("quit at seed %llu, episode %llu, tick %d, state hash %016llx\n",
-               (unsigned long long)w.seed, (unsigned long long)w.episode, w.r.world.tick,
-               (unsigned long long)env_state_hash(&w.r.world));
-    if (w.runner_open) cli_runner_close(&w.r);
-    free(w.obs);
+               (unsigned long long)w->seed, (unsigned long long)w->episode, w->r.world.tick,
+               (unsigned long long)env_state_hash(&w->r.world));
+done_runner:
+    if (w->runner_open) cli_runner_close(&w->r);
+done_cfg:
+    free(w->obs);
     env_config_close(&cfg);
-    return rc ? cli_fail(&err) : 0;
+done_pols:
+    cli_policies_close(&w->pols);
+    free(w);
+    return rc;
 }

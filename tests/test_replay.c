@@ -2,11 +2,11 @@
  *
  * `commons run` prints the same bytes with and without --record and --replay-out; `commons
  * replay --check` prints exactly what the run printed (table and JSON, Cleanup, Harvest with
- * random policies, the ocean with signals, several episodes); replaying into a GIF gives the
- * run's GIF byte for byte; files round-trip through encode/decode; truncated, corrupted,
- * wrong-version and foreign files are refused (exit 2); a replay that does not reproduce its
- * hashes exits 1 and says where; bad recording options exit 2 with the fix; a missing ffmpeg
- * is said before anything runs.
+ * random policies, the ocean with signals, several episodes, trained policies); replaying into
+ * a GIF gives the run's GIF byte for byte; files round-trip through encode/decode; truncated,
+ * corrupted, wrong-version and foreign files are refused (exit 2); a replay that does not
+ * reproduce its hashes exits 1 and says where; bad recording options exit 2 with the fix; a
+ * missing ffmpeg is said before anything runs.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "helpers.h"
@@ -323,6 +323,36 @@ static void test_divergence(void **state) {
                 "restore that map file");
 }
 
+/* trained policies (a tiny PPO run) are recorded and replayed like scripted ones */
+static void test_trained_policies(void **state) {
+    (void)state;
+    char path[256];
+    snprintf(path, sizeof path, "%s/tiny.ini", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("[env]\npreset = harvest\nmax_steps = 40\n[obs]\nencoding = ids\n[train]\nsteps = "
+          "384\nworlds = 4\nrollout = 16\nshards = 2\ncheckpoint_every = 4\n[ppo]\nminibatches "
+          "= 2\nepochs = 2\n[net]\nhidden = 16\n",
+          f);
+    fclose(f);
+    expect_ok("train tiny.ini --out tiny", out, sizeof out);
+    static char plain[1 << 14], recorded[1 << 14], replayed[1 << 14];
+    const char *args = "run --config tiny/world.ini --policy tiny/,greedy,tiny/,coop,random "
+                       "--episodes 2";
+    expect_ok(args, plain, sizeof plain);
+    assert_non_null(strstr(plain, "policies: tiny/ greedy tiny/ coop random"));
+    char more[512];
+    snprintf(more, sizeof more, "%s --record t.gif --replay-out t.replay", args);
+    expect_ok(more, recorded, sizeof recorded);
+    expect_same("run output with and without recording", plain, recorded);
+    /* the replay needs no checkpoint: the actions are in the file */
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s/tiny'", dir);
+    assert_int_equal(system(cmd), 0);
+    expect_ok("replay t.replay --check", replayed, sizeof replayed);
+    expect_same("run and replay output", plain, replayed);
+}
+
 /* bad recording options exit 2 with the fix; a missing ffmpeg exits 1 before anything runs */
 static void test_option_errors(void **state) {
     (void)state;
@@ -380,6 +410,7 @@ int main(void) {
         cmocka_unit_test(test_encode_decode),
         cmocka_unit_test(test_bad_files),
         cmocka_unit_test(test_divergence),
+        cmocka_unit_test(test_trained_policies),
         cmocka_unit_test(test_option_errors),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
