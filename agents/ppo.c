@@ -473,6 +473,8 @@ static size_t layout(PpoTrainer *t, char *base) {
     t->shard_grads = t->n_shards > 1 ? carve(&c, (size_t)t->n_shards * G * P * sizeof(float))
                                      : (base ? t->model.grads : NULL);
     t->shard_stats = carve(&c, (size_t)t->n_shards * 8 * sizeof(double));
+    t->grad_chunks = carve(&c, (size_t)t->n_shards * sizeof(float *));
+    t->stat_chunks = carve(&c, (size_t)t->n_shards * sizeof(double *));
     t->ep = carve(&c, (size_t)t->ep_cap * sizeof(PpoEpisode));
     return c.off;
 }
@@ -692,8 +694,8 @@ void ppo_learn(PpoTrainer *t, PpoStats *stats) {
     int N = c->rollout * t->shard_worlds * t->group_agents; /* samples per shard and group */
     compute_gae(t);
     double lr = ppo_lr(c, t->update, t->n_updates);
-    float *chunks[4096];
-    double *stat_chunks[4096];
+    float **chunks = t->grad_chunks;
+    double **stat_chunks = t->stat_chunks;
     double terms_total[5] = {0}, norm_sum = 0;
     int n_norms = 0;
     memset(t->shard_stats, 0, sizeof(double) * 8 * (size_t)S);

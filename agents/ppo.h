@@ -165,7 +165,9 @@ typedef struct PpoTrainer {
     float *dout;                      /* (max rows, n_out) */
     float *scratch;                   /* (n_out,) */
     float *shard_grads;               /* (n_shards, n_groups * n_params) */
-    double *shard_stats;              /* (n_shards, 8 * n_groups) */
+    double *shard_stats;              /* (n_shards, 8): advantage sums, then loss terms */
+    float **grad_chunks;              /* (n_shards,) each shard's gradient, for the reduction */
+    double **stat_chunks;             /* (n_shards,) */
     int mb_rows;                      /* the largest minibatch share of one shard and group */
     /* episodes finished during the last rollout */
     PpoEpisode *ep;

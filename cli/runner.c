@@ -49,23 +49,54 @@ void cli_runner_close(CliRunner *r) {
     env_world_close(&r->world);
 }
 
+void cli_actors_init(CliActors *a, const CliRunner *r, uint64_t episode) {
+    for (int i = 0; i < r->cfg->p.n_agents; i++) {
+        scripted_init(&a->pol[i], r->kind[i], i, r->seed, r->world.index, episode);
+        env_rng_seed(&a->learned_rng[i],
+                     env_hash4(r->seed, r->world.index, episode,
+                               ((uint64_t)PPO_STREAM_EVAL << 32) | (uint64_t)i));
+    }
+}
+
+int64_t cli_actors_act(CliActors *a, CliRunner *r, const EnvView *view, int32_t *actions,
+                       uint8_t *bits) {
+    const EnvConfig *cfg = r->cfg;
+    int n_bits = cfg->p.signal_bits;
+    int64_t signals = 0;
+    if (r->obs) env_observe(&r->world, r->obs);
+    for (int i = 0; i < cfg->p.n_agents; i++) {
+        unsigned sig = 0;
+        if (r->learned[i]) {
+            /* a trained policy: head 0 moves, the next heads are its signal bits */
+            int32_t parts[NN_MAX_HEADS];
+            const PpoPolicy *lp = r->learned[i];
+            actions[i] = ppo_policy_act(lp, r->learned_group[i], &r->learned_work[i],
+                                        r->obs + (size_t)i * cfg->spec.obs_size, &a->learned_rng[i],
+                                        0, parts);
+            for (int b = 0; b < n_bits && b + 1 < lp->n_heads; b++)
+                sig |= (unsigned)(parts[b + 1] & 1) << b;
+        } else {
+            actions[i] = scripted_act(&a->pol[i], view, &r->scratch);
+            sig = scripted_signals(&a->pol[i], view);
+        }
+        for (int b = 0; b < n_bits; b++) {
+            bits[i * n_bits + b] = (uint8_t)((sig >> b) & 1u);
+            signals += bits[i * n_bits + b];
+        }
+    }
+    return signals;
+}
+
 void cli_run_episode(CliRunner *r, uint64_t episode, int steps, CliEpisode *out) {
     const EnvConfig *cfg = r->cfg;
     int n = cfg->p.n_agents;
     if (steps <= 0 || steps > cfg->p.max_steps) steps = cfg->p.max_steps;
-    ScriptedPolicy pol[ENV_MAX_AGENTS];
-    EnvRng learned_rng[ENV_MAX_AGENTS];
-    for (int i = 0; i < n; i++) {
-        scripted_init(&pol[i], r->kind[i], i, r->seed, r->world.index, episode);
-        env_rng_seed(&learned_rng[i],
-                     env_hash4(r->seed, r->world.index, episode,
-                               ((uint64_t)PPO_STREAM_EVAL << 32) | (uint64_t)i));
-    }
+    CliActors actors;
+    cli_actors_init(&actors, r, episode);
     env_reset(&r->world, episode);
     if (r->comm) comm_session_reset(&r->session);
     int32_t actions[ENV_MAX_AGENTS];
     uint8_t bits[ENV_MAX_AGENTS * ENV_MAX_SIGNAL_BITS];
-    int n_bits = cfg->p.signal_bits;
     int64_t signals = 0;
     EnvView view;
     for (int t = 0; t < steps; t++) {
@@ -75,27 +106,7 @@ void cli_run_episode(CliRunner *r, uint64_t episode, int steps, CliEpisode *out)
             comm_session_observe(&r->session, &r->world);
             comm_session_view(&r->session, &view);
         }
-        if (r->obs) env_observe(&r->world, r->obs);
-        for (int i = 0; i < n; i++) {
-            unsigned sig = 0;
-            if (r->learned[i]) {
-                /* a trained policy: head 0 moves, the next heads are its signal bits */
-                int32_t parts[NN_MAX_HEADS];
-                const PpoPolicy *lp = r->learned[i];
-                actions[i] = ppo_policy_act(lp, r->learned_group[i], &r->learned_work[i],
-                                            r->obs + (size_t)i * cfg->spec.obs_size,
-                                            &learned_rng[i], 0, parts);
-                for (int b = 0; b < n_bits && b + 1 < lp->n_heads; b++)
-                    sig |= (unsigned)(parts[b + 1] & 1) << b;
-            } else {
-                actions[i] = scripted_act(&pol[i], &view, &r->scratch);
-                sig = scripted_signals(&pol[i], &view);
-            }
-            for (int b = 0; b < n_bits; b++) {
-                bits[i * n_bits + b] = (uint8_t)((sig >> b) & 1u);
-                signals += bits[i * n_bits + b];
-            }
-        }
+        signals += cli_actors_act(&actors, r, &view, actions, bits);
         env_step(&r->world, actions, NULL);
         if (r->comm) comm_session_emit(&r->session, bits);
     }

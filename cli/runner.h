@@ -42,8 +42,23 @@ void cli_runner_close(CliRunner *r);
 /* Gives agent i a trained policy (its parameter group g) in place of its scripted kind; the
  * policy must outlive the runner. Its actions are drawn from the stream (seed, world, episode,
  * PPO_STREAM_EVAL, agent); its heads after the first are the agent's signal bits. */
-int cli_runner_set_learned(CliRunner *r, int agent, const PpoPolicy *pol, int group,
-                           EnvError *err);
+int cli_runner_set_learned(CliRunner *r, int agent, const PpoPolicy *pol, int group, EnvError *err);
+/* The policies of one episode: scripted policies and the trained agents' streams. A loop that
+ * steps a runner's world itself (recorders, viewers) calls cli_actors_init() at the start of an
+ * episode and cli_actors_act() before each env_step(), as cli_run_episode() does, so every
+ * policy, scripted or trained, acts the same way there. */
+typedef struct CliActors {
+    ScriptedPolicy pol[ENV_MAX_AGENTS]; /* (n_agents,) */
+    EnvRng learned_rng[ENV_MAX_AGENTS]; /* (n_agents,) */
+} CliActors;
+
+void cli_actors_init(CliActors *a, const CliRunner *r, uint64_t episode);
+/* Every agent's action (n_agents,) and signal bits (n_agents, signal_bits) from the view (the
+ * comm session's, when the world communicates) and the world's observations; returns the number
+ * of bits set. */
+int64_t cli_actors_act(CliActors *a, CliRunner *r, const EnvView *view, int32_t *actions,
+                       uint8_t *bits);
+
 /* Runs episode `episode` for `steps` steps (the config's max_steps when steps <= 0). */
 void cli_run_episode(CliRunner *r, uint64_t episode, int steps, CliEpisode *out);
 
