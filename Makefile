@@ -13,9 +13,12 @@ build: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
 
-# the main job on a built-in default: Cleanup, 5 agents, 10 episodes, greedy against coop
+# the main job: a short PPO training on Harvest (5 agents, about a minute, with a progress line),
+# then the trained policy's social metrics beside the scripted baselines on the same 10 seeds
 demo: build
-	@$(BUILD)/commons compare --env cleanup --agents 5 --episodes 10 --policies greedy,coop
+	@rm -rf runs/demo
+	@$(BUILD)/commons train experiments/ppo/demo.ini --out runs/demo
+	@$(BUILD)/commons eval runs/demo --episodes 10 --baselines
 
 test: build
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
