@@ -22,6 +22,7 @@
 #include "config.h"
 #include "learn.h"
 #include "options.h"
+#include "session.h"
 
 static const char *TRAIN_HELP =
     "usage: commons train CONFIG.ini [options]\n"
@@ -314,6 +315,15 @@ int cli_cmd_train(int argc, char **argv) {
     if (env_config_init(&env, &p, &err)) {
         ppo_checkpoint_close(&ck);
         return cli_fail(&err);
+    }
+    /* the trainer steps bare worlds: no comm session, so no signals, messages or sharing */
+    if (comm_session_wanted(&env) || p.share != ENV_SHARE_NONE) {
+        ppo_checkpoint_close(&ck);
+        env_config_close(&env);
+        return cli_input_error("this world communicates or shares rewards (comm.topology, "
+                               "comm.signal_bits, rewards.share), and the trainer does not run the "
+                               "communication layer yet; train with comm.topology = none, "
+                               "comm.signal_bits = 0 and rewards.share = none");
     }
     PpoTrainer t;
     if (ppo_trainer_init(&t, &c, &env.spec, &env, 0, c.shards, &err)) {
