@@ -548,13 +548,11 @@ int nn_work_init(NnWork *ws, const NnNet *net, int max_n) {
     const NnLayer *l0 = &net->layer[0];
     size_t n_input = l0->kind == NN_EMBED ? 0 : (size_t)max_n * (size_t)net->in_size;
     size_t n_col = l0->kind == NN_CONV ? nn_conv_col_floats(&l0->conv, max_n) : 0;
-    size_t widest = 0, n_y = 0;
-    for (int l = 0; l < net->n_layers; l++) {
-        size_t o = (size_t)net->layer[l].out;
-        n_y += (size_t)max_n * o;
-        if (o > widest) widest = o;
-        if ((size_t)net->layer[l].in > widest && l > 0) widest = (size_t)net->layer[l].in;
-    }
+    /* the gradients flowing down are as wide as the widest layer output (a layer's input is
+     * the previous layer's output) */
+    size_t widest = 0;
+    for (int l = 0; l < net->n_layers; l++)
+        if ((size_t)net->layer[l].out > widest) widest = (size_t)net->layer[l].out;
     size_t n_dy = (size_t)max_n * widest;
     /* carve one allocation: every view starts on a 16-float boundary */
 #define NN_ROUND(x) (((x) + 15) & ~(size_t)15)
@@ -579,7 +577,6 @@ int nn_work_init(NnWork *ws, const NnNet *net, int max_n) {
         p += NN_ROUND((size_t)max_n * (size_t)net->layer[l].out);
     }
 #undef NN_ROUND
-    (void)n_y;
     return 0;
 }
 

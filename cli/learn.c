@@ -73,8 +73,7 @@ static int on_key(void *user, const char *section, const char *name, const char 
         /* the world knows its own sections; the training ones are added to the list */
         if (strstr(x->err.msg, "unknown section")) {
             char msg[sizeof x->err.msg];
-            snprintf(msg, sizeof msg, "%.400s; training sections are train, ppo, net",
-                     x->err.msg);
+            snprintf(msg, sizeof msg, "%.400s; training sections are train, ppo, net", x->err.msg);
             env_fail(&x->err, ENV_EINPUT, "%s", msg);
         }
         return key_failed(x);
@@ -258,11 +257,13 @@ int cli_policies_parse(const char *spec, int n_agents, CliPolicies *out) {
     for (int i = 0; i < ENV_MAX_AGENTS; i++) out->learned[i] = -1;
     /* without checkpoints: the scripted parser, its behaviour and messages unchanged */
     int any = 0;
-    for (const char *q = spec; *q; q += strcspn(q, ",") + (q[strcspn(q, ",")] != 0)) {
+    for (const char *q = spec;;) {
         char entry[1024];
         size_t len = strcspn(q, ",");
         snprintf(entry, sizeof entry, "%.*s", (int)(len < 1023 ? len : 1023), q);
         any |= cli_is_checkpoint_path(entry);
+        if (!q[len]) break;
+        q += len + 1;
     }
     if (!any) {
         int rc = cli_parse_policies(spec, n_agents, out->kind);
