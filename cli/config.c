@@ -1,6 +1,7 @@
 /* config.c: presets, INI files and --set overrides (see config.h). */
 #include <errno.h>
 #include <ini.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,55 +29,37 @@ static char *read_line(char *str, int num, void *stream) {
     return str;
 }
 
-typedef struct IniCtx {
-    EnvParams *p;
+/* one parse: the caller's key function, and the first failure with its line */
+typedef struct IniRun {
+    CliKeyFn fn;
+    void *user;
     LineReader *reader;
     EnvError err;
-    int failed, fail_line;
-    int n_keys;
-    int allow_preset;
-} IniCtx;
+    int failed, fail_line, n_keys;
+} IniRun;
 
-static int handler_fail(IniCtx *ctx) {
-    ctx->failed = 1;
-    ctx->fail_line = ctx->reader->line;
+static int on_ini_key(void *user, const char *section, const char *name, const char *value) {
+    IniRun *run = user;
+    if (run->failed) return 0;
+    int first = run->n_keys++ == 0;
+    if (section[0] == 0)
+        env_fail(&run->err, ENV_EINPUT, "key '%s' is outside any [section]; put it under one",
+                 name);
+    else if (run->fn(run->user, section, name, value, first, &run->err) == 0)
+        return 1;
+    run->failed = 1;
+    run->fail_line = run->reader->line;
     return 0;
 }
 
-static int on_ini_key(void *user, const char *section, const char *name, const char *value) {
-    IniCtx *ctx = user;
-    if (ctx->failed) return 0;
-    if (strcmp(section, "env") == 0 && strcmp(name, "preset") == 0) {
-        if (!ctx->allow_preset || ctx->n_keys > 0) {
-            env_fail(&ctx->err, ENV_EINPUT,
-                     "env.preset must be the first key of a config file, and presets cannot "
-                     "name another preset");
-            return handler_fail(ctx);
-        }
-        if (cli_load_preset(ctx->p, value, &ctx->err) != 0) return handler_fail(ctx);
-        ctx->n_keys++;
-        return 1;
-    }
-    if (section[0] == 0) {
-        env_fail(&ctx->err, ENV_EINPUT, "key '%s' is outside any [section]; put it under one",
-                 name);
-        return handler_fail(ctx);
-    }
-    if (env_params_set(ctx->p, section, name, value, &ctx->err) != 0) return handler_fail(ctx);
-    ctx->n_keys++;
-    return 1;
-}
-
-/* parse INI text onto params; the first error, syntax or value, is reported with its line */
-static int parse_ini(EnvParams *p, const char *text, const char *origin, int allow_preset,
-                     EnvError *err) {
+int cli_ini_parse(const char *text, const char *origin, CliKeyFn fn, void *user, EnvError *err) {
     LineReader reader = {text, 0, 1};
-    IniCtx ctx = {.p = p, .reader = &reader, .allow_preset = allow_preset};
-    int rc = ini_parse_stream(read_line, &reader, on_ini_key, &ctx);
-    if (rc == 0 && !ctx.failed) return 0;
+    IniRun run = {.fn = fn, .user = user, .reader = &reader};
+    int rc = ini_parse_stream(read_line, &reader, on_ini_key, &run);
+    if (rc == 0 && !run.failed) return 0;
     if (rc < 0) return env_fail(err, ENV_ENOMEM, "%s: out of memory", origin);
-    if (ctx.failed && (rc == 0 || ctx.fail_line <= rc))
-        return env_fail(err, ENV_EINPUT, "%s:%d: %s", origin, ctx.fail_line, ctx.err.msg);
+    if (run.failed && (rc == 0 || run.fail_line <= rc))
+        return env_fail(err, ENV_EINPUT, "%s:%d: %s", origin, run.fail_line, run.err.msg);
     /* a syntax error: quote the line */
     const char *q = text;
     for (int l = 1; l < rc && q; l++) {
@@ -97,6 +80,57 @@ static int parse_ini(EnvParams *p, const char *text, const char *origin, int all
                     origin, rc, line);
 }
 
+#define MAX_CONFIG_BYTES (1 << 20)
+
+int cli_ini_read(const char *path, char **text, EnvError *err) {
+    *text = NULL;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return env_fail(err, ENV_EINPUT, "%s: cannot open config file: %s", path, strerror(errno));
+    char *buf = malloc(MAX_CONFIG_BYTES + 1);
+    if (!buf) {
+        fclose(f);
+        return env_fail(err, ENV_ENOMEM, "%s: out of memory", path);
+    }
+    size_t len = fread(buf, 1, MAX_CONFIG_BYTES, f);
+    int read_error = ferror(f), saved = errno, too_big = !read_error && !feof(f);
+    fclose(f);
+    int rc = 0;
+    if (read_error)
+        rc = env_fail(err, ENV_EINPUT, "%s: cannot read config file: %s", path, strerror(saved));
+    else if (too_big)
+        rc = env_fail(err, ENV_EINPUT, "%s: config file larger than %d bytes", path,
+                      MAX_CONFIG_BYTES);
+    else if (memchr(buf, 0, len))
+        rc = env_fail(err, ENV_EINPUT, "%s: the config file holds a NUL byte; is it text?", path);
+    if (rc) {
+        free(buf);
+        return rc;
+    }
+    buf[len] = 0;
+    *text = buf;
+    return 0;
+}
+
+/* the world's keys; allow_preset: a file may start from a preset, a preset may not */
+typedef struct EnvKeys {
+    EnvParams *p;
+    int allow_preset;
+} EnvKeys;
+
+static int env_key(void *user, const char *section, const char *name, const char *value, int first,
+                   EnvError *err) {
+    EnvKeys *k = user;
+    if (strcmp(section, "env") == 0 && strcmp(name, "preset") == 0) {
+        if (!k->allow_preset || !first)
+            return env_fail(err, ENV_EINPUT,
+                            "env.preset must be the first key of a config file, and presets "
+                            "cannot name another preset");
+        return cli_load_preset(k->p, value, err);
+    }
+    return env_params_set(k->p, section, name, value, err);
+}
+
 int cli_load_preset(EnvParams *p, const char *name, EnvError *err) {
     const char *text = env_builtin_preset(name);
     if (!text) {
@@ -109,41 +143,22 @@ int cli_load_preset(EnvParams *p, const char *name, EnvError *err) {
     env_params_default(&fresh);
     char origin[ENV_NAME_LEN + 32];
     snprintf(origin, sizeof origin, "preset '%s'", name);
-    int rc = parse_ini(&fresh, text, origin, 0, err);
+    EnvKeys keys = {&fresh, 0};
+    int rc = cli_ini_parse(text, origin, env_key, &keys, err);
     if (rc) return rc;
     snprintf(fresh.preset, sizeof fresh.preset, "%s", name);
     *p = fresh;
     return 0;
 }
 
-#define MAX_CONFIG_BYTES (1 << 20)
-
 int cli_load_file(EnvParams *p, const char *path, EnvError *err) {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return env_fail(err, ENV_EINPUT, "%s: cannot open config file: %s", path, strerror(errno));
-    char *text = malloc(MAX_CONFIG_BYTES + 1);
-    if (!text) {
-        fclose(f);
-        return env_fail(err, ENV_ENOMEM, "%s: out of memory", path);
-    }
-    size_t len = fread(text, 1, MAX_CONFIG_BYTES, f);
-    int read_error = ferror(f), saved = errno, too_big = !read_error && !feof(f);
-    fclose(f);
-    int rc = 0;
-    if (read_error)
-        rc = env_fail(err, ENV_EINPUT, "%s: cannot read config file: %s", path, strerror(saved));
-    else if (too_big)
-        rc = env_fail(err, ENV_EINPUT, "%s: config file larger than %d bytes", path,
-                      MAX_CONFIG_BYTES);
-    else if (memchr(text, 0, len))
-        rc = env_fail(err, ENV_EINPUT, "%s: the config file holds a NUL byte; is it text?", path);
-    if (rc == 0) {
-        text[len] = 0;
-        EnvParams work = *p;
-        rc = parse_ini(&work, text, path, 1, err);
-        if (rc == 0) *p = work;
-    }
+    char *text;
+    int rc = cli_ini_read(path, &text, err);
+    if (rc) return rc;
+    EnvParams work = *p;
+    EnvKeys keys = {&work, 1};
+    rc = cli_ini_parse(text, path, env_key, &keys, err);
+    if (rc == 0) *p = work;
     free(text);
     return rc;
 }

@@ -13,129 +13,49 @@
 #include "options.h"
 #include "runner.h"
 
-/* hands inih one line at a time, knowing which line it handed out */
-typedef struct Lines {
-    const char *p;
-    int line, next_line;
-} Lines;
-
-static char *next_line(char *str, int num, void *stream) {
-    Lines *r = stream;
-    if (!*r->p) return NULL;
-    r->line = r->next_line;
-    int n = 0;
-    while (n < num - 1 && r->p[n] && r->p[n] != '\n') n++;
-    if (r->p[n] == '\n' && n < num - 1) {
-        n++;
-        r->next_line++;
-    }
-    memcpy(str, r->p, (size_t)n);
-    str[n] = 0;
-    r->p += n;
-    return str;
-}
-
-typedef struct Ctx {
+/* where the keys of a training config go */
+typedef struct TrainKeys {
     EnvParams *p;
     PpoConfig *c;
-    Lines *lines;
-    EnvError err;
-    int failed, fail_line, n_keys;
-} Ctx;
-
-static int key_failed(Ctx *x) {
-    x->failed = 1;
-    x->fail_line = x->lines->line;
-    return 0;
-}
+} TrainKeys;
 
 /* the training sections go to PpoConfig, [env] preset loads a preset, the rest to EnvParams */
-static int on_key(void *user, const char *section, const char *name, const char *value) {
-    Ctx *x = user;
-    if (x->failed) return 0;
-    int first = x->n_keys++ == 0;
-    if (section[0] == 0) {
-        env_fail(&x->err, ENV_EINPUT, "key '%s' is outside any [section]; put it under one", name);
-        return key_failed(x);
-    }
-    if (ppo_config_section(section)) {
-        if (ppo_config_set(x->c, section, name, value, &x->err)) return key_failed(x);
-        return 1;
-    }
+static int train_key(void *user, const char *section, const char *name, const char *value,
+                     int first, EnvError *err) {
+    TrainKeys *k = user;
+    if (ppo_config_section(section)) return ppo_config_set(k->c, section, name, value, err);
     if (strcmp(section, "env") == 0 && strcmp(name, "preset") == 0) {
-        if (!first) {
-            env_fail(&x->err, ENV_EINPUT, "env.preset must be the first key of a config file");
-            return key_failed(x);
-        }
-        return cli_load_preset(x->p, value, &x->err) ? key_failed(x) : 1;
+        if (!first)
+            return env_fail(err, ENV_EINPUT, "env.preset must be the first key of a config file");
+        return cli_load_preset(k->p, value, err);
     }
-    if (env_params_set(x->p, section, name, value, &x->err)) {
-        /* the world knows its own sections; the training ones are added to the list */
-        if (strstr(x->err.msg, "unknown section")) {
-            char msg[sizeof x->err.msg];
-            snprintf(msg, sizeof msg, "%.400s; training sections are train, ppo, net", x->err.msg);
-            env_fail(&x->err, ENV_EINPUT, "%s", msg);
-        }
-        return key_failed(x);
+    int rc = env_params_set(k->p, section, name, value, err);
+    /* the world knows its own sections; the training ones are added to the list */
+    if (rc && strstr(err->msg, "unknown section")) {
+        char msg[sizeof err->msg];
+        snprintf(msg, sizeof msg, "%.400s; training sections are train, ppo, net", err->msg);
+        env_fail(err, ENV_EINPUT, "%s", msg);
     }
-    return 1;
+    return rc;
 }
 
 int cli_train_load_text(EnvParams *p, PpoConfig *c, const char *text, const char *origin,
                         EnvError *err) {
     EnvParams wp = *p;
     PpoConfig wc = *c;
-    Lines lines = {text, 0, 1};
-    Ctx x = {.p = &wp, .c = &wc, .lines = &lines};
-    int rc = ini_parse_stream(next_line, &lines, on_key, &x);
-    if (rc < 0) return env_fail(err, ENV_ENOMEM, "%s: out of memory", origin);
-    if (x.failed) return env_fail(err, ENV_EINPUT, "%s:%d: %s", origin, x.fail_line, x.err.msg);
-    if (rc > 0) {
-        /* a syntax error: quote the line */
-        const char *q = text;
-        for (int l = 1; l < rc && q; l++)
-            if ((q = strchr(q, '\n'))) q++;
-        char line[64] = "";
-        if (q) {
-            while (*q == ' ' || *q == '\t') q++;
-            snprintf(line, sizeof line, "%.*s", (int)strcspn(q, "\r\n"), q);
-        }
-        return env_fail(err, ENV_EINPUT,
-                        "%s:%d: malformed line '%s'; expected [section], key = value, or a ; "
-                        "comment",
-                        origin, rc, line);
-    }
+    TrainKeys keys = {&wp, &wc};
+    int rc = cli_ini_parse(text, origin, train_key, &keys, err);
+    if (rc) return rc;
     *p = wp;
     *c = wc;
     return 0;
 }
 
-#define MAX_CONFIG_BYTES (1 << 20)
-
 int cli_train_load_file(EnvParams *p, PpoConfig *c, const char *path, EnvError *err) {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return env_fail(err, ENV_EINPUT, "%s: cannot open config file: %s", path, strerror(errno));
-    char *text = malloc(MAX_CONFIG_BYTES + 1);
-    if (!text) {
-        fclose(f);
-        return env_fail(err, ENV_ENOMEM, "%s: out of memory", path);
-    }
-    size_t len = fread(text, 1, MAX_CONFIG_BYTES, f);
-    int too_big = !feof(f) && !ferror(f), bad = ferror(f);
-    fclose(f);
-    int rc;
-    if (bad)
-        rc = env_fail(err, ENV_EINPUT, "%s: cannot read config file", path);
-    else if (too_big)
-        rc = env_fail(err, ENV_EINPUT, "%s: config file larger than %d bytes", path,
-                      MAX_CONFIG_BYTES);
-    else if (memchr(text, 0, len))
-        rc = env_fail(err, ENV_EINPUT, "%s: the config file holds a NUL byte; is it text?", path);
-    else {
-        text[len] = 0;
-        rc = cli_train_load_text(p, c, text, path, err);
-    }
+    char *text;
+    int rc = cli_ini_read(path, &text, err);
+    if (rc) return rc;
+    rc = cli_train_load_text(p, c, text, path, err);
     free(text);
     return rc;
 }

@@ -200,7 +200,7 @@ static void test_bad_input(void **state) {
     EXPECT_ERROR("train bad3.ini", "bad3.ini:4: unknown section '[tarin]'",
                  "training sections are train, ppo, net");
     put("bad4.ini", "[env]\npreset = harvest\n[train\n");
-    EXPECT_ERROR("train bad4.ini", "bad4.ini:3: malformed line '[train'");
+    EXPECT_ERROR("train bad4.ini", "bad4.ini:3: malformed section header '[train'");
     put("bad5.ini", "[env]\npreset = harvest\n[train]\nworlds = 6\nshards = 4\n");
     EXPECT_ERROR("train bad5.ini",
                  "train.shards = 4 does not divide train.worlds = 6; choose a divisor");
