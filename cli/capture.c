@@ -18,13 +18,7 @@ void cli_cursor_start(CliCursor *c, CliRunner *r, uint64_t episode, int steps) {
     c->episode = episode;
     c->steps = (steps <= 0 || steps > cfg->p.max_steps) ? cfg->p.max_steps : steps;
     c->n_bits = cfg->p.signal_bits;
-    /* the policies' streams, as cli_run_episode() seeds them */
-    for (int i = 0; i < cfg->p.n_agents; i++) {
-        scripted_init(&c->pol[i], r->kind[i], i, r->seed, r->world.index, episode);
-        env_rng_seed(&c->learned_rng[i],
-                     env_hash4(r->seed, r->world.index, episode,
-                               ((uint64_t)PPO_STREAM_EVAL << 32) | (uint64_t)i));
-    }
+    cli_actors_init(&c->actors, r, episode);
     env_reset(&r->world, episode);
     if (r->comm) comm_session_reset(&r->session);
 }
@@ -39,29 +33,7 @@ int cli_cursor_step(CliCursor *c) {
         comm_session_observe(&r->session, &r->world);
         comm_session_view(&r->session, &view);
     }
-    /* every agent's move and signal bits, scripted or trained, as cli_run_episode() acts */
-    const EnvConfig *cfg = r->cfg;
-    int nb = c->n_bits;
-    if (r->obs) env_observe(&r->world, r->obs);
-    for (int i = 0; i < cfg->p.n_agents; i++) {
-        unsigned sig = 0;
-        if (r->learned[i]) {
-            int32_t parts[NN_MAX_HEADS];
-            const PpoPolicy *lp = r->learned[i];
-            c->actions[i] = ppo_policy_act(lp, r->learned_group[i], &r->learned_work[i],
-                                           r->obs + (size_t)i * cfg->spec.obs_size,
-                                           &c->learned_rng[i], 0, parts);
-            for (int b = 0; b < nb && b + 1 < lp->n_heads; b++)
-                sig |= (unsigned)(parts[b + 1] & 1) << b;
-        } else {
-            c->actions[i] = scripted_act(&c->pol[i], &view, &r->scratch);
-            sig = scripted_signals(&c->pol[i], &view);
-        }
-        for (int b = 0; b < nb; b++) {
-            c->bits[i * nb + b] = (uint8_t)((sig >> b) & 1u);
-            c->signals += c->bits[i * nb + b];
-        }
-    }
+    c->signals += cli_actors_act(&c->actors, r, &view, c->actions, c->bits);
     env_step(&r->world, c->actions, NULL);
     if (r->comm) comm_session_emit(&r->session, c->bits);
     c->t++;

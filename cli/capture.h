@@ -28,8 +28,7 @@
 /* one episode of a runner's world, a step at a time, with its comm session when it has one */
 typedef struct CliCursor {
     CliRunner *r;
-    ScriptedPolicy pol[ENV_MAX_AGENTS]; /* (n_agents,) scripted policies */
-    EnvRng learned_rng[ENV_MAX_AGENTS]; /* (n_agents,) streams of the trained agents */
+    CliActors actors; /* the policies, scripted or trained, as cli_run_episode() runs them */
     uint64_t episode;
     int steps, t;
     int32_t actions[ENV_MAX_AGENTS]; /* (n_agents,) the actions of the last step */
