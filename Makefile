@@ -33,7 +33,8 @@ sanitize: deps
 	@cd $(BUILD)-asan && ctest --output-on-failure -j $(JOBS)
 
 format:
-	@clang-format -i env/*.c env/*.h comm/*.c comm/*.h agents/*.c agents/*.h cli/*.c cli/*.h tests/*.c tests/*.h
+	@clang-format -i env/*.c env/*.h comm/*.c comm/*.h agents/*.c agents/*.h render/*.c render/*.h \
+		cli/*.c cli/*.h tests/*.c tests/*.h
 
 clean:
 	@rm -rf $(BUILD) $(BUILD)-asan
