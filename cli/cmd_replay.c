@@ -16,6 +16,7 @@
 #include "capture.h"
 #include "commands.h"
 #include "config.h"
+#include "report.h"
 
 static const char *REPLAY_HELP =
     "usage: commons replay FILE [options]\n"
@@ -50,11 +51,6 @@ typedef struct Replay {
     int diverged;
     uint8_t *obs; /* (n_agents, obs_size) for the window's egocentric view */
 } Replay;
-
-static void print_social_json(const EnvSocial *s) {
-    printf("\"efficiency\": %.6f, \"equality\": %.6f, \"sustainability\": %.4f, \"peace\": %.4f",
-           s->efficiency, s->equality, s->sustainability, s->peace);
-}
 
 /* the policies of the recording, one per agent, separated by sep */
 static void print_policies(const Replay *r, const char *sep, int quoted) {
@@ -195,51 +191,15 @@ static int play_headless(Replay *r, const char *target, int cell, int fps, int j
         report_mismatch(r);
         CliEpisode ep;
         episode_result(r, &ep);
-        mean.efficiency += ep.social.efficiency / (double)count;
-        mean.equality += ep.social.equality / (double)count;
-        mean.sustainability += ep.social.sustainability / (double)count;
-        mean.peace += ep.social.peace / (double)count;
+        cli_mean_add(&mean, &ep.social, count);
         final_hash = ep.hash;
-        int n = r->p.n_agents;
-        if (json) {
-            printf("  {\"episode\": %d, ", ep.episode);
-            print_social_json(&ep.social);
-            printf(", \"returns\": [");
-            for (int k = 0; k < n; k++) printf("%s%lld", k ? ", " : "", (long long)ep.ret[k]);
-            if (r->p.game == ENV_GAME_OCEAN)
-                printf("], \"plastic\": {\"spawned\": %lld, \"collected\": %lld, \"beached\": "
-                       "%lld, \"afloat\": %lld}, \"signals\": %lld",
-                       (long long)ep.spawned, (long long)ep.collected, (long long)ep.beached,
-                       (long long)ep.afloat, (long long)ep.signals);
-            else
-                printf("]");
-            printf(", \"hash\": \"%016llx\"}%s\n", (unsigned long long)ep.hash,
-                   i < r->last ? "," : "");
-        } else {
-            printf("%7d %10.3f %9.3f %14.1f %8.3f ", ep.episode, ep.social.efficiency,
-                   ep.social.equality, ep.social.sustainability, ep.social.peace);
-            for (int k = 0; k < n; k++) printf(" %lld", (long long)ep.ret[k]);
-            printf("\n");
-            if (r->p.game == ENV_GAME_OCEAN)
-                printf("%7s plastic: spawned %lld, collected %lld, beached %lld, afloat %lld; "
-                       "signals sent %lld\n",
-                       "", (long long)ep.spawned, (long long)ep.collected, (long long)ep.beached,
-                       (long long)ep.afloat, (long long)ep.signals);
-        }
+        cli_print_episode(&ep, r->p.n_agents, r->p.game == ENV_GAME_OCEAN, json, i == r->last);
     }
     if (rc) {
         if (has_frames) cli_frames_abort(&frames);
         return cli_fail(&err);
     }
-    if (json) {
-        printf(" ],\n \"mean\": {");
-        print_social_json(&mean);
-        printf("},\n \"final_hash\": \"%016llx\"}\n", (unsigned long long)final_hash);
-    } else {
-        printf("%7s %10.3f %9.3f %14.1f %8.3f\n", "mean", mean.efficiency, mean.equality,
-               mean.sustainability, mean.peace);
-        printf("final state hash %016llx\n", (unsigned long long)final_hash);
-    }
+    cli_print_mean(&mean, final_hash, json);
     fflush(stdout);
     if (has_frames) {
         long n_frames = frames.rec.frames;

@@ -11,6 +11,7 @@
 #include "config.h"
 #include "learn.h"
 #include "options.h"
+#include "report.h"
 #include "runner.h"
 
 static const char *RUN_HELP =
@@ -45,11 +46,6 @@ static const char *COMPARE_HELP =
     "  --policies P,P,...    policies to compare (default greedy,coop)\n"
     "  --episodes N          episodes per policy, one seed each (default 10)\n"
     "  --env, --agents, --steps, --seed, --config, --set, --json   as for 'commons run'\n";
-
-static void print_social_json(const EnvSocial *s) {
-    printf("\"efficiency\": %.6f, \"equality\": %.6f, \"sustainability\": %.4f, \"peace\": %.4f",
-           s->efficiency, s->equality, s->sustainability, s->peace);
-}
 
 int cli_cmd_run(int argc, char **argv) {
     Options o = {.env = "harvest", .policy = "greedy", .episodes = 1, .seed = 1};
@@ -120,46 +116,11 @@ int cli_cmd_run(int argc, char **argv) {
             cli_policies_close(&pols);
             return rc;
         }
-        mean.efficiency += ep.social.efficiency / (double)o.episodes;
-        mean.equality += ep.social.equality / (double)o.episodes;
-        mean.sustainability += ep.social.sustainability / (double)o.episodes;
-        mean.peace += ep.social.peace / (double)o.episodes;
+        cli_mean_add(&mean, &ep.social, o.episodes);
         final_hash = ep.hash;
-        if (o.json) {
-            printf("  {\"episode\": %lld, ", e);
-            print_social_json(&ep.social);
-            printf(", \"returns\": [");
-            for (int i = 0; i < n; i++) printf("%s%lld", i ? ", " : "", (long long)ep.ret[i]);
-            if (p.game == ENV_GAME_OCEAN)
-                printf("], \"plastic\": {\"spawned\": %lld, \"collected\": %lld, \"beached\": "
-                       "%lld, \"afloat\": %lld}, \"signals\": %lld",
-                       (long long)ep.spawned, (long long)ep.collected, (long long)ep.beached,
-                       (long long)ep.afloat, (long long)ep.signals);
-            else
-                printf("]");
-            printf(", \"hash\": \"%016llx\"}%s\n", (unsigned long long)ep.hash,
-                   e + 1 < o.episodes ? "," : "");
-        } else {
-            printf("%7lld %10.3f %9.3f %14.1f %8.3f ", e, ep.social.efficiency, ep.social.equality,
-                   ep.social.sustainability, ep.social.peace);
-            for (int i = 0; i < n; i++) printf(" %lld", (long long)ep.ret[i]);
-            printf("\n");
-            if (p.game == ENV_GAME_OCEAN)
-                printf("%7s plastic: spawned %lld, collected %lld, beached %lld, afloat %lld; "
-                       "signals sent %lld\n",
-                       "", (long long)ep.spawned, (long long)ep.collected, (long long)ep.beached,
-                       (long long)ep.afloat, (long long)ep.signals);
-        }
+        cli_print_episode(&ep, n, p.game == ENV_GAME_OCEAN, o.json, e + 1 == o.episodes);
     }
-    if (o.json) {
-        printf(" ],\n \"mean\": {");
-        print_social_json(&mean);
-        printf("},\n \"final_hash\": \"%016llx\"}\n", (unsigned long long)final_hash);
-    } else {
-        printf("%7s %10.3f %9.3f %14.1f %8.3f\n", "mean", mean.efficiency, mean.equality,
-               mean.sustainability, mean.peace);
-        printf("final state hash %016llx\n", (unsigned long long)final_hash);
-    }
+    cli_print_mean(&mean, final_hash, o.json);
     fflush(stdout);
     rc = cli_capture_end(&cap);
     cli_runner_close(&r);
