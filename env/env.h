@@ -399,6 +399,9 @@ typedef struct EnvView {
     const int32_t *reward; /* (n_agents,) last step's rewards */
     const EnvMetrics *metrics;
     int n_waste, n_river, n_apples;
+    const int32_t *beam;    /* (n_beam,) cells the last step's beams crossed */
+    const uint8_t *beam_id; /* (n_beam,) ENV_ID_FIRE or ENV_ID_CLEAN */
+    int n_beam;
     const int32_t *plastic; /* (hp, wp) ocean plastic units, or NULL */
     const float *msg;       /* (n_agents, msg_size) received messages, set by comm/, or NULL */
     int msg_size;

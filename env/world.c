@@ -1016,6 +1016,9 @@ void env_view(const EnvWorld *w, EnvView *v) {
     v->n_waste = w->n_waste;
     v->n_river = cfg->n_river;
     v->n_apples = w->n_apples;
+    v->beam = w->beam;
+    v->beam_id = w->beam_id;
+    v->n_beam = w->n_beam;
     v->plastic = cfg->p.game == ENV_GAME_OCEAN ? w->plastic : NULL;
     v->msg = NULL;
     v->msg_size = 0;

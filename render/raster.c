@@ -38,9 +38,9 @@ const uint8_t *render_colour(RenderColour c) {
 void render_scene_from_world(RenderScene *s, const EnvWorld *w) {
     memset(s, 0, sizeof *s);
     env_view(w, &s->view);
-    s->beam = w->beam;
-    s->beam_id = w->beam_id;
-    s->n_beam = w->n_beam;
+    s->beam = s->view.beam;
+    s->beam_id = s->view.beam_id;
+    s->n_beam = s->view.n_beam;
     if (s->view.plastic) {
         s->plastic = s->view.plastic;
         s->plastic_max = w->cfg->p.level_cap;
