@@ -622,8 +622,8 @@ void ppo_env_step(PpoTrainer *t, int step) {
     size_t cell = (size_t)step * (size_t)W * (size_t)A;
     float *rew = t->reward + cell;
     uint8_t *done = t->done + (size_t)step * (size_t)W;
-    env_batch_step(t->worlds, W, t->env_act, t->obs + (cell + (size_t)W * (size_t)A) * O, rew,
-                   done);
+    env_batch_step(t->worlds, W, t->env_act, t->obs + (cell + (size_t)W * (size_t)A) * O, rew, NULL,
+                   done, NULL);
     if (t->cfg.reward_scale != 1.0) {
         float s = (float)t->cfg.reward_scale;
         for (size_t i = 0; i < (size_t)W * (size_t)A; i++) rew[i] *= s;

@@ -56,7 +56,7 @@ static int bench_one(const Options *o, const char *env, int first) {
     int32_t *actions = malloc(sizeof(int32_t) * (size_t)nb * (size_t)n);
     uint8_t *obs = malloc(s->obs_size * (size_t)nb * (size_t)n);
     float *rewards = malloc(sizeof(float) * (size_t)nb * (size_t)n);
-    uint8_t *dones = malloc((size_t)nb);
+    uint8_t *dones = malloc(2 * (size_t)nb); /* (2, nb) terminations, then truncations */
     double rates[1000];
     if (!worlds || !actions || !obs || !rewards || !dones) {
         fprintf(stderr, "commons: out of memory\n");
@@ -80,14 +80,14 @@ static int bench_one(const Options *o, const char *env, int first) {
             for (int i = 0; i < nb * n; i++)
                 actions[i] = (int32_t)env_rng_below(&rng, (uint32_t)s->n_actions);
             if (!comm) {
-                env_batch_step(worlds, nb, actions, obs, rewards, dones);
+                env_batch_step(worlds, nb, actions, obs, rewards, dones, dones + nb, NULL);
             } else {
                 for (int k = 0; k < nb; k++) {
                     size_t a = (size_t)k * (size_t)n;
                     env_batch_step(&worlds[k], 1, actions + a, obs + a * s->obs_size, rewards + a,
-                                   dones + k);
+                                   dones + k, dones + nb + k, NULL);
                     for (int i = 0; i < n * bits; i++) sig[i] = (uint8_t)(env_rng_u32(&rng) & 1);
-                    if (dones[k]) comm_session_reset(&sessions[k]);
+                    if (dones[k] || dones[nb + k]) comm_session_reset(&sessions[k]);
                     comm_session_emit(&sessions[k], sig);
                     comm_session_observe(&sessions[k], &worlds[k]);
                     checksum += (uint64_t)sessions[k].msg[0];

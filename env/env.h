@@ -357,8 +357,13 @@ void env_world_close(EnvWorld *w);
 /* Starts episode `episode`: places agents and resources from that episode's streams. */
 void env_reset(EnvWorld *w, uint64_t episode);
 
+/* How a step left the episode: still running, ended by the game (a terminal state, whose value
+ * is 0), or cut by the time limit max_steps (a truncation: the episode could have gone on, so a
+ * learner bootstraps from the value of the last observation). */
+enum { ENV_RUNNING = 0, ENV_TERMINATED = 1, ENV_TRUNCATED = 2 };
+
 /* Steps one world. actions: (n_agents,) int32; rewards: (n_agents,) float or NULL.
- * Returns 1 when the episode has ended (tick == max_steps), else 0. */
+ * Returns ENV_RUNNING, ENV_TERMINATED or ENV_TRUNCATED (tick == max_steps). */
 int env_step(EnvWorld *w, const int32_t *actions, float *rewards);
 
 /* Writes every agent's observation: obs (n_agents, obs_h, obs_w, obs_c). */
@@ -367,12 +372,20 @@ void env_observe(const EnvWorld *w, uint8_t *obs);
 /* The naive reference of env_observe (one cell at a time), kept for the tests. */
 void env_observe_naive(const EnvWorld *w, uint8_t *obs);
 
-/* Steps a batch of worlds and writes observations. actions (n, n_agents), obs
- * (n, n_agents, obs_h, obs_w, obs_c), rewards (n, n_agents), dones (n,). Worlds whose episode
- * ended are reset to their next episode before their observation is written (auto-reset), and
- * their done flag is 1. */
+/* Steps a batch of n worlds in one call; every buffer belongs to the caller, and any but actions
+ * may be NULL.
+ *   actions      (n, n_agents) int32
+ *   obs          (n, n_agents, obs_h, obs_w, obs_c) the observation after the step
+ *   rewards      (n, n_agents) float
+ *   terminations (n,) 1 when the step ended the world's episode in a terminal state
+ *   truncations  (n,) 1 when the time limit cut the world's episode
+ *   final_obs    (n, n_agents, obs_h, obs_w, obs_c): for a world whose episode ended, the
+ *                observation of its last state (a learner bootstraps a truncation from it);
+ *                the rows of the other worlds are left as they were.
+ * A world whose episode ended is reset to its next episode (auto-reset) before its observation
+ * is written, its metrics kept in last_metrics. */
 void env_batch_step(EnvWorld *worlds, int n, const int32_t *actions, uint8_t *obs, float *rewards,
-                    uint8_t *dones);
+                    uint8_t *terminations, uint8_t *truncations, uint8_t *final_obs);
 
 /* Writes every agent's extra features: out (n_agents, spec.n_features). Ocean: own row and column
  * divided by the map's height and width. */

@@ -807,7 +807,7 @@ int env_step(EnvWorld *w, const int32_t *actions, float *rewards) {
         if (rewards) rewards[i] = (float)w->reward[i];
     }
     env_metrics_step(&w->metrics, w->reward, tagged);
-    return w->tick >= p->max_steps;
+    return w->tick >= p->max_steps ? ENV_TRUNCATED : ENV_RUNNING;
 }
 
 /* Copies a window of `rows` rows of n bytes from rows `stride` apart. Rows of 8 to 64 bytes go
@@ -913,19 +913,21 @@ void env_observe_naive(const EnvWorld *w, uint8_t *obs) {
 }
 
 void env_batch_step(EnvWorld *worlds, int nw, const int32_t *actions, uint8_t *obs, float *rewards,
-                    uint8_t *dones) {
+                    uint8_t *terminations, uint8_t *truncations, uint8_t *final_obs) {
     for (int k = 0; k < nw; k++) {
         EnvWorld *w = &worlds[k];
         const EnvSpec *s = &w->cfg->spec;
-        int done = env_step(w, actions + (size_t)k * (size_t)s->n_agents,
-                            rewards ? rewards + (size_t)k * (size_t)s->n_agents : NULL);
-        if (done) {
+        size_t rows = (size_t)k * (size_t)s->n_agents;
+        int end = env_step(w, actions + rows, rewards ? rewards + rows : NULL);
+        if (end != ENV_RUNNING) {
+            if (final_obs) env_observe(w, final_obs + rows * s->obs_size);
             w->last_metrics = w->metrics;
             w->episodes_done++;
             env_reset(w, w->episode + 1);
         }
-        if (dones) dones[k] = (uint8_t)done;
-        if (obs) env_observe(w, obs + (size_t)k * (size_t)s->n_agents * s->obs_size);
+        if (terminations) terminations[k] = (uint8_t)(end == ENV_TERMINATED);
+        if (truncations) truncations[k] = (uint8_t)(end == ENV_TRUNCATED);
+        if (obs) env_observe(w, obs + rows * s->obs_size);
     }
 }
 

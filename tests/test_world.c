@@ -416,7 +416,7 @@ static void test_determinism_batch(void **state) {
     for (int i = 0; i < steps * nw * n; i++) all[i] = (int32_t)env_rng_below(&rng, 9);
     for (int t = 0; t < steps; t++) {
         memcpy(act, all + (size_t)t * (size_t)(nw * n), sizeof(int32_t) * (size_t)(nw * n));
-        env_batch_step(batch, nw, act, obs, rew, dones);
+        env_batch_step(batch, nw, act, obs, rew, NULL, dones, NULL);
         if (t == 399 || t == 799 || t == 1299)
             for (int k = 0; k < nw; k++)
                 hashes[k][t == 399 ? 0 : t == 799 ? 1 : 2] = env_state_hash(&batch[k]);
@@ -428,7 +428,7 @@ static void test_determinism_batch(void **state) {
         assert_int_equal(env_world_init(&single, &cfg, 9, (uint64_t)k, &err), 0);
         for (int t = 0; t < steps; t++) {
             env_batch_step(&single, 1, all + (size_t)t * (size_t)(nw * n) + (size_t)k * (size_t)n,
-                           obs1, rew1, &done1);
+                           obs1, rew1, NULL, &done1, NULL);
             if (t == 399) assert_true(env_state_hash(&single) == hashes[k][0]);
             if (t == 799) assert_true(env_state_hash(&single) == hashes[k][1]);
         }
