@@ -1,0 +1,127 @@
+/* batch.c: a batch of worlds stepped together for a trainer (see batch.h). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "batch.h"
+
+int sim_batch_init(SimBatch *b, const EnvConfig *cfg, uint64_t seed, int64_t world_base,
+                   int n_worlds, EnvError *err) {
+    memset(b, 0, sizeof *b);
+    b->cfg = cfg;
+    b->n_worlds = n_worlds;
+    b->n_agents = cfg->p.n_agents;
+    b->world_base = world_base;
+    b->n_bits = cfg->p.signal_bits;
+    b->comm = comm_session_wanted(cfg);
+    size_t W = (size_t)n_worlds, A = (size_t)b->n_agents, T = (size_t)cfg->p.max_steps;
+    b->worlds = calloc(W, sizeof *b->worlds);
+    b->history = malloc(W * T * A * sizeof(int32_t));
+    b->raw = malloc(A * sizeof(float));
+    if (b->comm) b->sessions = calloc(W, sizeof *b->sessions);
+    if (!b->worlds || !b->history || !b->raw || (b->comm && !b->sessions)) {
+        sim_batch_close(b);
+        return env_fail(err, ENV_ENOMEM, "out of memory for a batch of %d worlds", n_worlds);
+    }
+    for (int k = 0; k < n_worlds; k++) {
+        int rc = env_world_init(&b->worlds[k], cfg, seed, (uint64_t)(world_base + k), err);
+        if (!rc && b->comm) rc = comm_session_init(&b->sessions[k], cfg, err);
+        if (rc) {
+            /* world k may hold memory without its session; close what was built */
+            if (b->worlds[k].block) env_world_close(&b->worlds[k]);
+            b->n_worlds = k;
+            sim_batch_close(b);
+            return rc;
+        }
+    }
+    if (b->comm) b->msg_size = b->sessions[0].msg_size;
+    for (int k = 0; b->comm && k < n_worlds; k++) comm_session_observe(&b->sessions[k], &b->worlds[k]);
+    return 0;
+}
+
+void sim_batch_close(SimBatch *b) {
+    for (int k = 0; b->worlds && k < b->n_worlds; k++) {
+        env_world_close(&b->worlds[k]);
+        if (b->sessions) comm_session_close(&b->sessions[k]);
+    }
+    free(b->worlds);
+    free(b->sessions);
+    free(b->history);
+    free(b->raw);
+    memset(b, 0, sizeof *b);
+}
+
+/* world k's observation, messages and features into the rows of out */
+static void observe_world(SimBatch *b, int k, const SimBatchOut *out) {
+    const EnvSpec *s = &b->cfg->spec;
+    size_t rows = (size_t)k * (size_t)b->n_agents;
+    const EnvWorld *w = &b->worlds[k];
+    if (out->obs) env_observe(w, out->obs + rows * s->obs_size);
+    if (out->features && s->n_features > 0)
+        env_features(w, out->features + rows * (size_t)s->n_features);
+    if (out->msg && b->comm)
+        memcpy(out->msg + rows * (size_t)b->msg_size, b->sessions[k].msg,
+               (size_t)b->n_agents * (size_t)b->msg_size * sizeof(float));
+}
+
+void sim_batch_observe(SimBatch *b, const SimBatchOut *out) {
+    for (int k = 0; k < b->n_worlds; k++) observe_world(b, k, out);
+}
+
+void sim_batch_step(SimBatch *b, const int32_t *actions, const uint8_t *bits,
+                    const SimBatchOut *out) {
+    const EnvConfig *cfg = b->cfg;
+    size_t A = (size_t)b->n_agents, T = (size_t)cfg->p.max_steps, B = (size_t)b->n_bits;
+    for (int k = 0; k < b->n_worlds; k++) {
+        EnvWorld *w = &b->worlds[k];
+        CommSession *cs = b->comm ? &b->sessions[k] : NULL;
+        size_t rows = (size_t)k * A;
+        const int32_t *act = actions + rows;
+        /* remember the episode's actions (checkpoints replay them) */
+        memcpy(b->history + ((size_t)k * T + (size_t)w->tick) * A, act, A * sizeof(int32_t));
+        /* the world; its rewards shared over the graph the agents acted on */
+        float *rew = out->rewards ? out->rewards + rows : NULL;
+        int end = env_step(w, act, cs && rew ? b->raw : rew);
+        if (cs && rew) comm_session_rewards(cs, b->raw, rew);
+        if (cs) {
+            static const uint8_t none[ENV_MAX_AGENTS * ENV_MAX_SIGNAL_BITS];
+            comm_session_emit(cs, bits ? bits + rows * B : none);
+        }
+        /* auto-reset */
+        if (end != ENV_RUNNING) {
+            if (out->final_obs) env_observe(w, out->final_obs + rows * cfg->spec.obs_size);
+            w->last_metrics = w->metrics;
+            w->episodes_done++;
+            env_reset(w, w->episode + 1);
+            if (cs) comm_session_reset(cs);
+        }
+        if (out->terminations) out->terminations[k] = (uint8_t)(end == ENV_TERMINATED);
+        if (out->truncations) out->truncations[k] = (uint8_t)(end == ENV_TRUNCATED);
+        /* what the agents hear and see for the next step */
+        if (cs) comm_session_observe(cs, w);
+        observe_world(b, k, out);
+    }
+}
+
+int sim_batch_restore(SimBatch *b, int k, uint64_t episode, int tick, const int32_t *actions,
+                      uint64_t hash, EnvError *err) {
+    EnvWorld *w = &b->worlds[k];
+    size_t A = (size_t)b->n_agents, T = (size_t)b->cfg->p.max_steps;
+    if (tick < 0 || (size_t)tick >= T)
+        return env_fail(err, ENV_EINPUT, "world %lld: tick %d is outside 0..%zu",
+                        (long long)(b->world_base + k), tick, T - 1);
+    env_reset(w, episode);
+    for (int s = 0; s < tick; s++) env_step(w, actions + (size_t)s * A, NULL);
+    uint64_t h = env_state_hash(w);
+    if (h != hash)
+        return env_fail(err, ENV_EINPUT,
+                        "world %lld: replaying the checkpoint's %d actions gives state hash "
+                        "%016llx, the checkpoint recorded %016llx (another build of the worlds?)",
+                        (long long)(b->world_base + k), tick, (unsigned long long)h,
+                        (unsigned long long)hash);
+    memcpy(b->history + (size_t)k * T * A, actions, (size_t)tick * A * sizeof(int32_t));
+    if (b->comm) {
+        comm_session_reset(&b->sessions[k]);
+        comm_session_observe(&b->sessions[k], w);
+    }
+    return 0;
+}

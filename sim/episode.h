@@ -1,0 +1,96 @@
+/* episode.h: the one episode stepper. Every command, the recorders, the viewer and the replays
+ * step a world through it.
+ *
+ * A SimEpisode owns one world, its comm session (when the config communicates) and its actors:
+ * per agent a scripted policy, a trained policy, or nothing (actions given from outside). One call,
+ * sim_episode_step(), takes one step, always in this order:
+ *   1. the comm session rebuilds the graph and hears the bits emitted at the previous step
+ *      (messages out: the view's msg);
+ *   2. the actors choose every agent's action and signal bits from the view (scripted) or the
+ *      observation (trained), unless the caller gives them (a replay, a Python policy);
+ *   3. the world steps (its metrics update with it);
+ *   4. the comm session carries this step's bits, heard at the next step.
+ * Streams: a scripted agent draws from (seed, world, episode, ENV_STREAM_POLICY, agent), a trained
+ * one from (seed, world, episode, PPO_STREAM_EVAL, agent), so an episode is the same wherever and
+ * however (all at once, a step at a time in a window, replayed) it is stepped.
+ */
+#ifndef COMMONS_SIM_EPISODE_H
+#define COMMONS_SIM_EPISODE_H
+
+#include "env.h"
+#include "ppo.h"
+#include "raster.h"
+#include "scripted.h"
+#include "session.h"
+
+/* What an episode ended in, as the commands print it. */
+typedef struct SimResult {
+    int episode;
+    int steps;
+    EnvSocial social;
+    int64_t ret[ENV_MAX_AGENTS]; /* (n_agents,) returns */
+    uint64_t hash;               /* state hash after the last step */
+    int32_t bad_actions;
+    int64_t signals;                             /* signal bits set to 1 over the episode */
+    int64_t spawned, collected, beached, afloat; /* ocean plastic at the end of the episode */
+} SimResult;
+
+typedef struct SimEpisode {
+    const EnvConfig *cfg;
+    EnvWorld world;
+    int comm; /* 1: the world communicates (comm.*) */
+    CommSession session;
+    uint64_t seed;
+    /* actors: a scripted kind for every agent, replaced by a trained policy where one is set */
+    ScriptedKind kind[ENV_MAX_AGENTS];        /* (n_agents,) */
+    ScriptedPolicy pol[ENV_MAX_AGENTS];       /* (n_agents,) this episode's scripted policies */
+    ScriptedScratch scratch;                  /* search buffers shared by the scripted policies */
+    const PpoPolicy *learned[ENV_MAX_AGENTS]; /* (n_agents,) a trained policy, or NULL */
+    int learned_group[ENV_MAX_AGENTS];        /* (n_agents,) its parameter group */
+    NnWork learned_work[ENV_MAX_AGENTS];      /* (n_agents,) its inference buffers */
+    EnvRng learned_rng[ENV_MAX_AGENTS];       /* (n_agents,) its stream this episode */
+    uint8_t *obs;                             /* (n_agents, obs_size) once any is trained */
+    /* the episode in progress */
+    uint64_t episode;
+    int steps, t;                    /* steps to take; steps taken */
+    int n_bits;                      /* signal bits per agent */
+    int32_t actions[ENV_MAX_AGENTS]; /* (n_agents,) the last step's actions */
+    uint8_t bits[ENV_MAX_AGENTS * ENV_MAX_SIGNAL_BITS]; /* (n_agents, n_bits) its signals */
+    int64_t signals;                                    /* signal bits set so far */
+    int32_t edges[ENV_MAX_AGENTS * ENV_MAX_AGENTS * 2]; /* (n_edges, 2) scratch for scenes */
+} SimEpisode;
+
+/* Builds the world (global index world_index), its comm session and the scripted actors kinds
+ * (n_agents,); NULL kinds means every agent's actions come from the caller. */
+int sim_episode_init(SimEpisode *e, const EnvConfig *cfg, const ScriptedKind *kinds, uint64_t seed,
+                     uint64_t world_index, EnvError *err);
+void sim_episode_close(SimEpisode *e);
+
+/* Gives agent i a trained policy (its parameter group g) in place of its scripted kind; the
+ * policy must outlive the episode. Its heads after the first are the agent's signal bits. */
+int sim_episode_set_learned(SimEpisode *e, int agent, const PpoPolicy *pol, int group,
+                            EnvError *err);
+
+/* Starts episode `episode` of `steps` steps (env.max_steps when steps <= 0): world, comm session
+ * and the actors' streams. */
+void sim_episode_start(SimEpisode *e, uint64_t episode, int steps);
+
+/* Takes one step (see the top of this file). actions (n_agents,) and bits (n_agents, n_bits) come
+ * from the caller when not NULL, else from the actors; either way they are kept in e->actions and
+ * e->bits. Returns 1 when the episode is over (it then takes no more steps). */
+int sim_episode_step(SimEpisode *e, const int32_t *actions, const uint8_t *bits);
+
+/* Runs a whole episode from its start, as sim_episode_start() and steps to the end. */
+void sim_episode_run(SimEpisode *e, uint64_t episode, int steps, SimResult *out);
+
+/* The episode so far, as a result. */
+void sim_episode_result(const SimEpisode *e, SimResult *out);
+
+/* The view of the world now (with the messages the agents heard at the last step). */
+void sim_episode_view(const SimEpisode *e, EnvView *v);
+
+/* The scene of the world now, with the comm layers: the graph the last step's messages crossed
+ * and the bits each agent emitted. */
+void sim_episode_scene(SimEpisode *e, RenderScene *s);
+
+#endif
