@@ -9,78 +9,6 @@
 
 #include "capture.h"
 
-/* ---- episodes a step at a time (the loop of cli_run_episode) ---- */
-
-void cli_cursor_start(CliCursor *c, CliRunner *r, uint64_t episode, int steps) {
-    const EnvConfig *cfg = r->cfg;
-    memset(c, 0, sizeof *c);
-    c->r = r;
-    c->episode = episode;
-    c->steps = (steps <= 0 || steps > cfg->p.max_steps) ? cfg->p.max_steps : steps;
-    c->n_bits = cfg->p.signal_bits;
-    cli_actors_init(&c->actors, r, episode);
-    env_reset(&r->world, episode);
-    if (r->comm) comm_session_reset(&r->session);
-}
-
-int cli_cursor_step(CliCursor *c) {
-    if (c->t >= c->steps) return 1;
-    CliRunner *r = c->r;
-    EnvView view;
-    env_view(&r->world, &view);
-    /* hear last step's signals over this step's graph */
-    if (r->comm) {
-        comm_session_observe(&r->session, &r->world);
-        comm_session_view(&r->session, &view);
-    }
-    c->signals += cli_actors_act(&c->actors, r, &view, c->actions, c->bits);
-    env_step(&r->world, c->actions, NULL);
-    if (r->comm) comm_session_emit(&r->session, c->bits);
-    c->t++;
-    return c->t >= c->steps;
-}
-
-void cli_cursor_result(const CliCursor *c, CliEpisode *out) {
-    const EnvWorld *w = &c->r->world;
-    memset(out, 0, sizeof *out);
-    out->signals = c->signals;
-    out->spawned = w->spawned;
-    out->collected = w->collected;
-    out->beached = w->beached;
-    out->afloat = w->cfg->p.game == ENV_GAME_OCEAN ? env_plastic_afloat(w) : 0;
-    out->episode = (int)c->episode;
-    out->steps = c->t;
-    env_metrics_finish(&w->metrics, &out->social);
-    memcpy(out->ret, w->metrics.ret, (size_t)w->cfg->p.n_agents * sizeof out->ret[0]);
-    out->hash = env_state_hash(w);
-    out->bad_actions = w->bad_actions;
-}
-
-void cli_scene_comm(RenderScene *s, const CommSession *session, const uint8_t *bits, int n_bits,
-                    int32_t *edges) {
-    if (session && session->graph.n > 0) {
-        const CommGraph *g = &session->graph;
-        int ne = 0;
-        for (int i = 0; i < g->n; i++)
-            for (int k = g->row[i]; k < g->row[i + 1]; k++) {
-                edges[2 * ne] = i;
-                edges[2 * ne + 1] = g->col[k];
-                ne++;
-            }
-        s->edges = edges;
-        s->n_edges = ne;
-    }
-    if (bits && n_bits > 0) {
-        s->signal = bits;
-        s->signal_bits = n_bits;
-    }
-}
-
-void cli_cursor_scene(CliCursor *c, RenderScene *s) {
-    render_scene_from_world(s, &c->r->world);
-    cli_scene_comm(s, c->r->comm ? &c->r->session : NULL, c->bits, c->n_bits, c->edges);
-}
-
 /* ---- frames ---- */
 
 int cli_frames_open(CliFrames *f, const char *target, const RenderScene *s, int cell, int fps,
@@ -237,7 +165,7 @@ int cli_capture_options(CliCapture *c, const Options *o) {
     return 0;
 }
 
-int cli_capture_begin(CliCapture *c, CliRunner *r, const char *policies) {
+int cli_capture_begin(CliCapture *c, SimEpisode *r, const char *policies) {
     if (!c->replay_out) return 0;
     EnvError err;
     if (cli_replay_init(&c->replay, r->cfg, r->seed, r->world.index, policies, &err))
@@ -248,9 +176,9 @@ int cli_capture_begin(CliCapture *c, CliRunner *r, const char *policies) {
 
 /* draws the cursor's world into the recording; the recording opens with the first frame, whose
  * scene fixes the layout */
-static int capture_frame(CliCapture *c, CliCursor *cur, EnvError *err) {
+static int capture_frame(CliCapture *c, SimEpisode *e, EnvError *err) {
     RenderScene s;
-    cli_cursor_scene(cur, &s);
+    sim_episode_scene(e, &s);
     if (!c->has_frames) {
         int rc = cli_frames_open(&c->frames, c->record, &s, c->cell, c->fps, err);
         if (rc) return rc;
@@ -259,40 +187,32 @@ static int capture_frame(CliCapture *c, CliCursor *cur, EnvError *err) {
     return cli_frames_add(&c->frames, &s, err);
 }
 
-int cli_capture_episode(CliCapture *c, CliRunner *r, uint64_t episode, CliEpisode *out) {
+int cli_capture_episode(CliCapture *c, SimEpisode *r, uint64_t episode, SimResult *out) {
     if (!c->active) {
-        cli_run_episode(r, episode, 0, out);
+        sim_episode_run(r, episode, 0, out);
         return 0;
     }
     EnvError err;
-    CliCursor *cur = malloc(sizeof *cur);
-    if (!cur) {
-        cli_capture_abort(c);
-        fprintf(stderr, "commons: out of memory\n");
-        return 1;
-    }
     int rc = 0, done = 0;
-    cli_cursor_start(cur, r, episode, 0);
+    sim_episode_start(r, episode, 0);
     if (c->has_replay) rc = cli_replay_begin(&c->replay, episode, &r->world, &err);
-    if (!rc && c->record) rc = capture_frame(c, cur, &err);
+    if (!rc && c->record) rc = capture_frame(c, r, &err);
     while (!rc && !done) {
-        done = cli_cursor_step(cur);
-        if (c->has_replay)
-            rc = cli_replay_step(&c->replay, cur->actions, cur->bits, &r->world, &err);
-        if (!rc && c->record) rc = capture_frame(c, cur, &err);
+        done = sim_episode_step(r, NULL, NULL);
+        if (c->has_replay) rc = cli_replay_step(&c->replay, r->actions, r->bits, &r->world, &err);
+        if (!rc && c->record) rc = capture_frame(c, r, &err);
         c->steps++;
     }
     if (!rc && c->has_replay) rc = cli_replay_end(&c->replay, &r->world, &err);
-    CliEpisode captured;
-    if (!rc) cli_cursor_result(cur, &captured);
-    free(cur);
+    SimResult captured;
+    if (!rc) sim_episode_result(r, &captured);
     if (rc) {
         cli_capture_abort(c);
         return cli_fail(&err);
     }
     /* the run itself, as it runs without capture: its output is the one printed, and the
      * captured episode must have ended in the same state */
-    cli_run_episode(r, episode, 0, out);
+    sim_episode_run(r, episode, 0, out);
     if (captured.hash != out->hash || captured.steps != out->steps) {
         cli_capture_abort(c);
         fprintf(stderr,

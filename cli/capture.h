@@ -1,11 +1,10 @@
 /* capture.h: what `commons run`, `watch` and `replay` share to show and keep episodes: a
- * step-by-step episode of scripted policies (CliCursor), a world's frames into a recording
- * (CliFrames), and the --record, --replay-out, --fps and --cell options of `commons run`
- * (CliCapture).
+ * world's frames into a recording (CliFrames), and the --record, --replay-out, --fps and --cell
+ * options of `commons run` (CliCapture).
  *
- * Contract: a CliCursor episode is the episode cli_run_episode() runs (same policies, streams,
- * comm session and steps), a step at a time. Capturing only reads the world, and a captured
- * episode is run again by cli_run_episode(), whose result is the one reported: a run prints the
+ * Contract: a captured episode is stepped by the episode stepper (sim/episode.h) a step at a time,
+ * as sim_episode_run() steps it. Capturing only reads the world, and a captured
+ * episode is run again by sim_episode_run(), whose result is the one reported: a run prints the
  * same bytes with or without --record and --replay-out, and a capture whose final state differs
  * from the run's is an error, never a silent wrong recording. Functions that return an int return
  * an exit code: 0, 2 for bad input, 1 for a runtime failure, after printing why.
@@ -18,41 +17,12 @@
 #include "raster.h"
 #include "record.h"
 #include "replay.h"
-#include "runner.h"
+#include "episode.h"
 #include "viewer.h"
 
 #define CLI_DEFAULT_CELL 8
 #define CLI_DEFAULT_FPS 10
 #define CLI_GIF_MAX_FPS 50
-
-/* one episode of a runner's world, a step at a time, with its comm session when it has one */
-typedef struct CliCursor {
-    CliRunner *r;
-    CliActors actors; /* the policies, scripted or trained, as cli_run_episode() runs them */
-    uint64_t episode;
-    int steps, t;
-    int32_t actions[ENV_MAX_AGENTS]; /* (n_agents,) the actions of the last step */
-    int n_bits;                      /* signal bits per agent (env signal_bits) */
-    uint8_t bits[ENV_MAX_AGENTS * ENV_MAX_SIGNAL_BITS]; /* (n_agents, n_bits) last step's signals */
-    int64_t signals;                                    /* signal bits set so far */
-    int32_t edges[ENV_MAX_AGENTS * ENV_MAX_AGENTS * 2]; /* (n_edges, 2) scratch for scenes */
-} CliCursor;
-
-/* Seeds the policies and resets the world (and comm session) to `episode`; steps <= 0 means
- * env.max_steps. */
-void cli_cursor_start(CliCursor *c, CliRunner *r, uint64_t episode, int steps);
-/* Chooses every agent's action and signals and steps; returns 1 when the episode is over. */
-int cli_cursor_step(CliCursor *c);
-/* The episode's result, as cli_run_episode() reports it. */
-void cli_cursor_result(const CliCursor *c, CliEpisode *out);
-/* The scene of the world now, with the comm layers: the graph the last step's messages crossed
- * and the bits each agent emitted. */
-void cli_cursor_scene(CliCursor *c, RenderScene *s);
-
-/* Points a scene's comm layers at a session's graph (written as pairs into edges, which holds
- * ENV_MAX_AGENTS^2 * 2 values) and at emitted bits (n_agents, n_bits), when there are any. */
-void cli_scene_comm(RenderScene *s, const CommSession *session, const uint8_t *bits, int n_bits,
-                    int32_t *edges);
 
 /* frames of a world, drawn by the raster, into a recorder */
 typedef struct CliFrames {
@@ -98,10 +68,10 @@ int cli_capture_options(CliCapture *c, const Options *o);
 /* Opens the replay for the runner's world (the recording opens with its first frame);
  * policies is the comma list of the agents' policy names, kept in the replay. Returns an exit
  * code. */
-int cli_capture_begin(CliCapture *c, CliRunner *r, const char *policies);
-/* Runs one episode with cli_run_episode() (out is its result); when asked, first captures it a
+int cli_capture_begin(CliCapture *c, SimEpisode *r, const char *policies);
+/* Runs one episode with sim_episode_run() (out is its result); when asked, first captures it a
  * step at a time and checks that the capture ended in the run's state. Returns an exit code. */
-int cli_capture_episode(CliCapture *c, CliRunner *r, uint64_t episode, CliEpisode *out);
+int cli_capture_episode(CliCapture *c, SimEpisode *r, uint64_t episode, SimResult *out);
 /* Finishes the files and says on stderr where they went. Returns an exit code. */
 int cli_capture_end(CliCapture *c);
 /* Drops everything unfinished (after a failure). */

@@ -9,7 +9,7 @@
 #include "commands.h"
 #include "config.h"
 #include "options.h"
-#include "runner.h"
+#include "episode.h"
 #include "session.h"
 
 static const char *BENCH_HELP =

@@ -15,7 +15,7 @@
 #include "config.h"
 #include "learn.h"
 #include "options.h"
-#include "runner.h"
+#include "episode.h"
 
 static const char *EVAL_HELP =
     "usage: commons eval RUN_DIR|CHECKPOINT [options]\n"
@@ -53,22 +53,22 @@ static int run_policy(const EnvConfig *cfg, const CliPolicies *ps, ScriptedKind 
     for (int i = 0; i < ENV_MAX_AGENTS; i++) kinds[i] = kind;
     *mean_return = 0;
     for (int e = 0; e < rows->n; e++) {
-        CliRunner r;
-        if (cli_runner_init(&r, cfg, kinds, (uint64_t)(seed + e), 0, &err)) return cli_fail(&err);
+        SimEpisode r;
+        if (sim_episode_init(&r, cfg, kinds, (uint64_t)(seed + e), 0, &err)) return cli_fail(&err);
         int rc = ps ? cli_policies_attach(ps, &r) : 0;
         if (rc) {
-            cli_runner_close(&r);
+            sim_episode_close(&r);
             return rc;
         }
-        CliEpisode ep;
-        cli_run_episode(&r, 0, 0, &ep);
+        SimResult ep;
+        sim_episode_run(&r, 0, 0, &ep);
         rows->v[0 * rows->n + e] = ep.social.efficiency;
         rows->v[1 * rows->n + e] = ep.social.equality;
         rows->v[2 * rows->n + e] = ep.social.sustainability;
         rows->v[3 * rows->n + e] = ep.social.peace;
         for (int i = 0; i < cfg->p.n_agents; i++)
             *mean_return += (double)ep.ret[i] / cfg->p.n_agents / rows->n;
-        cli_runner_close(&r);
+        sim_episode_close(&r);
     }
     return 0;
 }

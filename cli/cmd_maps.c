@@ -9,7 +9,7 @@
 #include "commands.h"
 #include "config.h"
 #include "options.h"
-#include "runner.h"
+#include "episode.h"
 
 static const char *MAPS_HELP =
     "usage: commons maps [NAME] [--keys]\n"

@@ -41,12 +41,8 @@ typedef struct Replay {
     CliReplay rp;
     EnvParams p;
     EnvConfig cfg;
-    EnvWorld w;
+    SimEpisode e; /* the recorded world, stepped with the recorded actions */
     CliReplayCursor cur;
-    CommSession session; /* when the recorded world communicates */
-    int has_session;
-    int32_t edges[ENV_MAX_AGENTS * ENV_MAX_AGENTS * 2];    /* scratch for scenes */
-    uint8_t no_bits[ENV_MAX_AGENTS * ENV_MAX_SIGNAL_BITS]; /* the signals before the first step */
     int first, last, ep_i; /* the episodes to play, and the current one */
     int diverged;
     uint8_t *obs; /* (n_agents, obs_size) for the window's egocentric view */
@@ -84,20 +80,6 @@ static void print_header(const Replay *r, int json) {
     }
 }
 
-static void episode_result(const Replay *r, CliEpisode *ep) {
-    memset(ep, 0, sizeof *ep);
-    ep->signals = r->cur.signals;
-    ep->spawned = r->w.spawned;
-    ep->collected = r->w.collected;
-    ep->beached = r->w.beached;
-    ep->afloat = r->p.game == ENV_GAME_OCEAN ? env_plastic_afloat(&r->w) : 0;
-    ep->episode = (int)r->cur.ep->episode;
-    ep->steps = r->cur.t;
-    env_metrics_finish(&r->w.metrics, &ep->social);
-    memcpy(ep->ret, r->w.metrics.ret, (size_t)r->p.n_agents * sizeof ep->ret[0]);
-    ep->hash = env_state_hash(&r->w);
-}
-
 /* loads the file and builds the world it was recorded in; returns an exit code */
 static int load(Replay *r, const char *path) {
     EnvError err;
@@ -110,37 +92,20 @@ static int load(Replay *r, const char *path) {
         return cli_fail(&err);
     }
     if (cli_replay_check_config(&r->rp, path, &r->cfg, &err) ||
-        env_world_init(&r->w, &r->cfg, r->rp.seed, r->rp.world_index, &err)) {
+        sim_episode_init(&r->e, &r->cfg, NULL, r->rp.seed, r->rp.world_index, &err)) {
         env_config_close(&r->cfg);
         cli_replay_close(&r->rp);
         return cli_fail(&err);
     }
-    if (comm_session_wanted(&r->cfg)) {
-        if (comm_session_init(&r->session, &r->cfg, &err)) {
-            env_world_close(&r->w);
-            env_config_close(&r->cfg);
-            cli_replay_close(&r->rp);
-            return cli_fail(&err);
-        }
-        r->has_session = 1;
-    }
     return 0;
 }
 
-/* the scene of the replayed world, with its comm layers */
-static void scene_of(Replay *r, RenderScene *s) {
-    render_scene_from_world(s, &r->w);
-    cli_scene_comm(s, r->has_session ? &r->session : NULL, r->cur.bits ? r->cur.bits : r->no_bits,
-                   r->rp.signal_bits, r->edges);
-}
-
 static void start_episode(Replay *r, int i) {
-    cli_replay_cursor_start(&r->cur, &r->rp, i, &r->w, r->has_session ? &r->session : NULL);
+    cli_replay_cursor_start(&r->cur, &r->rp, i, &r->e);
 }
 
 static void unload(Replay *r) {
-    if (r->has_session) comm_session_close(&r->session);
-    env_world_close(&r->w);
+    sim_episode_close(&r->e);
     env_config_close(&r->cfg);
     cli_replay_close(&r->rp);
     free(r->obs);
@@ -162,7 +127,7 @@ static int report_mismatch(Replay *r) {
 static int replay_frame(Replay *r, CliFrames *f, int *open, const char *target, int cell, int fps,
                         EnvError *err) {
     RenderScene s;
-    scene_of(r, &s);
+    sim_episode_scene(&r->e, &s);
     if (!*open) {
         int rc = cli_frames_open(f, target, &s, cell, fps, err);
         if (rc) return rc;
@@ -189,8 +154,8 @@ static int play_headless(Replay *r, const char *target, int cell, int fps, int j
         }
         if (rc) break;
         report_mismatch(r);
-        CliEpisode ep;
-        episode_result(r, &ep);
+        SimResult ep;
+        sim_episode_result(&r->e, &ep);
         cli_mean_add(&mean, &ep.social, count);
         final_hash = ep.hash;
         cli_print_episode(&ep, r->p.n_agents, r->p.game == ENV_GAME_OCEAN, json, i == r->last);
@@ -230,13 +195,13 @@ static int replay_reset(void *ctx, int next, EnvError *err) {
 
 static int replay_step(void *ctx) {
     Replay *r = ctx;
-    if (r->cur.t >= r->cur.ep->steps) return 1;
+    if (r->e.t >= r->cur.ep->steps) return 1;
     int done = cli_replay_cursor_step(&r->cur);
     if (done) {
         int bad = report_mismatch(r);
         printf("episode %llu ended at tick %d: state hash %016llx (%s)\n",
-               (unsigned long long)r->cur.ep->episode, r->cur.t,
-               (unsigned long long)env_state_hash(&r->w),
+               (unsigned long long)r->cur.ep->episode, r->e.t,
+               (unsigned long long)env_state_hash(&r->e.world),
                bad ? "DIVERGED from the recording" : "matches the recording");
         fflush(stdout);
     }
@@ -245,9 +210,9 @@ static int replay_step(void *ctx) {
 
 static void replay_scene(void *ctx, RenderScene *s, int ego) {
     Replay *r = ctx;
-    scene_of(r, s);
+    sim_episode_scene(&r->e, s);
     if (ego >= 0 && r->obs) {
-        env_observe(&r->w, r->obs);
+        env_observe(&r->e.world, r->obs);
         s->ego_obs = r->obs + (size_t)ego * r->cfg.spec.obs_size;
     }
 }
@@ -255,14 +220,14 @@ static void replay_scene(void *ctx, RenderScene *s, int ego) {
 static void replay_name(void *ctx, char *buf, size_t n) {
     Replay *r = ctx;
     snprintf(buf, n, "replay-%s-s%llu-e%llu-t%06d", r->p.preset, (unsigned long long)r->rp.seed,
-             (unsigned long long)r->cur.ep->episode, r->w.tick);
+             (unsigned long long)r->cur.ep->episode, r->e.world.tick);
 }
 
 static void replay_shot(void *ctx, const char *path) {
     Replay *r = ctx;
     printf("screenshot %s (episode %llu, tick %d, state hash %016llx)\n", path,
-           (unsigned long long)r->cur.ep->episode, r->w.tick,
-           (unsigned long long)env_state_hash(&r->w));
+           (unsigned long long)r->cur.ep->episode, r->e.world.tick,
+           (unsigned long long)env_state_hash(&r->e.world));
     fflush(stdout);
 }
 

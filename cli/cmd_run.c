@@ -12,7 +12,7 @@
 #include "learn.h"
 #include "options.h"
 #include "report.h"
-#include "runner.h"
+#include "episode.h"
 
 static const char *RUN_HELP =
     "usage: commons run [options]\n"
@@ -70,14 +70,14 @@ int cli_cmd_run(int argc, char **argv) {
         cli_policies_close(&pols);
         return cli_fail(&err);
     }
-    CliRunner r;
-    if (cli_runner_init(&r, &cfg, kinds, (uint64_t)o.seed, 0, &err)) {
+    SimEpisode r;
+    if (sim_episode_init(&r, &cfg, kinds, (uint64_t)o.seed, 0, &err)) {
         env_config_close(&cfg);
         cli_policies_close(&pols);
         return cli_fail(&err);
     }
     if ((rc = cli_policies_attach(&pols, &r))) {
-        cli_runner_close(&r);
+        sim_episode_close(&r);
         env_config_close(&cfg);
         cli_policies_close(&pols);
         return rc;
@@ -85,7 +85,7 @@ int cli_cmd_run(int argc, char **argv) {
     char policy_list[64 * ENV_MAX_AGENTS];
     cli_policy_list(&pols, p.n_agents, policy_list, sizeof policy_list);
     if ((rc = cli_capture_begin(&cap, &r, policy_list))) {
-        cli_runner_close(&r);
+        sim_episode_close(&r);
         env_config_close(&cfg);
         cli_policies_close(&pols);
         return rc;
@@ -109,9 +109,9 @@ int cli_cmd_run(int argc, char **argv) {
                "sustainability", "peace", "returns");
     }
     for (long long e = 0; e < o.episodes; e++) {
-        CliEpisode ep;
+        SimResult ep;
         if ((rc = cli_capture_episode(&cap, &r, (uint64_t)e, &ep))) {
-            cli_runner_close(&r);
+            sim_episode_close(&r);
             env_config_close(&cfg);
             cli_policies_close(&pols);
             return rc;
@@ -123,7 +123,7 @@ int cli_cmd_run(int argc, char **argv) {
     cli_print_mean(&mean, final_hash, o.json);
     fflush(stdout);
     rc = cli_capture_end(&cap);
-    cli_runner_close(&r);
+    sim_episode_close(&r);
     env_config_close(&cfg);
     cli_policies_close(&pols);
     return rc;
@@ -178,19 +178,19 @@ int cli_cmd_compare(int argc, char **argv) {
         ScriptedKind kinds[ENV_MAX_AGENTS];
         for (int i = 0; i < p.n_agents; i++) kinds[i] = list[k];
         for (int e = 0; e < ne; e++) {
-            CliRunner r;
-            if (cli_runner_init(&r, &cfg, kinds, (uint64_t)(o.seed + e), 0, &err)) {
+            SimEpisode r;
+            if (sim_episode_init(&r, &cfg, kinds, (uint64_t)(o.seed + e), 0, &err)) {
                 free(vals);
                 env_config_close(&cfg);
                 return cli_fail(&err);
             }
-            CliEpisode ep;
-            cli_run_episode(&r, 0, 0, &ep);
+            SimResult ep;
+            sim_episode_run(&r, 0, 0, &ep);
             vals[0 * ne + e] = ep.social.efficiency;
             vals[1 * ne + e] = ep.social.equality;
             vals[2 * ne + e] = ep.social.sustainability;
             vals[3 * ne + e] = ep.social.peace;
-            cli_runner_close(&r);
+            sim_episode_close(&r);
         }
         double m[4], sd[4];
         for (int j = 0; j < 4; j++) mean_sd(vals + j * ne, ne, &m[j], &sd[j]);

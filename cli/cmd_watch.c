@@ -1,6 +1,6 @@
 /* cmd_watch.c: `commons watch`: a live episode with scripted policies in the SDL2 window.
  *
- * The episode is the one `commons run` runs with the same options (the same CliCursor steps):
+ * The episode is the one `commons run` runs with the same options (the same stepper steps it):
  * pausing, stepping and changing speed only change when steps are taken, never which. Episode
  * ends, restarts and screenshots are reported on stdout with the tick and the state hash.
  */
@@ -36,16 +36,15 @@ static const char *WATCH_HELP =
 typedef struct Watch {
     const EnvConfig *cfg;
     CliPolicies pols; /* scripted kinds and trained checkpoints */
-    CliRunner r;
+    SimEpisode r;
     int runner_open;
-    CliCursor cur;
     uint64_t seed, episode;
     uint8_t *obs; /* (n_agents, obs_size) observations, when an agent's view is shown */
 } Watch;
 
 static void report_episode(Watch *w) {
-    CliEpisode ep;
-    cli_cursor_result(&w->cur, &ep);
+    SimResult ep;
+    sim_episode_result(&w->r, &ep);
     printf("episode %llu (seed %llu) ended at tick %d: efficiency %.3f, equality %.3f, "
            "sustainability %.1f, peace %.3f; returns",
            (unsigned long long)w->episode, (unsigned long long)w->seed, ep.steps,
@@ -63,15 +62,15 @@ static int watch_reset(void *ctx, int next, EnvError *err) {
         /* a restart with a new seed: the next seed, so that it can be run again by number */
         w->seed++;
         w->episode = 0;
-        cli_runner_close(&w->r);
+        sim_episode_close(&w->r);
         w->runner_open = 0;
-        int rc = cli_runner_init(&w->r, w->cfg, w->pols.kind, w->seed, 0, err);
+        int rc = sim_episode_init(&w->r, w->cfg, w->pols.kind, w->seed, 0, err);
         if (rc) return rc;
         w->runner_open = 1;
         if (cli_policies_attach(&w->pols, &w->r))
             return env_fail(err, ENV_EIO, "cannot give the agents their trained policies again");
     }
-    cli_cursor_start(&w->cur, &w->r, w->episode, 0);
+    sim_episode_start(&w->r, w->episode, 0);
     printf("%s: seed %llu, episode %llu\n", next ? "next episode" : "restart",
            (unsigned long long)w->seed, (unsigned long long)w->episode);
     fflush(stdout);
@@ -80,14 +79,14 @@ static int watch_reset(void *ctx, int next, EnvError *err) {
 
 static int watch_step(void *ctx) {
     Watch *w = ctx;
-    int done = cli_cursor_step(&w->cur);
+    int done = sim_episode_step(&w->r, NULL, NULL);
     if (done) report_episode(w);
     return done;
 }
 
 static void watch_scene(void *ctx, RenderScene *s, int ego) {
     Watch *w = ctx;
-    cli_cursor_scene(&w->cur, s);
+    sim_episode_scene(&w->r, s);
     if (ego >= 0 && w->obs) {
         env_observe(&w->r.world, w->obs);
         s->ego_obs = w->obs + (size_t)ego * w->cfg->spec.obs_size;
@@ -160,13 +159,13 @@ int cli_cmd_watch(int argc, char **argv) {
         fprintf(stderr, "commons: out of memory for observations\n");
         goto done_cfg;
     }
-    if (cli_runner_init(&w->r, &cfg, w->pols.kind, w->seed, 0, &err)) {
+    if (sim_episode_init(&w->r, &cfg, w->pols.kind, w->seed, 0, &err)) {
         rc = cli_fail(&err);
         goto done_cfg;
     }
     w->runner_open = 1;
     if ((rc = cli_policies_attach(&w->pols, &w->r))) goto done_runner;
-    cli_cursor_start(&w->cur, &w->r, 0, 0);
+    sim_episode_start(&w->r, 0, 0);
     RenderSource src = {.ctx = w,
                         .reset = watch_reset,
                         .step = watch_step,
@@ -180,7 +179,7 @@ int cli_cmd_watch(int argc, char **argv) {
                (unsigned long long)w->seed, (unsigned long long)w->episode, w->r.world.tick,
                (unsigned long long)env_state_hash(&w->r.world));
 done_runner:
-    if (w->runner_open) cli_runner_close(&w->r);
+    if (w->runner_open) sim_episode_close(&w->r);
 done_cfg:
     free(w->obs);
     env_config_close(&cfg);

@@ -11,7 +11,7 @@
 #include "config.h"
 #include "learn.h"
 #include "options.h"
-#include "runner.h"
+#include "episode.h"
 
 /* where the keys of a training config go */
 typedef struct TrainKeys {
@@ -258,7 +258,7 @@ void cli_policies_close(CliPolicies *ps) {
     ps->n_loaded = 0;
 }
 
-int cli_policies_attach(const CliPolicies *ps, CliRunner *r) {
+int cli_policies_attach(const CliPolicies *ps, SimEpisode *r) {
     EnvError err;
     for (int i = 0; i < r->cfg->p.n_agents; i++) {
         if (ps->learned[i] < 0) continue;
@@ -269,7 +269,7 @@ int cli_policies_attach(const CliPolicies *ps, CliRunner *r) {
             return cli_input_error("%s holds %d independent policies, one per agent slot; agent "
                                    "%d has none",
                                    l->file, l->policy.n_groups, i);
-        if (cli_runner_set_learned(r, i, &l->policy, g, &err)) return cli_fail(&err);
+        if (sim_episode_set_learned(r, i, &l->policy, g, &err)) return cli_fail(&err);
     }
     return 0;
 }

@@ -62,7 +62,7 @@ void cli_policies_close(CliPolicies *ps);
 /* Gives the runner's agents their checkpoints, each checked against the world: a shared policy
  * plays every slot, agent i of an independent one plays slot i. Prints errors; returns the exit
  * code. */
-struct CliRunner;
-int cli_policies_attach(const CliPolicies *ps, struct CliRunner *r);
+struct SimEpisode;
+int cli_policies_attach(const CliPolicies *ps, struct SimEpisode *r);
 
 #endif

@@ -553,48 +553,42 @@ int cli_replay_check_config(const CliReplay *rp, const char *origin, const EnvCo
 
 static void check_hash(CliReplayCursor *c) {
     const CliReplayEpisode *e = c->ep;
-    int due = c->next_hash < e->n_hashes && (c->t % c->rp->hash_every == 0 || c->t == e->steps) &&
-              !(c->t == 0 && c->next_hash > 0);
+    int t = c->e->t;
+    int due = c->next_hash < e->n_hashes && (t % c->rp->hash_every == 0 || t == e->steps) &&
+              !(t == 0 && c->next_hash > 0);
     if (!due) return;
-    uint64_t h = env_state_hash(c->w), want = e->hashes[c->next_hash++];
+    uint64_t h = env_state_hash(&c->e->world), want = e->hashes[c->next_hash++];
     if (h == want) {
-        if (c->mismatch_tick < 0) c->last_match_tick = c->t;
+        if (c->mismatch_tick < 0) c->last_match_tick = t;
     } else if (c->mismatch_tick < 0) {
-        c->mismatch_tick = c->t;
+        c->mismatch_tick = t;
         c->got = h;
         c->wanted = want;
     }
 }
 
-void cli_replay_cursor_start(CliReplayCursor *c, const CliReplay *rp, int ep_index, EnvWorld *w,
-                             CommSession *session) {
+void cli_replay_cursor_start(CliReplayCursor *c, const CliReplay *rp, int ep_index, SimEpisode *e) {
     memset(c, 0, sizeof *c);
     c->rp = rp;
     c->ep = &rp->ep[ep_index];
-    c->w = w;
-    c->session = session;
+    c->e = e;
     c->mismatch_tick = -1;
     c->last_match_tick = -1;
-    env_reset(w, c->ep->episode);
-    if (session) comm_session_reset(session);
+    sim_episode_start(e, c->ep->episode, c->ep->steps);
     check_hash(c);
 }
 
 int cli_replay_cursor_step(CliReplayCursor *c) {
     const CliReplayEpisode *e = c->ep;
-    if (c->t >= e->steps) return 1;
+    int t = c->e->t;
+    if (t >= e->steps) return 1;
     int32_t actions[ENV_MAX_AGENTS];
-    const uint8_t *row = e->actions + (size_t)c->t * (size_t)c->rp->n_agents;
+    const uint8_t *row = e->actions + (size_t)t * (size_t)c->rp->n_agents;
     for (int i = 0; i < c->rp->n_agents; i++) actions[i] = row[i];
     size_t nb = (size_t)c->rp->n_agents * (size_t)c->rp->signal_bits;
-    c->bits = e->signals ? e->signals + (size_t)c->t * nb : NULL;
-    for (size_t k = 0; c->bits && k < nb; k++) c->signals += c->bits[k];
-    if (c->session) comm_session_observe(c->session, c->w);
-    env_step(c->w, actions, NULL);
-    if (c->session && c->bits) comm_session_emit(c->session, c->bits);
-    c->t++;
+    sim_episode_step(c->e, actions, e->signals ? e->signals + (size_t)t * nb : NULL);
     check_hash(c);
-    return c->t >= e->steps;
+    return c->e->t >= e->steps;
 }
 
 int cli_replay_cursor_mismatch(const CliReplayCursor *c, const char *origin, EnvError *err) {

@@ -29,7 +29,7 @@
 #include <stdint.h>
 
 #include "env.h"
-#include "session.h"
+#include "episode.h"
 
 #define CLI_REPLAY_MAGIC "CMNSRPLY"
 #define CLI_REPLAY_VERSION 1
@@ -92,24 +92,20 @@ int cli_replay_params(const CliReplay *rp, const char *origin, EnvParams *p, Env
 int cli_replay_check_config(const CliReplay *rp, const char *origin, const EnvConfig *cfg,
                             EnvError *err);
 
-/* Plays one recorded episode back in a world, checking the recorded hashes as it goes; with a
- * comm session, it also runs the session the way the recording run did (for drawing). */
+/* Plays one recorded episode back through the episode stepper, with the recorded actions and
+ * signal bits, checking the recorded hashes as it goes. */
 typedef struct CliReplayCursor {
     const CliReplay *rp;
     const CliReplayEpisode *ep;
-    EnvWorld *w;
-    CommSession *session; /* or NULL */
-    const uint8_t *bits;  /* (n_agents, signal_bits) the last step's signals, or NULL */
-    int64_t signals;      /* signal bits set so far */
-    int t, next_hash;     /* steps taken; index of the next recorded hash to check */
+    SimEpisode *e;        /* built from the replay's config, seed and world index */
+    int next_hash;        /* index of the next recorded hash to check */
     int mismatch_tick;    /* first tick whose hash differs, or -1 */
     uint64_t got, wanted; /* the hashes at that tick */
     int last_match_tick;  /* the last tick whose hash matched, or -1 */
 } CliReplayCursor;
 
-/* Resets w (and the session, when not NULL) to the episode and checks the tick-0 hash. */
-void cli_replay_cursor_start(CliReplayCursor *c, const CliReplay *rp, int ep_index, EnvWorld *w,
-                             CommSession *session);
+/* Starts the recorded episode ep_index in e and checks the tick-0 hash. */
+void cli_replay_cursor_start(CliReplayCursor *c, const CliReplay *rp, int ep_index, SimEpisode *e);
 /* Takes one recorded step; returns 1 when the episode is over (nothing left to take). */
 int cli_replay_cursor_step(CliReplayCursor *c);
 /* Describes a mismatch, if any: returns 0 when every hash so far matched. */

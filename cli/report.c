@@ -8,7 +8,7 @@ void cli_print_social_json(const EnvSocial *s) {
            s->efficiency, s->equality, s->sustainability, s->peace);
 }
 
-void cli_print_episode(const CliEpisode *ep, int n_agents, int ocean, int json, int last) {
+void cli_print_episode(const SimResult *ep, int n_agents, int ocean, int json, int last) {
     if (json) {
         printf("  {\"episode\": %d, ", ep->episode);
         cli_print_social_json(&ep->social);

@@ -34,7 +34,8 @@ int sim_batch_init(SimBatch *b, const EnvConfig *cfg, uint64_t seed, int64_t wor
         }
     }
     if (b->comm) b->msg_size = b->sessions[0].msg_size;
-    for (int k = 0; b->comm && k < n_worlds; k++) comm_session_observe(&b->sessions[k], &b->worlds[k]);
+    for (int k = 0; b->comm && k < n_worlds; k++)
+        comm_session_observe(&b->sessions[k], &b->worlds[k]);
     return 0;
 }
 

@@ -85,9 +85,9 @@ static void actors_act(SimEpisode *e, const EnvView *view) {
             /* a trained policy: head 0 moves, the next heads are its signal bits */
             int32_t parts[NN_MAX_HEADS];
             const PpoPolicy *lp = e->learned[i];
-            e->actions[i] =
-                ppo_policy_act(lp, e->learned_group[i], &e->learned_work[i],
-                               e->obs + (size_t)i * cfg->spec.obs_size, &e->learned_rng[i], 0, parts);
+            e->actions[i] = ppo_policy_act(lp, e->learned_group[i], &e->learned_work[i],
+                                           e->obs + (size_t)i * cfg->spec.obs_size,
+                                           &e->learned_rng[i], 0, parts);
             for (int b = 0; b < n_bits && b + 1 < lp->n_heads; b++)
                 sig |= (unsigned)(parts[b + 1] & 1) << b;
         } else {

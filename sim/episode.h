@@ -52,9 +52,9 @@ typedef struct SimEpisode {
     uint8_t *obs;                             /* (n_agents, obs_size) once any is trained */
     /* the episode in progress */
     uint64_t episode;
-    int steps, t;                    /* steps to take; steps taken */
-    int n_bits;                      /* signal bits per agent */
-    int32_t actions[ENV_MAX_AGENTS]; /* (n_agents,) the last step's actions */
+    int steps, t;                                       /* steps to take; steps taken */
+    int n_bits;                                         /* signal bits per agent */
+    int32_t actions[ENV_MAX_AGENTS];                    /* (n_agents,) the last step's actions */
     uint8_t bits[ENV_MAX_AGENTS * ENV_MAX_SIGNAL_BITS]; /* (n_agents, n_bits) its signals */
     int64_t signals;                                    /* signal bits set so far */
     int32_t edges[ENV_MAX_AGENTS * ENV_MAX_AGENTS * 2]; /* (n_edges, 2) scratch for scenes */

@@ -4,7 +4,7 @@
 
 #include <string.h>
 
-#include "runner.h"
+#include "episode.h"
 #include "scripted.h"
 
 /* mean of one social metric over seeds 1..n, every agent running one policy */
@@ -18,16 +18,16 @@ static void run_seeds(const char *preset, ScriptedKind kind, int n, double *eff,
     ScriptedKind kinds[ENV_MAX_AGENTS];
     for (int i = 0; i < p.n_agents; i++) kinds[i] = kind;
     for (int s = 0; s < n; s++) {
-        CliRunner r;
-        CliEpisode ep;
-        assert_int_equal(cli_runner_init(&r, &cfg, kinds, (uint64_t)(s + 1), 0, &err), 0);
-        cli_run_episode(&r, 0, 0, &ep);
+        SimEpisode r;
+        SimResult ep;
+        assert_int_equal(sim_episode_init(&r, &cfg, kinds, (uint64_t)(s + 1), 0, &err), 0);
+        sim_episode_run(&r, 0, 0, &ep);
         eff[s] = ep.social.efficiency;
         sus[s] = ep.social.sustainability;
         /* peace stays full: scripted policies never tag anyone */
         *tagged +=
             (int64_t)(p.n_agents * p.max_steps) - (int64_t)(ep.social.peace * p.max_steps + 0.5);
-        cli_runner_close(&r);
+        sim_episode_close(&r);
     }
     env_config_close(&cfg);
 }
@@ -80,9 +80,9 @@ static void test_greedy_shortest_path(void **state) {
     EnvError err;
     th_params(&p, "gathering", "env.agents=1", (const char *)NULL);
     th_config_with_map(&cfg, &p, corridor);
-    CliRunner r;
+    SimEpisode r;
     ScriptedKind k = SCRIPTED_GREEDY;
-    assert_int_equal(cli_runner_init(&r, &cfg, &k, 1, 0, &err), 0);
+    assert_int_equal(sim_episode_init(&r, &cfg, &k, 1, 0, &err), 0);
     ScriptedPolicy pol;
     scripted_init(&pol, SCRIPTED_GREEDY, 0, 1, 0, 0);
     env_reset(&r.world, 0);
@@ -97,7 +97,7 @@ static void test_greedy_shortest_path(void **state) {
         t++;
     }
     assert_int_equal(t, 9);
-    cli_runner_close(&r);
+    sim_episode_close(&r);
     env_config_close(&cfg);
 }
 

@@ -205,13 +205,16 @@ static void test_encode_decode(void **state) {
     EnvParams p2;
     assert_int_equal(cli_replay_params(&back, "mem", &p2, &err), 0);
     CliReplayCursor c;
+    SimEpisode played;
+    assert_int_equal(sim_episode_init(&played, &cfg, NULL, back.seed, back.world_index, &err), 0);
     for (int e = 0; e < 2; e++) {
-        cli_replay_cursor_start(&c, &back, e, &w, NULL);
+        cli_replay_cursor_start(&c, &back, e, &played);
         while (!cli_replay_cursor_step(&c)) {
         }
         assert_int_equal(cli_replay_cursor_mismatch(&c, "mem", &err), 0);
-        assert_int_equal(env_state_hash(&w), rp.ep[e].hashes[1]);
+        assert_int_equal(env_state_hash(&played.world), rp.ep[e].hashes[1]);
     }
+    sim_episode_close(&played);
     /* every single-byte change is caught by the checksum or a check */
     for (size_t i = 0; i < n; i += 7) {
         data[i] ^= 0x10;

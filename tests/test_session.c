@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "../env/game.h"
-#include "runner.h"
+#include "episode.h"
 #include "session.h"
 
 /* a world of one preset with overrides, and its session */
@@ -177,14 +177,14 @@ static void test_runner_signals(void **state) {
     int64_t sent[2];
     for (int k = 0; k < 2; k++) {
         for (int i = 0; i < p.n_agents; i++) kinds[i] = k ? SCRIPTED_COOP : SCRIPTED_GREEDY;
-        CliRunner r;
-        CliEpisode ep;
-        assert_int_equal(cli_runner_init(&r, &cfg, kinds, 5, 0, &err), 0);
-        cli_run_episode(&r, 0, 0, &ep);
+        SimEpisode r;
+        SimResult ep;
+        assert_int_equal(sim_episode_init(&r, &cfg, kinds, 5, 0, &err), 0);
+        sim_episode_run(&r, 0, 0, &ep);
         sent[k] = ep.signals;
         /* both teams meet the same plastic: the events stream ignores what vessels do */
         assert_true(ep.spawned == ep.collected + ep.beached + ep.afloat);
-        cli_runner_close(&r);
+        sim_episode_close(&r);
     }
     assert_true(sent[0] == 0);
     assert_true(sent[1] > 0);

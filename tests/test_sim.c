@@ -27,7 +27,8 @@ static void replays_itself(const char *preset, const char *s1, const char *s2, i
     setup(&x, preset, s1, s2, NULL);
     int n = x.p.n_agents, nb = n * x.p.signal_bits;
     ScriptedKind kinds[ENV_MAX_AGENTS];
-    for (int i = 0; i < n; i++) kinds[i] = (ScriptedKind)((i + 2) % SCRIPTED_COUNT); /* coop first */
+    for (int i = 0; i < n; i++)
+        kinds[i] = (ScriptedKind)((i + 2) % SCRIPTED_COUNT); /* coop first */
     SimEpisode a, b;
     EnvError err;
     assert_int_equal(sim_episode_init(&a, &x.cfg, kinds, 5, 2, &err), 0);
@@ -138,7 +139,8 @@ static void batch_matches_episodes(const char *preset, const char *s1, const cha
             }
             if (F > 0) {
                 env_features(&e[k].world, feat1);
-                assert_memory_equal(feat + (size_t)k * A * F, feat1, sizeof(float) * (size_t)(A * F));
+                assert_memory_equal(feat + (size_t)k * A * F, feat1,
+                                    sizeof(float) * (size_t)(A * F));
             }
             assert_true(env_state_hash(&batch.worlds[k]) == env_state_hash(&e[k].world));
         }
@@ -209,9 +211,9 @@ static void test_batch_restore(void **state) {
         sim_batch_step(&a, act, NULL, &none);
     }
     const EnvWorld *w = &a.worlds[1];
-    assert_int_equal(sim_batch_restore(&b, 1, w->episode, w->tick, a.history + 50 * A,
-                                       env_state_hash(w), &err),
-                     0);
+    assert_int_equal(
+        sim_batch_restore(&b, 1, w->episode, w->tick, a.history + 50 * A, env_state_hash(w), &err),
+        0);
     assert_true(env_state_hash(&b.worlds[1]) == env_state_hash(w));
     assert_int_not_equal(sim_batch_restore(&b, 1, w->episode, w->tick, a.history + 50 * A,
                                            env_state_hash(w) ^ 1, &err),
