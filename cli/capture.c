@@ -168,7 +168,7 @@ int cli_capture_options(CliCapture *c, const Options *o) {
 int cli_capture_begin(CliCapture *c, SimEpisode *r, const char *policies) {
     if (!c->replay_out) return 0;
     EnvError err;
-    if (cli_replay_init(&c->replay, r->cfg, r->seed, r->world.index, policies, &err))
+    if (sim_replay_init(&c->replay, r->cfg, r->seed, r->world.index, policies, &err))
         return cli_fail(&err);
     c->has_replay = 1;
     return 0;
@@ -195,15 +195,15 @@ int cli_capture_episode(CliCapture *c, SimEpisode *r, uint64_t episode, SimResul
     EnvError err;
     int rc = 0, done = 0;
     sim_episode_start(r, episode, 0);
-    if (c->has_replay) rc = cli_replay_begin(&c->replay, episode, &r->world, &err);
+    if (c->has_replay) rc = sim_replay_begin(&c->replay, episode, &r->world, &err);
     if (!rc && c->record) rc = capture_frame(c, r, &err);
     while (!rc && !done) {
         done = sim_episode_step(r, NULL, NULL);
-        if (c->has_replay) rc = cli_replay_step(&c->replay, r->actions, r->bits, &r->world, &err);
+        if (c->has_replay) rc = sim_replay_step(&c->replay, r->actions, r->bits, &r->world, &err);
         if (!rc && c->record) rc = capture_frame(c, r, &err);
         c->steps++;
     }
-    if (!rc && c->has_replay) rc = cli_replay_end(&c->replay, &r->world, &err);
+    if (!rc && c->has_replay) rc = sim_replay_end(&c->replay, &r->world, &err);
     SimResult captured;
     if (!rc) sim_episode_result(r, &captured);
     if (rc) {
@@ -239,9 +239,9 @@ int cli_capture_end(CliCapture *c) {
         fprintf(stderr, "recorded %ld frames of %dx%d pixels to %s\n", frames, w, h, c->record);
     }
     if (c->has_replay) {
-        int rc = cli_replay_write(&c->replay, c->replay_out, &err);
+        int rc = sim_replay_write(&c->replay, c->replay_out, &err);
         int n_ep = c->replay.n_episodes;
-        cli_replay_close(&c->replay);
+        sim_replay_close(&c->replay);
         c->has_replay = 0;
         if (rc) return cli_fail(&err);
         fprintf(stderr, "wrote the replay of %d episode%s (%ld steps) to %s\n", n_ep,
@@ -252,6 +252,6 @@ int cli_capture_end(CliCapture *c) {
 
 void cli_capture_abort(CliCapture *c) {
     if (c->has_frames) cli_frames_abort(&c->frames);
-    if (c->has_replay) cli_replay_close(&c->replay);
+    if (c->has_replay) sim_replay_close(&c->replay);
     c->has_frames = c->has_replay = 0;
 }

@@ -58,7 +58,7 @@ typedef struct CliCapture {
     int cell, fps;
     int active; /* 1 when anything is captured */
     CliFrames frames;
-    CliReplay replay;
+    SimReplay replay;
     int has_frames, has_replay;
     long steps; /* steps captured */
 } CliCapture;

@@ -2,7 +2,7 @@
  * (GIF, MP4, PNG frames), or just checks it.
  *
  * Contract: the recorded actions are applied to a world built from the recorded config and seed,
- * and the state hash is compared with the recorded one at tick 0, every CLI_REPLAY_HASH_EVERY
+ * and the state hash is compared with the recorded one at tick 0, every SIM_REPLAY_HASH_EVERY
  * steps and at the end. Without a window, stdout is exactly what `commons run` printed when the
  * replay was recorded (table or --json), so the two can be compared byte for byte; notes go to
  * stderr. A replay that diverges exits 1 and says at which tick; a file that is not a valid
@@ -38,11 +38,11 @@ static const char *REPLAY_HELP =
 
 typedef struct Replay {
     const char *path;
-    CliReplay rp;
+    SimReplay rp;
     EnvParams p;
     EnvConfig cfg;
     SimEpisode e; /* the recorded world, stepped with the recorded actions */
-    CliReplayCursor cur;
+    SimReplayCursor cur;
     int first, last, ep_i; /* the episodes to play, and the current one */
     int diverged;
     uint8_t *obs; /* (n_agents, obs_size) for the window's egocentric view */
@@ -84,37 +84,37 @@ static void print_header(const Replay *r, int json) {
 static int load(Replay *r, const char *path) {
     EnvError err;
     r->path = path;
-    if (cli_replay_read(&r->rp, path, &err)) return cli_fail(&err);
-    int rc = cli_replay_params(&r->rp, path, &r->p, &err);
+    if (sim_replay_read(&r->rp, path, &err)) return cli_fail(&err);
+    int rc = sim_replay_params(&r->rp, path, &r->p, &err);
     if (!rc) rc = env_config_init(&r->cfg, &r->p, &err);
     if (rc) {
-        cli_replay_close(&r->rp);
+        sim_replay_close(&r->rp);
         return cli_fail(&err);
     }
-    if (cli_replay_check_config(&r->rp, path, &r->cfg, &err) ||
+    if (sim_replay_check_config(&r->rp, path, &r->cfg, &err) ||
         sim_episode_init(&r->e, &r->cfg, NULL, r->rp.seed, r->rp.world_index, &err)) {
         env_config_close(&r->cfg);
-        cli_replay_close(&r->rp);
+        sim_replay_close(&r->rp);
         return cli_fail(&err);
     }
     return 0;
 }
 
 static void start_episode(Replay *r, int i) {
-    cli_replay_cursor_start(&r->cur, &r->rp, i, &r->e);
+    sim_replay_cursor_start(&r->cur, &r->rp, i, &r->e);
 }
 
 static void unload(Replay *r) {
     sim_episode_close(&r->e);
     env_config_close(&r->cfg);
-    cli_replay_close(&r->rp);
+    sim_replay_close(&r->rp);
     free(r->obs);
 }
 
 /* reports a divergence of the current episode on stderr; returns 1 when there was one */
 static int report_mismatch(Replay *r) {
     EnvError err;
-    if (!cli_replay_cursor_mismatch(&r->cur, r->path, &err)) return 0;
+    if (!sim_replay_cursor_mismatch(&r->cur, r->path, &err)) return 0;
     fprintf(stderr, "commons: %s\n", err.msg);
     r->diverged = 1;
     return 1;
@@ -149,7 +149,7 @@ static int play_headless(Replay *r, const char *target, int cell, int fps, int j
         if (target) rc = replay_frame(r, &frames, &has_frames, target, cell, fps, &err);
         int done = r->cur.ep->steps == 0;
         while (!done && rc == 0) {
-            done = cli_replay_cursor_step(&r->cur);
+            done = sim_replay_cursor_step(&r->cur);
             if (target) rc = replay_frame(r, &frames, &has_frames, target, cell, fps, &err);
         }
         if (rc) break;
@@ -196,7 +196,7 @@ static int replay_reset(void *ctx, int next, EnvError *err) {
 static int replay_step(void *ctx) {
     Replay *r = ctx;
     if (r->e.t >= r->cur.ep->steps) return 1;
-    int done = cli_replay_cursor_step(&r->cur);
+    int done = sim_replay_cursor_step(&r->cur);
     if (done) {
         int bad = report_mismatch(r);
         printf("episode %llu ended at tick %d: state hash %016llx (%s)\n",

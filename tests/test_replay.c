@@ -164,23 +164,23 @@ static void test_encode_decode(void **state) {
     th_params(&p, "ocean-small", "env.max_steps=30", (const char *)NULL);
     assert_int_equal(env_config_init(&cfg, &p, &err), 0);
     assert_int_equal(env_world_init(&w, &cfg, 11, 4, &err), 0);
-    CliReplay rp, back;
-    assert_int_equal(cli_replay_init(&rp, &cfg, 11, 4, "coop,greedy", &err), 0);
+    SimReplay rp, back;
+    assert_int_equal(sim_replay_init(&rp, &cfg, 11, 4, "coop,greedy", &err), 0);
     for (int e = 0; e < 2; e++) {
         env_reset(&w, (uint64_t)e + 7);
-        assert_int_equal(cli_replay_begin(&rp, (uint64_t)e + 7, &w, &err), 0);
+        assert_int_equal(sim_replay_begin(&rp, (uint64_t)e + 7, &w, &err), 0);
         for (int t = 0; t < 30 - e; t++) {
             int32_t act[2] = {t % 5, t % 3 == 0 ? 99 : (t % 2 == 0 ? -4 : t % 5)};
             uint8_t bits[2] = {(uint8_t)(t & 1), (uint8_t)((t >> 1) & 1)};
             env_step(&w, act, NULL);
-            assert_int_equal(cli_replay_step(&rp, act, bits, &w, &err), 0);
+            assert_int_equal(sim_replay_step(&rp, act, bits, &w, &err), 0);
         }
-        assert_int_equal(cli_replay_end(&rp, &w, &err), 0);
+        assert_int_equal(sim_replay_end(&rp, &w, &err), 0);
     }
     uint8_t *data;
     size_t n;
-    assert_int_equal(cli_replay_encode(&rp, &data, &n, &err), 0);
-    assert_int_equal(cli_replay_decode(&back, data, n, "mem", &err), 0);
+    assert_int_equal(sim_replay_encode(&rp, &data, &n, &err), 0);
+    assert_int_equal(sim_replay_decode(&back, data, n, "mem", &err), 0);
     assert_int_equal(back.seed, 11);
     assert_int_equal(back.world_index, 4);
     assert_int_equal(back.n_agents, 2);
@@ -188,7 +188,7 @@ static void test_encode_decode(void **state) {
     assert_string_equal(back.policies, "coop,greedy");
     assert_string_equal(back.ini, rp.ini);
     assert_string_equal(back.preset, "ocean-small");
-    assert_int_equal(back.map_hash, cli_replay_map_hash(&cfg));
+    assert_int_equal(back.map_hash, sim_replay_map_hash(&cfg));
     assert_int_equal(back.n_episodes, 2);
     for (int e = 0; e < 2; e++) {
         assert_int_equal(back.ep[e].episode, rp.ep[e].episode);
@@ -199,37 +199,37 @@ static void test_encode_decode(void **state) {
         assert_memory_equal(back.ep[e].signals, rp.ep[e].signals, (size_t)(30 - e) * 2);
     }
     /* an out-of-range action is kept as "out of range" */
-    assert_int_equal(back.ep[0].actions[1], CLI_REPLAY_BAD_ACTION);
-    assert_int_equal(back.ep[0].actions[2 * 2 + 1], CLI_REPLAY_BAD_ACTION);
+    assert_int_equal(back.ep[0].actions[1], SIM_REPLAY_BAD_ACTION);
+    assert_int_equal(back.ep[0].actions[2 * 2 + 1], SIM_REPLAY_BAD_ACTION);
     /* it replays to the recorded hashes, bad actions included */
     EnvParams p2;
-    assert_int_equal(cli_replay_params(&back, "mem", &p2, &err), 0);
-    CliReplayCursor c;
+    assert_int_equal(sim_replay_params(&back, "mem", &p2, &err), 0);
+    SimReplayCursor c;
     SimEpisode played;
     assert_int_equal(sim_episode_init(&played, &cfg, NULL, back.seed, back.world_index, &err), 0);
     for (int e = 0; e < 2; e++) {
-        cli_replay_cursor_start(&c, &back, e, &played);
-        while (!cli_replay_cursor_step(&c)) {
+        sim_replay_cursor_start(&c, &back, e, &played);
+        while (!sim_replay_cursor_step(&c)) {
         }
-        assert_int_equal(cli_replay_cursor_mismatch(&c, "mem", &err), 0);
+        assert_int_equal(sim_replay_cursor_mismatch(&c, "mem", &err), 0);
         assert_int_equal(env_state_hash(&played.world), rp.ep[e].hashes[1]);
     }
     sim_episode_close(&played);
     /* every single-byte change is caught by the checksum or a check */
     for (size_t i = 0; i < n; i += 7) {
         data[i] ^= 0x10;
-        CliReplay bad;
-        assert_int_equal(cli_replay_decode(&bad, data, n, "mem", &err), ENV_EINPUT);
+        SimReplay bad;
+        assert_int_equal(sim_replay_decode(&bad, data, n, "mem", &err), ENV_EINPUT);
         data[i] ^= 0x10;
     }
     /* every truncation too */
     for (size_t len = 0; len < n; len += 5) {
-        CliReplay bad;
-        assert_int_equal(cli_replay_decode(&bad, data, len, "mem", &err), ENV_EINPUT);
+        SimReplay bad;
+        assert_int_equal(sim_replay_decode(&bad, data, len, "mem", &err), ENV_EINPUT);
     }
     free(data);
-    cli_replay_close(&rp);
-    cli_replay_close(&back);
+    sim_replay_close(&rp);
+    sim_replay_close(&back);
     env_world_close(&w);
     env_config_close(&cfg);
 }
@@ -301,18 +301,18 @@ static void test_divergence(void **state) {
     char path[256];
     snprintf(path, sizeof path, "%s/d.replay", dir);
     EnvError err;
-    CliReplay rp;
-    assert_int_equal(cli_replay_read(&rp, path, &err), 0);
+    SimReplay rp;
+    assert_int_equal(sim_replay_read(&rp, path, &err), 0);
     assert_int_equal(rp.ep[0].n_hashes, 4); /* ticks 0, 100, 200, 250 */
     /* a changed action at step 130: the hash at tick 200 differs, tick 100 still matched */
     uint8_t *a = &rp.ep[0].actions[130 * rp.n_agents + 2];
     *a = (uint8_t)(*a == ENV_ACT_STAY ? ENV_ACT_TURN_L : ENV_ACT_STAY);
-    assert_int_equal(cli_replay_write(&rp, path, &err), 0);
+    assert_int_equal(sim_replay_write(&rp, path, &err), 0);
     EXPECT_FAIL(1, "replay d.replay --check", "the replay diverged in episode 0: at tick 200",
                 "tick 100 matched", "different build");
     /* the output still ends with the state reached, for the record */
     assert_non_null(strstr(out, "final state hash"));
-    cli_replay_close(&rp);
+    sim_replay_close(&rp);
     /* a recorded map that is not the map any more */
     const char *map = th_write_temp("@@@@@@@\n@P A  @\n@HRS  @\n@@@@@@@\n", ".txt");
     char args[512];

@@ -12,7 +12,7 @@
 #define HEADER_BYTES 24 /* magic, version, flags, payload bytes */
 #define CHECKSUM_BYTES 8
 
-uint64_t cli_replay_checksum(const uint8_t *data, size_t n) {
+uint64_t sim_replay_checksum(const uint8_t *data, size_t n) {
     uint64_t h = 0xCBF29CE484222325ULL;
     for (size_t i = 0; i < n; i++) {
         h ^= data[i];
@@ -21,10 +21,10 @@ uint64_t cli_replay_checksum(const uint8_t *data, size_t n) {
     return h;
 }
 
-uint64_t cli_replay_map_hash(const EnvConfig *cfg) {
+uint64_t sim_replay_map_hash(const EnvConfig *cfg) {
     uint8_t head[8] = {(uint8_t)cfg->map.h, (uint8_t)(cfg->map.h >> 8), (uint8_t)cfg->map.w,
                        (uint8_t)(cfg->map.w >> 8)};
-    uint64_t h = cli_replay_checksum(head, sizeof head);
+    uint64_t h = sim_replay_checksum(head, sizeof head);
     for (size_t i = 0; i < (size_t)cfg->map.h * (size_t)cfg->map.w; i++) {
         h ^= (uint8_t)cfg->map.cells[i];
         h *= 0x100000001B3ULL;
@@ -55,20 +55,20 @@ static char *params_ini(const EnvParams *p) {
     return buf;
 }
 
-int cli_replay_init(CliReplay *rp, const EnvConfig *cfg, uint64_t seed, uint64_t world_index,
+int sim_replay_init(SimReplay *rp, const EnvConfig *cfg, uint64_t seed, uint64_t world_index,
                     const char *policies, EnvError *err) {
     memset(rp, 0, sizeof *rp);
     snprintf(rp->preset, sizeof rp->preset, "%s", cfg->p.preset);
     rp->seed = seed;
     rp->world_index = world_index;
-    rp->map_hash = cli_replay_map_hash(cfg);
+    rp->map_hash = sim_replay_map_hash(cfg);
     rp->n_agents = cfg->p.n_agents;
-    rp->hash_every = CLI_REPLAY_HASH_EVERY;
+    rp->hash_every = SIM_REPLAY_HASH_EVERY;
     rp->signal_bits = cfg->p.signal_bits;
     rp->policies = dup_text(policies);
     rp->ini = params_ini(&cfg->p);
     if (!rp->policies || !rp->ini) {
-        cli_replay_close(rp);
+        sim_replay_close(rp);
         return env_fail(err, ENV_ENOMEM, "out of memory for a replay");
     }
     return 0;
@@ -78,14 +78,14 @@ static int n_hashes_for(int steps, int every) {
     return 1 + steps / every + (steps % every != 0);
 }
 
-int cli_replay_begin(CliReplay *rp, uint64_t episode, const EnvWorld *w, EnvError *err) {
+int sim_replay_begin(SimReplay *rp, uint64_t episode, const EnvWorld *w, EnvError *err) {
     if (rp->n_episodes == rp->cap) {
         int cap = rp->cap ? 2 * rp->cap : 4;
-        CliReplayEpisode *ep = realloc(rp->ep, (size_t)cap * sizeof *ep);
+        SimReplayEpisode *ep = realloc(rp->ep, (size_t)cap * sizeof *ep);
         if (!ep) return env_fail(err, ENV_ENOMEM, "out of memory for a replay");
         rp->ep = ep, rp->cap = cap;
     }
-    CliReplayEpisode *e = &rp->ep[rp->n_episodes];
+    SimReplayEpisode *e = &rp->ep[rp->n_episodes];
     memset(e, 0, sizeof *e);
     e->episode = episode;
     int steps = w->cfg->p.max_steps;
@@ -105,15 +105,15 @@ int cli_replay_begin(CliReplay *rp, uint64_t episode, const EnvWorld *w, EnvErro
     return 0;
 }
 
-int cli_replay_step(CliReplay *rp, const int32_t *actions, const uint8_t *bits, const EnvWorld *w,
+int sim_replay_step(SimReplay *rp, const int32_t *actions, const uint8_t *bits, const EnvWorld *w,
                     EnvError *err) {
-    CliReplayEpisode *e = &rp->ep[rp->n_episodes - 1];
+    SimReplayEpisode *e = &rp->ep[rp->n_episodes - 1];
     if (e->steps >= e->cap)
         return env_fail(err, ENV_EINPUT, "replay: more steps than the episode length %d", e->cap);
     uint8_t *row = e->actions + (size_t)e->steps * (size_t)rp->n_agents;
     for (int i = 0; i < rp->n_agents; i++)
-        row[i] = (actions[i] >= 0 && actions[i] < CLI_REPLAY_BAD_ACTION) ? (uint8_t)actions[i]
-                                                                         : CLI_REPLAY_BAD_ACTION;
+        row[i] = (actions[i] >= 0 && actions[i] < SIM_REPLAY_BAD_ACTION) ? (uint8_t)actions[i]
+                                                                         : SIM_REPLAY_BAD_ACTION;
     if (rp->signal_bits > 0) {
         size_t nb = (size_t)rp->n_agents * (size_t)rp->signal_bits;
         uint8_t *srow = e->signals + (size_t)e->steps * nb;
@@ -124,14 +124,14 @@ int cli_replay_step(CliReplay *rp, const int32_t *actions, const uint8_t *bits, 
     return 0;
 }
 
-int cli_replay_end(CliReplay *rp, const EnvWorld *w, EnvError *err) {
+int sim_replay_end(SimReplay *rp, const EnvWorld *w, EnvError *err) {
     (void)err;
-    CliReplayEpisode *e = &rp->ep[rp->n_episodes - 1];
+    SimReplayEpisode *e = &rp->ep[rp->n_episodes - 1];
     if (e->steps % rp->hash_every != 0) e->hashes[e->n_hashes++] = env_state_hash(w);
     return 0;
 }
 
-void cli_replay_close(CliReplay *rp) {
+void sim_replay_close(SimReplay *rp) {
     for (int i = 0; i < rp->n_episodes; i++) {
         free(rp->ep[i].hashes);
         free(rp->ep[i].actions);
@@ -197,10 +197,10 @@ static uint32_t get_u32_at(const uint8_t *p) {
     return v;
 }
 
-int cli_replay_encode(const CliReplay *rp, uint8_t **data, size_t *n, EnvError *err) {
+int sim_replay_encode(const SimReplay *rp, uint8_t **data, size_t *n, EnvError *err) {
     Buf b = {0};
-    put(&b, CLI_REPLAY_MAGIC, 8);
-    put_u32(&b, CLI_REPLAY_VERSION);
+    put(&b, SIM_REPLAY_MAGIC, 8);
+    put_u32(&b, SIM_REPLAY_VERSION);
     put_u32(&b, 0);
     put_u64(&b, 0); /* payload bytes, filled below */
     put_u64(&b, rp->seed);
@@ -214,7 +214,7 @@ int cli_replay_encode(const CliReplay *rp, uint8_t **data, size_t *n, EnvError *
     put_str(&b, rp->policies);
     put_str(&b, rp->ini);
     for (int i = 0; i < rp->n_episodes; i++) {
-        const CliReplayEpisode *e = &rp->ep[i];
+        const SimReplayEpisode *e = &rp->ep[i];
         put_u64(&b, e->episode);
         put_u32(&b, (uint32_t)e->steps);
         put_u32(&b, (uint32_t)e->n_hashes);
@@ -238,7 +238,7 @@ int cli_replay_encode(const CliReplay *rp, uint8_t **data, size_t *n, EnvError *
     if (!b.failed) {
         uint64_t payload = b.n - HEADER_BYTES;
         for (int k = 0; k < 8; k++) b.p[16 + k] = (uint8_t)(payload >> (8 * k));
-        put_u64(&b, cli_replay_checksum(b.p, b.n));
+        put_u64(&b, sim_replay_checksum(b.p, b.n));
     }
     if (b.failed) {
         free(b.p);
@@ -309,30 +309,30 @@ static int bad_field(Reader *r, const char *fmt, long long v) {
     return env_fail(r->err, ENV_EINPUT, "%s: corrupted replay: %s", r->origin, what);
 }
 
-int cli_replay_decode(CliReplay *rp, const uint8_t *data, size_t n, const char *origin,
+int sim_replay_decode(SimReplay *rp, const uint8_t *data, size_t n, const char *origin,
                       EnvError *err) {
     memset(rp, 0, sizeof *rp);
     /* what the file claims to be, before anything else */
-    if (n < 8 || memcmp(data, CLI_REPLAY_MAGIC, 8) != 0)
+    if (n < 8 || memcmp(data, SIM_REPLAY_MAGIC, 8) != 0)
         return env_fail(err, ENV_EINPUT,
                         "%s: not a commons replay (it does not start with '%s'); replays come "
                         "from 'commons run --replay-out FILE'",
-                        origin, CLI_REPLAY_MAGIC);
+                        origin, SIM_REPLAY_MAGIC);
     if (n < 12)
         return env_fail(err, ENV_EINPUT, "%s: truncated replay: %zu bytes, the header alone is %d",
                         origin, n, HEADER_BYTES + CHECKSUM_BYTES);
     uint32_t version = get_u32_at(data + 8);
-    if (version != CLI_REPLAY_VERSION)
+    if (version != SIM_REPLAY_VERSION)
         return env_fail(err, ENV_EINPUT,
                         "%s: replay format version %u; this commons reads version %d (record it "
                         "again with this build)",
-                        origin, version, CLI_REPLAY_VERSION);
+                        origin, version, SIM_REPLAY_VERSION);
     if (n < HEADER_BYTES + CHECKSUM_BYTES)
         return env_fail(err, ENV_EINPUT, "%s: truncated replay: %zu bytes, the header alone is %d",
                         origin, n, HEADER_BYTES + CHECKSUM_BYTES);
     uint64_t payload = get_u64_at(data + 16);
     uint64_t want = HEADER_BYTES + payload + CHECKSUM_BYTES;
-    if (payload > (uint64_t)CLI_REPLAY_MAX_BYTES || want > n)
+    if (payload > (uint64_t)SIM_REPLAY_MAX_BYTES || want > n)
         return env_fail(err, ENV_EINPUT,
                         "%s: truncated replay: %zu bytes, the header announces %llu", origin, n,
                         (unsigned long long)want);
@@ -340,7 +340,7 @@ int cli_replay_decode(CliReplay *rp, const uint8_t *data, size_t n, const char *
         return env_fail(err, ENV_EINPUT,
                         "%s: corrupted replay: %zu bytes, %llu more than the header announces",
                         origin, n, (unsigned long long)(n - want));
-    uint64_t sum = cli_replay_checksum(data, n - CHECKSUM_BYTES);
+    uint64_t sum = sim_replay_checksum(data, n - CHECKSUM_BYTES);
     if (sum != get_u64_at(data + n - CHECKSUM_BYTES))
         return env_fail(err, ENV_EINPUT,
                         "%s: corrupted replay: the checksum does not match (the file was changed "
@@ -383,7 +383,7 @@ int cli_replay_decode(CliReplay *rp, const uint8_t *data, size_t n, const char *
         }
     }
     for (uint32_t i = 0; !r.failed && i < n_ep; i++) {
-        CliReplayEpisode *e = &rp->ep[i];
+        SimReplayEpisode *e = &rp->ep[i];
         rp->n_episodes = (int)i + 1;
         e->episode = rd_u64(&r, "an episode index");
         uint32_t steps = rd_u32(&r, "an episode length");
@@ -424,7 +424,7 @@ int cli_replay_decode(CliReplay *rp, const uint8_t *data, size_t n, const char *
     if (!r.failed && r.at != r.n)
         bad_field(&r, "%lld bytes after the last episode", (long long)(r.n - r.at));
     if (r.failed) {
-        cli_replay_close(rp);
+        sim_replay_close(rp);
         return err->code;
     }
     return 0;
@@ -432,10 +432,10 @@ int cli_replay_decode(CliReplay *rp, const uint8_t *data, size_t n, const char *
 
 /* ---- files ---- */
 
-int cli_replay_write(const CliReplay *rp, const char *path, EnvError *err) {
+int sim_replay_write(const SimReplay *rp, const char *path, EnvError *err) {
     uint8_t *data;
     size_t n;
-    int rc = cli_replay_encode(rp, &data, &n, err);
+    int rc = sim_replay_encode(rp, &data, &n, err);
     if (rc) return rc;
     char tmp[RENDER_PATH_LEN + 64];
     FILE *f = render_atomic_open(path, tmp, sizeof tmp, err);
@@ -448,7 +448,7 @@ int cli_replay_write(const CliReplay *rp, const char *path, EnvError *err) {
     return render_atomic_commit(f, tmp, path, 1, err);
 }
 
-int cli_replay_read(CliReplay *rp, const char *path, EnvError *err) {
+int sim_replay_read(SimReplay *rp, const char *path, EnvError *err) {
     memset(rp, 0, sizeof *rp);
     FILE *f = fopen(path, "rb");
     if (!f)
@@ -458,9 +458,9 @@ int cli_replay_read(CliReplay *rp, const char *path, EnvError *err) {
     int rc = 0;
     for (;;) {
         if (n == cap) {
-            if (cap >= (size_t)CLI_REPLAY_MAX_BYTES) {
+            if (cap >= (size_t)SIM_REPLAY_MAX_BYTES) {
                 rc = env_fail(err, ENV_EINPUT, "%s: larger than %lld bytes; not a replay", path,
-                              CLI_REPLAY_MAX_BYTES);
+                              SIM_REPLAY_MAX_BYTES);
                 break;
             }
             cap = cap ? 2 * cap : 65536;
@@ -481,7 +481,7 @@ int cli_replay_read(CliReplay *rp, const char *path, EnvError *err) {
         }
     }
     fclose(f);
-    if (rc == 0) rc = cli_replay_decode(rp, data, n, path, err);
+    if (rc == 0) rc = sim_replay_decode(rp, data, n, path, err);
     free(data);
     return rc;
 }
@@ -504,7 +504,7 @@ static int ini_back(void *user, const char *section, const char *key, const char
     return 1;
 }
 
-int cli_replay_params(const CliReplay *rp, const char *origin, EnvParams *p, EnvError *err) {
+int sim_replay_params(const SimReplay *rp, const char *origin, EnvParams *p, EnvError *err) {
     env_params_default(p);
     IniBack b = {.p = p};
     int rc = ini_parse_string(rp->ini, ini_back, &b);
@@ -533,9 +533,9 @@ int cli_replay_params(const CliReplay *rp, const char *origin, EnvParams *p, Env
     return 0;
 }
 
-int cli_replay_check_config(const CliReplay *rp, const char *origin, const EnvConfig *cfg,
+int sim_replay_check_config(const SimReplay *rp, const char *origin, const EnvConfig *cfg,
                             EnvError *err) {
-    if (cli_replay_map_hash(cfg) != rp->map_hash)
+    if (sim_replay_map_hash(cfg) != rp->map_hash)
         return env_fail(err, ENV_EINPUT,
                         "%s: map '%s' is not the map the replay was recorded on (its cells "
                         "differ); restore that map file to play it",
@@ -551,8 +551,8 @@ int cli_replay_check_config(const CliReplay *rp, const char *origin, const EnvCo
 
 /* ---- playback ---- */
 
-static void check_hash(CliReplayCursor *c) {
-    const CliReplayEpisode *e = c->ep;
+static void check_hash(SimReplayCursor *c) {
+    const SimReplayEpisode *e = c->ep;
     int t = c->e->t;
     int due = c->next_hash < e->n_hashes && (t % c->rp->hash_every == 0 || t == e->steps) &&
               !(t == 0 && c->next_hash > 0);
@@ -567,7 +567,7 @@ static void check_hash(CliReplayCursor *c) {
     }
 }
 
-void cli_replay_cursor_start(CliReplayCursor *c, const CliReplay *rp, int ep_index, SimEpisode *e) {
+void sim_replay_cursor_start(SimReplayCursor *c, const SimReplay *rp, int ep_index, SimEpisode *e) {
     memset(c, 0, sizeof *c);
     c->rp = rp;
     c->ep = &rp->ep[ep_index];
@@ -578,8 +578,8 @@ void cli_replay_cursor_start(CliReplayCursor *c, const CliReplay *rp, int ep_ind
     check_hash(c);
 }
 
-int cli_replay_cursor_step(CliReplayCursor *c) {
-    const CliReplayEpisode *e = c->ep;
+int sim_replay_cursor_step(SimReplayCursor *c) {
+    const SimReplayEpisode *e = c->ep;
     int t = c->e->t;
     if (t >= e->steps) return 1;
     int32_t actions[ENV_MAX_AGENTS];
@@ -591,7 +591,7 @@ int cli_replay_cursor_step(CliReplayCursor *c) {
     return c->e->t >= e->steps;
 }
 
-int cli_replay_cursor_mismatch(const CliReplayCursor *c, const char *origin, EnvError *err) {
+int sim_replay_cursor_mismatch(const SimReplayCursor *c, const char *origin, EnvError *err) {
     if (c->mismatch_tick < 0) return 0;
     char last[64] = "nothing matched, not even the start";
     if (c->last_match_tick >= 0) snprintf(last, sizeof last, "tick %d matched", c->last_match_tick);

@@ -22,8 +22,8 @@
  * every field; a truncated, corrupted, wrong-version or foreign file is refused with ENV_EINPUT and
  * a message that names the file and what is wrong.
  */
-#ifndef COMMONS_REPLAY_H
-#define COMMONS_REPLAY_H
+#ifndef COMMONS_SIM_REPLAY_H
+#define COMMONS_SIM_REPLAY_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -31,13 +31,13 @@
 #include "env.h"
 #include "episode.h"
 
-#define CLI_REPLAY_MAGIC "CMNSRPLY"
-#define CLI_REPLAY_VERSION 1
-#define CLI_REPLAY_HASH_EVERY 100
-#define CLI_REPLAY_BAD_ACTION 15
-#define CLI_REPLAY_MAX_BYTES (1LL << 30)
+#define SIM_REPLAY_MAGIC "CMNSRPLY"
+#define SIM_REPLAY_VERSION 1
+#define SIM_REPLAY_HASH_EVERY 100
+#define SIM_REPLAY_BAD_ACTION 15
+#define SIM_REPLAY_MAX_BYTES (1LL << 30)
 
-typedef struct CliReplayEpisode {
+typedef struct SimReplayEpisode {
     uint64_t episode;
     int32_t steps; /* steps recorded so far (while writing) or in the file */
     int32_t n_hashes;
@@ -45,70 +45,70 @@ typedef struct CliReplayEpisode {
     uint8_t *actions; /* (steps, n_agents) one action per byte */
     uint8_t *signals; /* (steps, n_agents, signal_bits) one bit per byte, or NULL without bits */
     int32_t cap;      /* steps the arrays hold */
-} CliReplayEpisode;
+} SimReplayEpisode;
 
-typedef struct CliReplay {
+typedef struct SimReplay {
     char preset[ENV_NAME_LEN];
     char *policies; /* comma list of one policy name per agent */
     char *ini;      /* the effective config, as env_params_write_ini() writes it */
     uint64_t seed, world_index, map_hash;
     int n_agents, hash_every, signal_bits;
     int n_episodes, cap;
-    CliReplayEpisode *ep; /* (n_episodes,) */
-} CliReplay;
+    SimReplayEpisode *ep; /* (n_episodes,) */
+} SimReplay;
 
 /* FNV-1a 64 of n bytes, the checksum of replay files. */
-uint64_t cli_replay_checksum(const uint8_t *data, size_t n);
+uint64_t sim_replay_checksum(const uint8_t *data, size_t n);
 
 /* A hash of a config's map (size and cells), to check that a replay meets the same map. */
-uint64_t cli_replay_map_hash(const EnvConfig *cfg);
+uint64_t sim_replay_map_hash(const EnvConfig *cfg);
 
 /* Starts a replay of worlds of cfg; policies is a comma list (one name per agent). */
-int cli_replay_init(CliReplay *rp, const EnvConfig *cfg, uint64_t seed, uint64_t world_index,
+int sim_replay_init(SimReplay *rp, const EnvConfig *cfg, uint64_t seed, uint64_t world_index,
                     const char *policies, EnvError *err);
 /* Starts recording an episode; w must have just been reset. */
-int cli_replay_begin(CliReplay *rp, uint64_t episode, const EnvWorld *w, EnvError *err);
+int sim_replay_begin(SimReplay *rp, uint64_t episode, const EnvWorld *w, EnvError *err);
 /* Records one step: actions (n_agents,), signal bits (n_agents, signal_bits) or NULL when there
  * are none; w is the world after the step. */
-int cli_replay_step(CliReplay *rp, const int32_t *actions, const uint8_t *bits, const EnvWorld *w,
+int sim_replay_step(SimReplay *rp, const int32_t *actions, const uint8_t *bits, const EnvWorld *w,
                     EnvError *err);
 /* Ends the episode being recorded; w is the world after its last step. */
-int cli_replay_end(CliReplay *rp, const EnvWorld *w, EnvError *err);
+int sim_replay_end(SimReplay *rp, const EnvWorld *w, EnvError *err);
 
 /* Serialises a replay into a fresh buffer (free it). */
-int cli_replay_encode(const CliReplay *rp, uint8_t **data, size_t *n, EnvError *err);
+int sim_replay_encode(const SimReplay *rp, uint8_t **data, size_t *n, EnvError *err);
 /* Parses a buffer into rp; origin names it in messages. */
-int cli_replay_decode(CliReplay *rp, const uint8_t *data, size_t n, const char *origin,
+int sim_replay_decode(SimReplay *rp, const uint8_t *data, size_t n, const char *origin,
                       EnvError *err);
 /* Writes a replay file atomically. */
-int cli_replay_write(const CliReplay *rp, const char *path, EnvError *err);
+int sim_replay_write(const SimReplay *rp, const char *path, EnvError *err);
 /* Reads and checks a replay file. */
-int cli_replay_read(CliReplay *rp, const char *path, EnvError *err);
-void cli_replay_close(CliReplay *rp);
+int sim_replay_read(SimReplay *rp, const char *path, EnvError *err);
+void sim_replay_close(SimReplay *rp);
 
 /* Rebuilds the params of a replay and checks that they read back to the same config. */
-int cli_replay_params(const CliReplay *rp, const char *origin, EnvParams *p, EnvError *err);
+int sim_replay_params(const SimReplay *rp, const char *origin, EnvParams *p, EnvError *err);
 /* Checks that cfg (built from the replay's params) has the map the replay was made on. */
-int cli_replay_check_config(const CliReplay *rp, const char *origin, const EnvConfig *cfg,
+int sim_replay_check_config(const SimReplay *rp, const char *origin, const EnvConfig *cfg,
                             EnvError *err);
 
 /* Plays one recorded episode back through the episode stepper, with the recorded actions and
  * signal bits, checking the recorded hashes as it goes. */
-typedef struct CliReplayCursor {
-    const CliReplay *rp;
-    const CliReplayEpisode *ep;
+typedef struct SimReplayCursor {
+    const SimReplay *rp;
+    const SimReplayEpisode *ep;
     SimEpisode *e;        /* built from the replay's config, seed and world index */
     int next_hash;        /* index of the next recorded hash to check */
     int mismatch_tick;    /* first tick whose hash differs, or -1 */
     uint64_t got, wanted; /* the hashes at that tick */
     int last_match_tick;  /* the last tick whose hash matched, or -1 */
-} CliReplayCursor;
+} SimReplayCursor;
 
 /* Starts the recorded episode ep_index in e and checks the tick-0 hash. */
-void cli_replay_cursor_start(CliReplayCursor *c, const CliReplay *rp, int ep_index, SimEpisode *e);
+void sim_replay_cursor_start(SimReplayCursor *c, const SimReplay *rp, int ep_index, SimEpisode *e);
 /* Takes one recorded step; returns 1 when the episode is over (nothing left to take). */
-int cli_replay_cursor_step(CliReplayCursor *c);
+int sim_replay_cursor_step(SimReplayCursor *c);
 /* Describes a mismatch, if any: returns 0 when every hash so far matched. */
-int cli_replay_cursor_mismatch(const CliReplayCursor *c, const char *origin, EnvError *err);
+int sim_replay_cursor_mismatch(const SimReplayCursor *c, const char *origin, EnvError *err);
 
 #endif
