@@ -112,7 +112,7 @@ void cli_replay_cursor_start(CliReplayCursor *c, const CliReplay *rp, int ep_ind
                              CommSession *session);
 /* Takes one recorded step; returns 1 when the episode is over (nothing left to take). */
 int cli_replay_cursor_step(CliReplayCursor *c);
-/* Describes a mismatch, if any: returns 0 when every hash so far matched. */
+/* Describes a mismatch, if any: returns 0 when every hash so far matched, else ENV_EMISMATCH. */
 int cli_replay_cursor_mismatch(const CliReplayCursor *c, const char *origin, EnvError *err);
 
 #endif
