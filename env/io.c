@@ -149,25 +149,23 @@ void env_path_folder(const char *path, char *out, size_t n) {
         snprintf(out, n, "%.*s", (int)(slash - path), path);
 }
 
-/* fsyncs the folder holding path, so that a rename in it is on disk; 0 or -errno */
+/* fsyncs the folder holding path, so that a rename in it is on disk; 0 or the errno value */
 static int sync_folder(const char *path, char *dir, size_t n) {
     env_path_folder(path, dir, n);
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) return -errno;
-    int rc = fsync(fd) == 0 || errno == EINVAL ? 0 : -errno; /* EINVAL: cannot sync folders */
+    if (fd < 0) return errno;
+    int e = fsync(fd) == 0 || errno == EINVAL ? 0 : errno; /* EINVAL: cannot sync folders */
     close(fd);
-    return rc;
+    return e;
 }
 
-/* fsyncs a detached temporary by name */
+/* fsyncs a detached temporary by name; 0 or the errno value */
 static int sync_by_name(const char *name) {
     int fd = open(name, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return -1;
-    int rc = fsync(fd);
-    int e = errno;
+    if (fd < 0) return errno;
+    int e = fsync(fd) == 0 ? 0 : errno;
     close(fd);
-    errno = e;
-    return rc;
+    return e;
 }
 
 int env_atomic_commit(EnvAtomicFile *f, EnvError *err) {
@@ -181,8 +179,8 @@ int env_atomic_commit(EnvAtomicFile *f, EnvError *err) {
         FILE *fp = f->fp;
         f->fp = NULL;
         if (fclose(fp) != 0 && !failed) failed = 1, e = errno;
-    } else if (sync_by_name(f->tmp) != 0) {
-        failed = 1, e = errno;
+    } else if ((e = sync_by_name(f->tmp)) != 0) {
+        failed = 1;
     }
     if (!failed && rename(f->tmp, f->path) != 0) failed = 1, e = errno;
     release(f, failed);
@@ -191,11 +189,10 @@ int env_atomic_commit(EnvAtomicFile *f, EnvError *err) {
         return env_fail(err, ENV_EIO, "%s: cannot write: %s", f->path, strerror(e));
     }
     char dir[ENV_PATH_MAX];
-    int rc = sync_folder(f->path, dir, sizeof dir);
-    if (rc) {
-        errno = -rc;
+    if ((e = sync_folder(f->path, dir, sizeof dir)) != 0) {
+        errno = e;
         return env_fail(err, ENV_EIO, "%s: written, but its folder %s cannot be synced: %s",
-                        f->path, dir, strerror(-rc));
+                        f->path, dir, strerror(e));
     }
     return 0;
 }
