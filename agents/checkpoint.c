@@ -4,21 +4,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "checkpoint.h"
+#include "io.h"
 
 #define HEADER_BYTES 64
 #define ENDIAN_MARK 0x01020304u
-
-static uint64_t fnv1a(const uint8_t *p, size_t n) {
-    uint64_t h = 0xCBF29CE484222325ULL;
-    for (size_t i = 0; i < n; i++) {
-        h ^= p[i];
-        h *= 0x100000001B3ULL;
-    }
-    return h;
-}
 
 static size_t pad8(size_t n) {
     return (n + 7) & ~(size_t)7;
@@ -83,7 +74,7 @@ int ppo_checkpoint_save(const PpoTrainer *t, const char *config, const char *pat
     payload(t, config, &w);
     /* header: magic, version, sizes, checksum, byte-order mark */
     uint32_t version = PPO_CKPT_VERSION, hb = HEADER_BYTES, mark = ENDIAN_MARK;
-    uint64_t size = n, sum = fnv1a(buf + HEADER_BYTES, n);
+    uint64_t size = n, sum = env_fnv1a64(ENV_FNV1A64_BASIS, buf + HEADER_BYTES, n);
     memcpy(buf, PPO_CKPT_MAGIC, 8);
     memcpy(buf + 8, &version, 4);
     memcpy(buf + 12, &hb, 4);
@@ -91,28 +82,11 @@ int ppo_checkpoint_save(const PpoTrainer *t, const char *config, const char *pat
     memcpy(buf + 24, &sum, 8);
     memcpy(buf + 32, &mark, 4);
     /* atomically: a temporary file beside the target, flushed to disk, then renamed */
-    char tmp[4096];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp) {
-        free(buf);
-        return env_fail(err, ENV_EINPUT, "checkpoint path too long: %s", path);
-    }
-    FILE *f = fopen(tmp, "wb");
-    if (!f) {
-        int e = errno;
-        free(buf);
-        return env_fail(err, ENV_EIO, "%s: cannot write checkpoint: %s", tmp, strerror(e));
-    }
-    size_t wrote = fwrite(buf, 1, HEADER_BYTES + n, f);
-    int ok = wrote == HEADER_BYTES + n && fflush(f) == 0 && fsync(fileno(f)) == 0;
-    int e = errno;
+    int rc = env_write_atomic(path, buf, HEADER_BYTES + n, err), e = errno;
     free(buf);
-    if (fclose(f) != 0 && ok) ok = 0, e = errno;
-    if (ok && rename(tmp, path) != 0) ok = 0, e = errno;
-    if (!ok) {
-        remove(tmp);
-        return env_fail(err, ENV_EIO, "%s: cannot write checkpoint: %s", path, strerror(e));
-    }
-    return 0;
+    if (rc == ENV_EIO)
+        return env_fail(err, rc, "%s: cannot write checkpoint: %s", path, strerror(e));
+    return rc;
 }
 
 /* a bounds-checked read cursor */
@@ -192,7 +166,7 @@ int ppo_checkpoint_load(PpoCheckpoint *ck, const char *path, EnvError *err) {
             env_fail(err, ENV_EINPUT, "%s: corrupted checkpoint: bytes after the %llu-byte payload",
                      path, (unsigned long long)size);
     } else {
-        uint64_t have = fnv1a(ck->data, size);
+        uint64_t have = env_fnv1a64(ENV_FNV1A64_BASIS, ck->data, size);
         if (have != sum)
             rc = env_fail(err, ENV_EINPUT,
                           "%s: corrupted checkpoint: checksum %016llx, the header says %016llx",

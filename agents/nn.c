@@ -15,7 +15,7 @@ void nn_blas_single_thread(void) {
 }
 
 int nn_conv_shape(NnConvShape *s) {
-    if (s->kh < 1 || s->kw < 1 || s->stride < 1 || s->kh > s->h || s->kw > s->w) return -1;
+    if (s->kh < 1 || s->kw < 1 || s->stride < 1 || s->kh > s->h || s->kw > s->w) return ENV_EINPUT;
     s->oh = (s->h - s->kh) / s->stride + 1;
     s->ow = (s->w - s->kw) / s->stride + 1;
     return 0;

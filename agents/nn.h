@@ -47,7 +47,7 @@ typedef struct NnConvShape {
     int oh, ow;  /* output: (h - kh) / stride + 1, (w - kw) / stride + 1 */
 } NnConvShape;
 
-/* Fills oh and ow; returns 0, or -1 when the kernel does not fit the input. */
+/* Fills oh and ow; returns 0, or ENV_EINPUT when the kernel does not fit the input. */
 int nn_conv_shape(NnConvShape *s);
 
 /* linear: x (n, in), w (in, out), b (out,), y (n, out) */

@@ -50,6 +50,7 @@ void scripted_init(ScriptedPolicy *pol, ScriptedKind kind, int agent, uint64_t s
 }
 
 /* what a BFS looks for */
+enum { BFS_NONE = -1 };
 typedef int (*Goal)(const EnvView *v, int agent, int32_t idx);
 
 static int walkable(uint8_t id) {
@@ -57,7 +58,8 @@ static int walkable(uint8_t id) {
 }
 
 /* Breadth-first search from the agent; returns the world direction (0..3) of the first step
- * toward the nearest goal cell, 4 when the agent stands on one, -1 when none is reachable.
+ * toward the nearest goal cell, 4 when the agent stands on one, BFS_NONE (negative, not an error)
+ * when none is reachable.
  * Other agents block paths. Neighbours are expanded in orientation order N, E, S, W. */
 static int bfs(const EnvView *v, int agent, Goal goal, ScriptedScratch *s) {
     int32_t start = v->agent[agent].pos;
@@ -77,7 +79,7 @@ static int bfs(const EnvView *v, int agent, Goal goal, ScriptedScratch *s) {
             s->queue[tail++] = nb;
         }
     }
-    return -1;
+    return BFS_NONE;
 }
 
 /* the egocentric move that steps in world direction d */

@@ -7,6 +7,13 @@
  * from its checkpoint to the same weights, bit for bit, as the uninterrupted run; rows written
  * after the checkpoint are dropped from the logs first. Progress goes to stderr: one line
  * rewritten in place on a terminal, plain lines every 10 seconds otherwise.
+ *
+ * Durability: config.ini, world.ini and checkpoint.ckpt go through the atomic writer (env/io.h:
+ * temporary file, fsync, rename, fsync of the folder), so each is the old file or the whole new
+ * one. progress.csv and episodes.jsonl are append logs, not atomic: a crash can cut their last
+ * line. They are flushed after every update and fsynced (with any write error reported) just
+ * before each checkpoint is written, so a checkpoint on disk never counts rows that are not; rows
+ * after the checkpoint, whole or cut, are dropped on --resume, which rewrites both logs atomically.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
@@ -20,6 +27,7 @@
 #include "checkpoint.h"
 #include "commands.h"
 #include "config.h"
+#include "io.h"
 #include "learn.h"
 #include "options.h"
 #include "session.h"
@@ -64,20 +72,19 @@ static int make_dirs(const char *path) {
     return mkdir(buf, 0777) != 0 && errno != EEXIST ? -1 : 0;
 }
 
-/* writes text to path through a temporary file and a rename */
+/* writes text to path atomically (env/io.h); on failure errno holds the cause */
 static int write_atomic(const char *path, const char *text) {
-    char tmp[1100];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "wb");
-    if (!f) return -1;
-    size_t n = strlen(text);
-    int ok = fwrite(text, 1, n, f) == n;
-    ok = (fclose(f) == 0) && ok;
-    if (!ok || rename(tmp, path) != 0) {
-        remove(tmp);
-        return -1;
+    return env_write_atomic(path, text, strlen(text), NULL);
+}
+
+/* puts an append log's lines on disk; nonzero (errno set) when it or an earlier write failed */
+static int sync_log(FILE *f) {
+    errno = 0;
+    if (fflush(f) != 0 || ferror(f)) {
+        if (!errno) errno = EIO;
+        return 1;
     }
-    return 0;
+    return fsync(fileno(f)) != 0;
 }
 
 /* keeps the first line (a header, when `header`) and the lines whose leading number (after
@@ -480,6 +487,13 @@ int cli_cmd_train(int argc, char **argv) {
         int stopping = stop_after && t.update - first_update == stop_after;
         if ((c.checkpoint_every && t.update % c.checkpoint_every == 0) || t.update == t.n_updates ||
             stopping) {
+            /* the logs' rows reach the disk before the checkpoint that counts them */
+            if (sync_log(progress) || sync_log(episodes)) {
+                fprintf(stderr, "commons: cannot write the logs in %s: %s\n", run_dir,
+                        strerror(errno));
+                exit_code = 1;
+                goto done;
+            }
             if (ppo_checkpoint_save(&t, text, path, &err)) {
                 exit_code = cli_fail(&err);
                 goto done;

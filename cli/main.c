@@ -2,11 +2,18 @@
  *
  * Exit codes: 0 success, 2 bad input (with a message that names the place and the fix), 1 runtime
  * failure.
+ *
+ * SIGINT and SIGTERM remove the temporary files being written (env/io.h) and then end the process
+ * by the same signal with its default action, so the caller sees the usual status. The library
+ * installs no signal handler; this is the only place that does.
  */
+#define _POSIX_C_SOURCE 200809L
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "commands.h"
+#include "io.h"
 #include "options.h"
 
 static const char *USAGE =
@@ -40,7 +47,32 @@ static const struct {
     /* clang-format on */
 };
 
+/* async-signal-safe: unlink() the temporaries, then die of sig (SA_RESETHAND restored the default
+ * action; the signal is blocked while the handler runs and delivered when it returns) */
+static void on_stop_signal(int sig) {
+    env_atomic_remove_temps();
+    raise(sig);
+}
+
+static void install_stop_handlers(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sa.sa_flags = SA_RESETHAND;
+    sigemptyset(&sa.sa_mask);
+    sigaddset(&sa.sa_mask, SIGINT);
+    sigaddset(&sa.sa_mask, SIGTERM);
+    /* a signal ignored when we started (nohup, background jobs) stays ignored */
+    const int sigs[2] = {SIGINT, SIGTERM};
+    for (int i = 0; i < 2; i++) {
+        struct sigaction old;
+        if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler != SIG_IGN)
+            sigaction(sigs[i], &sa, NULL);
+    }
+}
+
 int main(int argc, char **argv) {
+    install_stop_handlers();
     if (argc < 2) {
         fputs(USAGE, stderr);
         return CLI_EXIT_INPUT;

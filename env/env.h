@@ -27,8 +27,21 @@
 #define ENV_GEO_SPAN 1024 /* entries of each harvest geometric table */
 #define ENV_NAME_LEN 128
 
-/* error codes: bad input is ENV_EINPUT, everything else is a runtime failure */
-enum { ENV_OK = 0, ENV_EINPUT = -2, ENV_ENOMEM = -3, ENV_EIO = -4 };
+/* Error codes, the one table of them (names in env_error_name()). Library calls return ENV_OK or
+ * one of these, never another negative number. Bad input (the CLI exits 2) is ENV_EINPUT,
+ * including a file that is truncated, corrupted, of another version or not what it claims to be;
+ * everything else is a runtime failure (the CLI exits 1). -1 is never used, so a stray bare -1
+ * cannot pass for a code. */
+enum {
+    ENV_OK = 0,
+    ENV_EINPUT = -2,    /* bad input: a key, value, map, config, option or file that is refused */
+    ENV_ENOMEM = -3,    /* out of memory; the message names what was being allocated */
+    ENV_EIO = -4,       /* the file system or a child process failed: open, write, fsync, rename */
+    ENV_EMISMATCH = -5, /* a replayed trajectory differs from its recording (another build?) */
+};
+
+/* The name of an error code ("ENV_EINPUT"), or "unknown error code". */
+const char *env_error_name(int code);
 
 typedef struct EnvError {
     int code;

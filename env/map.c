@@ -92,7 +92,7 @@ int env_map_parse(EnvMap *m, const char *text, const char *origin, EnvError *err
         return env_fail(err, ENV_EINPUT, "%s: the map is %dx%d; at most %dx%d is supported", origin,
                         h, w, ENV_MAX_MAP_SIDE, ENV_MAX_MAP_SIDE);
     char *cells = malloc((size_t)h * (size_t)w);
-    if (!cells) return env_fail(err, ENV_ENOMEM, "%s: out of memory", origin);
+    if (!cells) return env_fail(err, ENV_ENOMEM, "%s: out of memory for %dx%d cells", origin, h, w);
     int n_spawn = 0;
     const char *q = s;
     for (int r = 0; r < h; r++) {
@@ -161,7 +161,7 @@ int env_map_load(EnvMap *m, const char *name, EnvError *err) {
     char *text = malloc(cap + 1);
     if (!text) {
         fclose(f);
-        return env_fail(err, ENV_ENOMEM, "%s: out of memory", name);
+        return env_fail(err, ENV_ENOMEM, "%s: out of memory reading the map file", name);
     }
     len = fread(text, 1, cap, f);
     int read_error = ferror(f), saved = errno, too_big = !read_error && !feof(f);

@@ -85,7 +85,8 @@ static int signal_bits_shown(const RenderScene *s) {
     return s->signal_bits < RENDER_MAX_SIGNAL_BITS ? s->signal_bits : RENDER_MAX_SIGNAL_BITS;
 }
 
-/* the HUD's metric fields: text of field k (fixed width, state-independent) or 0 past the end */
+/* the HUD's metric fields: text of field k (fixed width, state-independent) and its width, or 0
+ * when there is no such field (past the end, or waste without a river) */
 #define HUD_FIELDS 7
 static int hud_field(const RenderScene *s, int k, char *buf, size_t n) {
     const EnvView *v = &s->view;
@@ -115,7 +116,7 @@ static int hud_field(const RenderScene *s, int k, char *buf, size_t n) {
         width = 7 + da;
         break;
     case 2:
-        if (v->n_river <= 0) return -1; /* no river: the field is skipped */
+        if (v->n_river <= 0) return 0; /* no river: the field is skipped */
         snprintf(tmp, sizeof tmp, "waste %*d/%d", dr, v->n_waste, v->n_river);
         width = 7 + 2 * dr;
         break;
@@ -334,11 +335,11 @@ static void draw_cell(const Canvas *c, const RenderScene *s, const RenderLayout 
     }
 }
 
-/* map row and column of a padded index; 0 when on the map */
+/* map row and column of a padded index; 0 when on the map, 1 off it */
 static int cell_rc(const EnvView *v, int32_t idx, int *r, int *col) {
     *r = idx / v->wp - v->pad;
     *col = idx % v->wp - v->pad;
-    return (*r >= 0 && *r < v->cfg->map.h && *col >= 0 && *col < v->cfg->map.w) ? 0 : -1;
+    return (*r >= 0 && *r < v->cfg->map.h && *col >= 0 && *col < v->cfg->map.w) ? 0 : 1;
 }
 
 /* an agent: a body inset from the cell, corners cut when there is room, and a bar on the side

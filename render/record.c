@@ -32,8 +32,7 @@ extern char **environ;
 #define GIF_HOLD_CS 100
 
 struct RenderGif {
-    FILE *f;
-    GifFileType *g;
+    GifFileType *g; /* writes to the recorder's temporary file */
     uint8_t pal[256][3];
     int n_pal;
     uint32_t key[GIF_HASH]; /* rgb + 1, 0 for an empty slot */
@@ -55,17 +54,6 @@ static int is_dir(const char *path) {
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-/* the folder part of a path ("." when there is none) */
-static void parent_dir(const char *path, char *out, size_t n) {
-    const char *slash = strrchr(path, '/');
-    if (!slash)
-        snprintf(out, n, ".");
-    else if (slash == path)
-        snprintf(out, n, "/");
-    else
-        snprintf(out, n, "%.*s", (int)(slash - path), path);
-}
-
 int render_record_kind(const char *target, RenderRecordKind *kind, EnvError *err) {
     size_t n = strlen(target);
     if (n == 0)
@@ -79,7 +67,7 @@ int render_record_kind(const char *target, RenderRecordKind *kind, EnvError *err
         char parent[RENDER_PATH_LEN];
         snprintf(parent, sizeof parent, "%.*s", (int)(target[n - 1] == '/' ? n - 1 : n), target);
         char up[RENDER_PATH_LEN];
-        parent_dir(parent, up, sizeof up);
+        env_path_folder(parent, up, sizeof up);
         if (!is_dir(parent) && !is_dir(up))
             return env_fail(err, ENV_EINPUT,
                             "'%s': folder '%s' does not exist; create it or choose another place",
@@ -96,7 +84,7 @@ int render_record_kind(const char *target, RenderRecordKind *kind, EnvError *err
                         "the slash) for PNG frames",
                         target);
     char dir[RENDER_PATH_LEN];
-    parent_dir(target, dir, sizeof dir);
+    env_path_folder(target, dir, sizeof dir);
     if (!is_dir(dir))
         return env_fail(err, ENV_EINPUT,
                         "'%s': folder '%s' does not exist; create it or choose another place",
@@ -118,40 +106,7 @@ int render_find_program(const char *name, char *path, size_t n) {
         if (p[len] == 0) break;
         p += len + 1;
     }
-    return -1;
-}
-
-FILE *render_atomic_open(const char *target, char *tmp, size_t n, EnvError *err) {
-    int fd = -1;
-    for (int k = 0; k < 10000 && fd < 0; k++) {
-        snprintf(tmp, n, "%s.tmp-%ld-%d", target, (long)getpid(), k);
-        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-        if (fd < 0 && errno != EEXIST) break;
-    }
-    if (fd < 0) {
-        env_fail(err, ENV_EIO, "%s: cannot create a file beside it: %s", target, strerror(errno));
-        return NULL;
-    }
-    FILE *f = fdopen(fd, "wb");
-    if (!f) {
-        env_fail(err, ENV_EIO, "%s: cannot open a file: %s", target, strerror(errno));
-        close(fd);
-        unlink(tmp);
-    }
-    return f;
-}
-
-int render_atomic_commit(FILE *f, const char *tmp, const char *target, int sync, EnvError *err) {
-    int failed = fflush(f) != 0 || ferror(f);
-    int saved = errno;
-    if (!failed && sync && fsync(fileno(f)) != 0) failed = 1, saved = errno;
-    if (fclose(f) != 0 && !failed) failed = 1, saved = errno;
-    if (!failed && rename(tmp, target) != 0) failed = 1, saved = errno;
-    if (failed) {
-        unlink(tmp);
-        return env_fail(err, ENV_EIO, "%s: cannot write: %s", target, strerror(saved));
-    }
-    return 0;
+    return ENV_EIO;
 }
 
 /* ---- PNG ---- */
@@ -160,20 +115,15 @@ static void png_out(void *ctx, void *data, int size) {
     fwrite(data, 1, (size_t)size, (FILE *)ctx);
 }
 
-static int write_png(const char *path, const uint8_t *rgb, int w, int h, int sync, EnvError *err) {
-    char tmp[RENDER_PATH_LEN + 64];
-    FILE *f = render_atomic_open(path, tmp, sizeof tmp, err);
-    if (!f) return err->code;
-    if (!stbi_write_png_to_func(png_out, f, w, h, 3, rgb, w * 3)) {
-        fclose(f);
-        unlink(tmp);
+int render_write_png(const char *path, const uint8_t *rgb, int w, int h, EnvError *err) {
+    EnvAtomicFile f;
+    int rc = env_atomic_open(&f, path, err);
+    if (rc) return rc;
+    if (!stbi_write_png_to_func(png_out, f.fp, w, h, 3, rgb, w * 3)) {
+        env_atomic_abort(&f);
         return env_fail(err, ENV_EIO, "%s: cannot encode the PNG", path);
     }
-    return render_atomic_commit(f, tmp, path, sync, err);
-}
-
-int render_write_png(const char *path, const uint8_t *rgb, int w, int h, EnvError *err) {
-    return write_png(path, rgb, w, h, 1, err);
+    return env_atomic_commit(&f, err);
 }
 
 /* ---- GIF ---- */
@@ -221,10 +171,9 @@ static int gif_open(RenderRecorder *r, EnvError *err) {
         return env_fail(err, ENV_ENOMEM, "%s: out of memory for the GIF writer", r->target);
     }
     r->gif = gf;
-    gf->f = render_atomic_open(r->target, r->tmp, sizeof r->tmp, err);
-    if (!gf->f) return err->code;
-    int code = 0;
-    gf->g = EGifOpen(gf->f, gif_out, &code);
+    int code = env_atomic_open(&r->out, r->target, err);
+    if (code) return code;
+    gf->g = EGifOpen(r->out.fp, gif_out, &code);
     if (!gf->g) return gif_error(r->target, code, err);
     EGifSetGifVersion(gf->g, true);
     /* a placeholder palette of 256 entries, patched when the file is closed */
@@ -313,7 +262,6 @@ static void gif_free(RenderRecorder *r) {
     RenderGif *gf = r->gif;
     if (!gf) return;
     if (gf->g) EGifCloseFile(gf->g, NULL);
-    if (gf->f) fclose(gf->f);
     free(gf->prev);
     free(gf->pend);
     free(gf);
@@ -331,20 +279,17 @@ static int gif_close(RenderRecorder *r, EnvError *err) {
          * descriptor */
         uint8_t table[256][3] = {{0}};
         memcpy(table, gf->pal, (size_t)gf->n_pal * 3);
-        if (fseek(gf->f, 13, SEEK_SET) != 0 ||
-            fwrite(table, 1, sizeof table, gf->f) != sizeof table)
+        if (fseek(r->out.fp, 13, SEEK_SET) != 0 ||
+            fwrite(table, 1, sizeof table, r->out.fp) != sizeof table)
             rc = env_fail(err, ENV_EIO, "%s: cannot write the palette: %s", r->target,
                           strerror(errno));
     }
-    FILE *f = gf->f;
-    gf->f = NULL;
     gif_free(r);
     if (rc) {
-        fclose(f);
-        unlink(r->tmp);
+        env_atomic_abort(&r->out);
         return rc;
     }
-    return render_atomic_commit(f, r->tmp, r->target, 1, err);
+    return env_atomic_commit(&r->out, err);
 }
 
 /* ---- MP4 ---- */
@@ -359,22 +304,23 @@ static int mp4_open(RenderRecorder *r, EnvError *err) {
                         r->target);
     int ew = r->w + r->w % 2, eh = r->h + r->h % 2;
     if ((ew != r->w || eh != r->h) && !(r->even = calloc((size_t)ew * (size_t)eh, 3)))
-        return env_fail(err, ENV_ENOMEM, "%s: out of memory", r->target);
+        return env_fail(err, ENV_ENOMEM, "%s: out of memory for a %dx%d frame buffer", r->target,
+                        ew, eh);
     /* the temporary name is reserved here and overwritten by ffmpeg (-y) */
-    FILE *t = render_atomic_open(r->target, r->tmp, sizeof r->tmp, err);
-    if (!t) return err->code;
-    fclose(t);
+    int rc = env_atomic_open(&r->out, r->target, err);
+    if (rc) return rc;
+    env_atomic_detach(&r->out);
     char size[32], rate[16];
     snprintf(size, sizeof size, "%dx%d", ew, eh);
     snprintf(rate, sizeof rate, "%d", r->fps);
-    char *argv[] = {ffmpeg,       "-hide_banner", "-loglevel", "error",  "-nostats", "-y",
-                    "-f",         "rawvideo",     "-pix_fmt",  "rgb24",  "-s",       size,
-                    "-r",         rate,           "-i",        "pipe:0", "-an",      "-c:v",
-                    "libx264",    "-pix_fmt",     "yuv420p",   "-crf",   "18",       "-movflags",
-                    "+faststart", "-f",           "mp4",       r->tmp,   NULL};
+    char *argv[] = {ffmpeg,       "-hide_banner", "-loglevel", "error",    "-nostats", "-y",
+                    "-f",         "rawvideo",     "-pix_fmt",  "rgb24",    "-s",       size,
+                    "-r",         rate,           "-i",        "pipe:0",   "-an",      "-c:v",
+                    "libx264",    "-pix_fmt",     "yuv420p",   "-crf",     "18",       "-movflags",
+                    "+faststart", "-f",           "mp4",       r->out.tmp, NULL};
     int fds[2];
     if (pipe(fds) != 0) {
-        unlink(r->tmp);
+        env_atomic_abort(&r->out);
         return env_fail(err, ENV_EIO, "%s: cannot create a pipe: %s", r->target, strerror(errno));
     }
     fcntl(fds[1], F_SETFD, FD_CLOEXEC);
@@ -383,12 +329,12 @@ static int mp4_open(RenderRecorder *r, EnvError *err) {
     posix_spawn_file_actions_adddup2(&fa, fds[0], 0);
     posix_spawn_file_actions_addclose(&fa, fds[0]);
     pid_t pid;
-    int rc = posix_spawn(&pid, ffmpeg, &fa, NULL, argv, environ);
+    rc = posix_spawn(&pid, ffmpeg, &fa, NULL, argv, environ);
     posix_spawn_file_actions_destroy(&fa);
     close(fds[0]);
     if (rc != 0) {
         close(fds[1]);
-        unlink(r->tmp);
+        env_atomic_abort(&r->out);
         return env_fail(err, ENV_EIO, "%s: cannot start %s: %s", r->target, ffmpeg, strerror(rc));
     }
     r->pid = pid;
@@ -398,7 +344,7 @@ static int mp4_open(RenderRecorder *r, EnvError *err) {
         kill(pid, SIGTERM);
         waitpid(pid, NULL, 0);
         r->pid = 0;
-        unlink(r->tmp);
+        env_atomic_abort(&r->out);
         return env_fail(err, ENV_EIO, "%s: cannot open the pipe to ffmpeg", r->target);
     }
     return 0;
@@ -444,10 +390,11 @@ static int mp4_close(RenderRecorder *r, int keep, EnvError *err) {
     }
     free(r->even);
     r->even = NULL;
-    if (keep && rc == 0 && rename(r->tmp, r->target) != 0)
+    /* ffmpeg wrote the temporary by name: synced, renamed over the target, folder synced */
+    if (keep && rc == 0 && env_atomic_commit(&r->out, NULL) != 0)
         rc = env_fail(err, ENV_EIO, "%s: cannot move the video into place: %s", r->target,
                       strerror(errno));
-    if (!keep || rc) unlink(r->tmp);
+    env_atomic_abort(&r->out);
     return rc;
 }
 
@@ -471,7 +418,9 @@ int render_recorder_open(RenderRecorder *r, const char *target, int w, int h, in
         if (rc) render_recorder_abort(r);
         return rc;
     case RENDER_REC_MP4:
-        return mp4_open(r, err);
+        rc = mp4_open(r, err);
+        if (rc) render_recorder_abort(r);
+        return rc;
     default:
         /* PNG frames: the folder is created when missing (its parent was checked) */
         if (!is_dir(target) && mkdir(target, 0777) != 0 && errno != EEXIST)
@@ -495,7 +444,7 @@ int render_recorder_frame(RenderRecorder *r, const uint8_t *rgb, EnvError *err) 
         size_t n = strlen(r->target);
         snprintf(path, sizeof path, "%s%sframe_%06ld.png", r->target,
                  (n && r->target[n - 1] == '/') ? "" : "/", r->frames);
-        rc = write_png(path, rgb, r->w, r->h, 0, err);
+        rc = render_write_png(path, rgb, r->w, r->h, err);
         break;
     }
     }
@@ -516,9 +465,9 @@ int render_recorder_close(RenderRecorder *r, EnvError *err) {
 }
 
 void render_recorder_abort(RenderRecorder *r) {
-    if (r->kind == RENDER_REC_GIF && r->gif) {
+    if (r->kind == RENDER_REC_GIF) {
         gif_free(r);
-        unlink(r->tmp);
+        env_atomic_abort(&r->out);
     } else if (r->kind == RENDER_REC_MP4) {
         mp4_close(r, 0, NULL);
     }

@@ -4,9 +4,10 @@
  * Contract:
  * - A recorder takes RGB frames (h, w, 3) of one size and never looks at a world, so recording
  *   cannot change a trajectory.
- * - Files appear atomically: a GIF or MP4 is written to a temporary file beside the target and
- *   renamed when render_recorder_close() succeeds; each PNG is written the same way. A failed or
- *   aborted recording leaves no temporary file behind.
+ * - Files appear atomically (env/io.h: temporary file beside the target, fsync, rename, fsync of
+ *   the folder): a GIF or MP4 is renamed into place when render_recorder_close() succeeds; each
+ *   PNG frame file is written the same way. A failed or aborted recording, or one cut by SIGINT or
+ *   SIGTERM under the CLI, leaves no temporary file behind.
  * - GIF colours are exact while a recording uses at most 255 distinct colours (one index is the
  *   transparent colour that keeps unchanged pixels); further colours map to the nearest one
  *   already in the palette, deterministically. The same frames give the same bytes.
@@ -22,6 +23,7 @@
 #include <stdio.h>
 
 #include "env.h"
+#include "io.h"
 
 typedef enum { RENDER_REC_GIF = 0, RENDER_REC_MP4, RENDER_REC_PNG } RenderRecordKind;
 
@@ -32,7 +34,7 @@ typedef enum { RENDER_REC_GIF = 0, RENDER_REC_MP4, RENDER_REC_PNG } RenderRecord
  * frames. Checks that the folder holding a file exists. */
 int render_record_kind(const char *target, RenderRecordKind *kind, EnvError *err);
 
-/* Finds an executable on PATH; returns 0 and its path, or -1. */
+/* Finds an executable on PATH; returns 0 and its path, or ENV_EIO when there is none. */
 int render_find_program(const char *name, char *path, size_t n);
 
 typedef struct RenderGif RenderGif; /* internal state of the GIF writer */
@@ -42,7 +44,7 @@ typedef struct RenderRecorder {
     int w, h, fps;
     long frames; /* frames written so far */
     char target[RENDER_PATH_LEN];
-    char tmp[RENDER_PATH_LEN + 64]; /* temporary file (GIF, MP4) */
+    EnvAtomicFile out; /* GIF, MP4: the temporary file renamed over target on close */
     RenderGif *gif;
     /* mp4: the ffmpeg child and the pipe to its stdin */
     FILE *pipe;
@@ -59,12 +61,6 @@ int render_recorder_frame(RenderRecorder *r, const uint8_t *rgb, EnvError *err);
 int render_recorder_close(RenderRecorder *r, EnvError *err);
 /* Stops without producing the file and removes temporary files. */
 void render_recorder_abort(RenderRecorder *r);
-
-/* Atomic files: render_atomic_open() creates a fresh temporary file beside target (mode 0666
- * less the umask) and puts its name in tmp; render_atomic_commit() flushes it (and fsyncs it
- * when sync is set), closes it and renames it over target, or removes it on any failure. */
-FILE *render_atomic_open(const char *target, char *tmp, size_t n, EnvError *err);
-int render_atomic_commit(FILE *f, const char *tmp, const char *target, int sync, EnvError *err);
 
 /* Writes one PNG file atomically: rgb (h, w, 3). */
 int render_write_png(const char *path, const uint8_t *rgb, int w, int h, EnvError *err);

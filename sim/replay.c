@@ -6,30 +6,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "record.h"
+#include "io.h"
 #include "replay.h"
 
 #define HEADER_BYTES 24 /* magic, version, flags, payload bytes */
 #define CHECKSUM_BYTES 8
 
 uint64_t sim_replay_checksum(const uint8_t *data, size_t n) {
-    uint64_t h = 0xCBF29CE484222325ULL;
-    for (size_t i = 0; i < n; i++) {
-        h ^= data[i];
-        h *= 0x100000001B3ULL;
-    }
-    return h;
+    return env_fnv1a64(ENV_FNV1A64_BASIS, data, n);
 }
 
 uint64_t sim_replay_map_hash(const EnvConfig *cfg) {
     uint8_t head[8] = {(uint8_t)cfg->map.h, (uint8_t)(cfg->map.h >> 8), (uint8_t)cfg->map.w,
                        (uint8_t)(cfg->map.w >> 8)};
     uint64_t h = sim_replay_checksum(head, sizeof head);
-    for (size_t i = 0; i < (size_t)cfg->map.h * (size_t)cfg->map.w; i++) {
-        h ^= (uint8_t)cfg->map.cells[i];
-        h *= 0x100000001B3ULL;
-    }
-    return h;
+    return env_fnv1a64(h, cfg->map.cells, (size_t)cfg->map.h * (size_t)cfg->map.w);
 }
 
 /* ---- recording ---- */
@@ -69,7 +60,7 @@ int sim_replay_init(SimReplay *rp, const EnvConfig *cfg, uint64_t seed, uint64_t
     rp->ini = params_ini(&cfg->p);
     if (!rp->policies || !rp->ini) {
         sim_replay_close(rp);
-        return env_fail(err, ENV_ENOMEM, "out of memory for a replay");
+        return env_fail(err, ENV_ENOMEM, "out of memory for a replay's policies and config");
     }
     return 0;
 }
@@ -82,7 +73,7 @@ int sim_replay_begin(SimReplay *rp, uint64_t episode, const EnvWorld *w, EnvErro
     if (rp->n_episodes == rp->cap) {
         int cap = rp->cap ? 2 * rp->cap : 4;
         SimReplayEpisode *ep = realloc(rp->ep, (size_t)cap * sizeof *ep);
-        if (!ep) return env_fail(err, ENV_ENOMEM, "out of memory for a replay");
+        if (!ep) return env_fail(err, ENV_ENOMEM, "out of memory for %d replay episodes", cap);
         rp->ep = ep, rp->cap = cap;
     }
     SimReplayEpisode *e = &rp->ep[rp->n_episodes];
@@ -97,7 +88,7 @@ int sim_replay_begin(SimReplay *rp, uint64_t episode, const EnvWorld *w, EnvErro
         free(e->hashes);
         free(e->actions);
         free(e->signals);
-        return env_fail(err, ENV_ENOMEM, "out of memory for a replay");
+        return env_fail(err, ENV_ENOMEM, "out of memory for a replay episode of %d steps", steps);
     }
     e->cap = steps;
     e->hashes[e->n_hashes++] = env_state_hash(w);
@@ -292,7 +283,7 @@ static char *rd_str(Reader *r, const char *what, size_t max) {
     }
     char *s = malloc((size_t)len + 1);
     if (!s) {
-        env_fail(r->err, ENV_ENOMEM, "%s: out of memory", r->origin);
+        env_fail(r->err, ENV_ENOMEM, "%s: out of memory for %s", r->origin, what);
         r->failed = 1;
         return NULL;
     }
@@ -376,7 +367,7 @@ int sim_replay_decode(SimReplay *rp, const uint8_t *data, size_t n, const char *
     if (!r.failed && n_ep > 0) {
         rp->ep = calloc(n_ep, sizeof *rp->ep);
         if (!rp->ep) {
-            env_fail(err, ENV_ENOMEM, "%s: out of memory", origin);
+            env_fail(err, ENV_ENOMEM, "%s: out of memory for %u episodes", origin, n_ep);
             r.failed = 1;
         } else {
             rp->cap = (int)n_ep;
@@ -409,7 +400,8 @@ int sim_replay_decode(SimReplay *rp, const uint8_t *data, size_t n, const char *
         e->actions = malloc(count ? count : 1);
         if (sig_bits > 0) e->signals = malloc(n_sig ? n_sig : 1);
         if (!e->hashes || !e->actions || (sig_bits > 0 && !e->signals)) {
-            env_fail(err, ENV_ENOMEM, "%s: out of memory", origin);
+            env_fail(err, ENV_ENOMEM, "%s: out of memory for an episode of %u steps", origin,
+                     steps);
             r.failed = 1;
             break;
         }
@@ -437,15 +429,9 @@ int sim_replay_write(const SimReplay *rp, const char *path, EnvError *err) {
     size_t n;
     int rc = sim_replay_encode(rp, &data, &n, err);
     if (rc) return rc;
-    char tmp[RENDER_PATH_LEN + 64];
-    FILE *f = render_atomic_open(path, tmp, sizeof tmp, err);
-    if (!f) {
-        free(data);
-        return err->code;
-    }
-    fwrite(data, 1, n, f);
+    rc = env_write_atomic(path, data, n, err);
     free(data);
-    return render_atomic_commit(f, tmp, path, 1, err);
+    return rc;
 }
 
 int sim_replay_read(SimReplay *rp, const char *path, EnvError *err) {
@@ -466,7 +452,7 @@ int sim_replay_read(SimReplay *rp, const char *path, EnvError *err) {
             cap = cap ? 2 * cap : 65536;
             uint8_t *p = realloc(data, cap);
             if (!p) {
-                rc = env_fail(err, ENV_ENOMEM, "%s: out of memory", path);
+                rc = env_fail(err, ENV_ENOMEM, "%s: out of memory reading %zu bytes", path, cap);
                 break;
             }
             data = p;
@@ -522,7 +508,7 @@ int sim_replay_params(const SimReplay *rp, const char *origin, EnvParams *p, Env
                         origin, p->n_agents, p->signal_bits, rp->n_agents, rp->signal_bits);
     /* the config must read back to exactly what was recorded */
     char *again = params_ini(p);
-    if (!again) return env_fail(err, ENV_ENOMEM, "%s: out of memory", origin);
+    if (!again) return env_fail(err, ENV_ENOMEM, "%s: out of memory for the config text", origin);
     int same = strcmp(again, rp->ini) == 0;
     free(again);
     if (!same)
@@ -596,7 +582,7 @@ int sim_replay_cursor_mismatch(const SimReplayCursor *c, const char *origin, Env
     char last[64] = "nothing matched, not even the start";
     if (c->last_match_tick >= 0) snprintf(last, sizeof last, "tick %d matched", c->last_match_tick);
     return env_fail(
-        err, ENV_EIO,
+        err, ENV_EMISMATCH,
         "%s: the replay diverged in episode %llu: at tick %d the state hash is %016llx, "
         "the recording says %016llx (%s); was it recorded by a different build?",
         origin, (unsigned long long)c->ep->episode, c->mismatch_tick, (unsigned long long)c->got,

@@ -108,7 +108,7 @@ typedef struct SimReplayCursor {
 void sim_replay_cursor_start(SimReplayCursor *c, const SimReplay *rp, int ep_index, SimEpisode *e);
 /* Takes one recorded step; returns 1 when the episode is over (nothing left to take). */
 int sim_replay_cursor_step(SimReplayCursor *c);
-/* Describes a mismatch, if any: returns 0 when every hash so far matched. */
+/* Describes a mismatch, if any: returns 0 when every hash so far matched, else ENV_EMISMATCH. */
 int sim_replay_cursor_mismatch(const SimReplayCursor *c, const char *origin, EnvError *err);
 
 #endif
