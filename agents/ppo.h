@@ -28,7 +28,8 @@
  * - Minibatches are drawn per shard and group by a permutation keyed by (seed, update, epoch,
  *   shard, group). Advantages are normalised per minibatch and group.
  * - A trainer can run without worlds (env == NULL): the caller then fills the rollout buffers
- *   itself (synthetic tasks in the tests) between ppo_policy_step() calls.
+ *   itself (synthetic tasks in the tests) between ppo_policy_step() calls, directly or through
+ *   ppo_record_step() (rewards, ends and the truncation bootstrap).
  * - No allocation inside an update; no global state; errors are returned with a message.
  */
 #ifndef COMMONS_PPO_H
