@@ -353,24 +353,79 @@ double ppo_lr(const PpoConfig *c, int64_t u, int64_t n_updates) {
 
 /* ---- the reduction across shards ---- */
 
-void ppo_reduce_local_f32(void *ctx, float *const *chunks, int n_chunks, size_t n, float *out) {
-    (void)ctx;
-    /* pairwise: ((c0 + c1) + (c2 + c3)) + ..., in place in the even chunks */
+/* The tree: at step 1, 2, 4, ... chunk i (a multiple of 2 step) adds chunk i + step, in place.
+ * A NULL chunk lies inside a subtree already summed into that subtree's first chunk: the pairs
+ * inside such a subtree are skipped, so its sum enters the tree where its root would have. */
+void ppo_tree_sum_f32(float *const *chunks, int n_chunks, size_t n, float *out) {
     for (int step = 1; step < n_chunks; step *= 2)
         for (int i = 0; i + step < n_chunks; i += 2 * step) {
             float *restrict a = chunks[i];
             const float *restrict b = chunks[i + step];
+            if (!b) continue;
             for (size_t k = 0; k < n; k++) a[k] += b[k];
         }
     if (out != chunks[0]) memcpy(out, chunks[0], sizeof(float) * n);
 }
 
-void ppo_reduce_local_f64(void *ctx, double *const *chunks, int n_chunks, size_t n, double *out) {
-    (void)ctx;
+void ppo_tree_sum_f64(double *const *chunks, int n_chunks, size_t n, double *out) {
     for (int step = 1; step < n_chunks; step *= 2)
-        for (int i = 0; i + step < n_chunks; i += 2 * step)
-            for (size_t k = 0; k < n; k++) chunks[i][k] += chunks[i + step][k];
+        for (int i = 0; i + step < n_chunks; i += 2 * step) {
+            double *restrict a = chunks[i];
+            const double *restrict b = chunks[i + step];
+            if (!b) continue;
+            for (size_t k = 0; k < n; k++) a[k] += b[k];
+        }
     if (out != chunks[0]) memcpy(out, chunks[0], sizeof(double) * n);
+}
+
+int ppo_tree_cover(int first, int count, int total, int *start, int *size) {
+    int n = 0, end = first + count;
+    for (int pos = first; pos < end; n++) {
+        /* the largest aligned block at pos (clipped to total) that ends inside the range */
+        int span = 1;
+        while (span < total && pos % (2 * span) == 0 &&
+               (pos + 2 * span < total ? pos + 2 * span : total) <= end)
+            span *= 2;
+        int stop = pos + span < total ? pos + span : total;
+        start[n] = pos;
+        size[n] = stop - pos;
+        pos = stop;
+    }
+    return n;
+}
+
+int ppo_tree_presum_f32(float *const *chunks, int first, int count, int total, size_t n,
+                        int *start) {
+    int size[PPO_TREE_MAX_NODES];
+    int nodes = ppo_tree_cover(first, count, total, start, size);
+    for (int j = 0; j < nodes; j++) {
+        float *const *c = chunks + (start[j] - first);
+        ppo_tree_sum_f32(c, size[j], n, c[0]);
+    }
+    return nodes;
+}
+
+int ppo_tree_presum_f64(double *const *chunks, int first, int count, int total, size_t n,
+                        int *start) {
+    int size[PPO_TREE_MAX_NODES];
+    int nodes = ppo_tree_cover(first, count, total, start, size);
+    for (int j = 0; j < nodes; j++) {
+        double *const *c = chunks + (start[j] - first);
+        ppo_tree_sum_f64(c, size[j], n, c[0]);
+    }
+    return nodes;
+}
+
+void ppo_reduce_local_f32(void *ctx, float *const *chunks, int first_shard, int n_shards,
+                          int total_shards, size_t n, float *out) {
+    (void)ctx, (void)first_shard, (void)total_shards;
+    ppo_tree_sum_f32(chunks, n_shards, n, out);
+}
+
+void ppo_reduce_local_f64(void *ctx, double *const *chunks, int first_shard, int n_shards,
+                          int total_shards, size_t n, double *out) {
+    (void)ctx, (void)first_shard, (void)total_shards;
+    ppo_tree_sum_f64(chunks, n_shards, n, out);
 }
 
 /* ---- the loss ---- */
@@ -423,6 +478,16 @@ double ppo_loss(const NnNet *net, const PpoConfig *c, int n, const float *out, c
 
 /* ---- the trainer ---- */
 
+/* each shard's sums in shard_stats (n_shards, ST_STRIDE), summed over shards by the hook */
+enum {
+    ST_ADV = 0,  /* 2: advantage sum and sum of squares of the current minibatch and group */
+    ST_LOSS = 2, /* 5: loss terms over the update (ppo_loss's terms) */
+    ST_ROLL = 7, /* 5: return, return^2, return - value, its square, scaled reward */
+    ST_EP = 12,  /* 6: episodes, their summed agent return, then the four social metrics */
+    ST_END = 18,
+    ST_STRIDE = 24
+};
+
 /* a uniform float in [0, 1) from 24 bits of a draw */
 static inline float unit_draw(EnvRng *r) {
     return (float)(env_rng_u32(r) >> 8) * (1.0f / 16777216.0f);
@@ -453,7 +518,10 @@ static size_t layout(PpoTrainer *t, char *base) {
     t->logp = carve(&c, T * W * A * sizeof(float));
     t->value = carve(&c, (T + 1) * W * A * sizeof(float));
     t->reward = carve(&c, T * W * A * sizeof(float));
-    t->done = carve(&c, T * W);
+    t->term = carve(&c, T * W);
+    t->trunc = carve(&c, T * W);
+    t->boot = carve(&c, T * W * A * sizeof(float));
+    t->final_obs = carve(&c, W * A * O);
     t->adv = carve(&c, T * W * A * sizeof(float));
     t->ret = carve(&c, T * W * A * sizeof(float));
     t->history = carve(&c, W * max_steps * A * sizeof(int32_t));
@@ -472,7 +540,7 @@ static size_t layout(PpoTrainer *t, char *base) {
     /* one shard writes its gradients straight into the model */
     t->shard_grads = t->n_shards > 1 ? carve(&c, (size_t)t->n_shards * G * P * sizeof(float))
                                      : (base ? t->model.grads : NULL);
-    t->shard_stats = carve(&c, (size_t)t->n_shards * 8 * sizeof(double));
+    t->shard_stats = carve(&c, (size_t)t->n_shards * ST_STRIDE * sizeof(double));
     t->grad_chunks = carve(&c, (size_t)t->n_shards * sizeof(float *));
     t->stat_chunks = carve(&c, (size_t)t->n_shards * sizeof(double *));
     t->ep = carve(&c, (size_t)t->ep_cap * sizeof(PpoEpisode));
@@ -621,16 +689,14 @@ void ppo_env_step(PpoTrainer *t, int step) {
                t->env_act + (size_t)w * (size_t)A, sizeof(int32_t) * (size_t)A);
     size_t cell = (size_t)step * (size_t)W * (size_t)A;
     float *rew = t->reward + cell;
-    uint8_t *done = t->done + (size_t)step * (size_t)W;
-    env_batch_step(t->worlds, W, t->env_act, t->obs + (cell + (size_t)W * (size_t)A) * O, rew, NULL,
-                   done, NULL);
-    if (t->cfg.reward_scale != 1.0) {
-        float s = (float)t->cfg.reward_scale;
-        for (size_t i = 0; i < (size_t)W * (size_t)A; i++) rew[i] *= s;
-    }
+    uint8_t *term = t->term + (size_t)step * (size_t)W,
+            *trunc = t->trunc + (size_t)step * (size_t)W;
+    env_batch_step(t->worlds, W, t->env_act, t->obs + (cell + (size_t)W * (size_t)A) * O, rew, term,
+                   trunc, t->final_obs);
+    ppo_record_step(t, step, rew, term, trunc, t->final_obs);
     t->env_steps += t->cfg.worlds;
     for (int w = 0; w < W; w++) {
-        if (!done[w] || t->n_ep == t->ep_cap) continue;
+        if (!(term[w] | trunc[w]) || t->n_ep == t->ep_cap) continue;
         const EnvWorld *wd = &t->worlds[w];
         PpoEpisode *e = &t->ep[t->n_ep++];
         memset(e, 0, sizeof *e);
@@ -640,6 +706,55 @@ void ppo_env_step(PpoTrainer *t, int step) {
         e->episode = wd->episode - 1;
         memcpy(e->ret, wd->last_metrics.ret, sizeof(int64_t) * (size_t)A);
         env_metrics_finish(&wd->last_metrics, &e->social);
+    }
+}
+
+/* the values of the final observations of shard s's worlds into boot (step), group by group
+ * over the whole shard, so a world's value never depends on which others ended with it */
+static void bootstrap_shard(PpoTrainer *t, int step, int s) {
+    const NnNet *net = &t->model.net;
+    int W = t->n_worlds, A = t->n_agents, ga = t->group_agents, w0 = s * t->shard_worlds;
+    size_t O = t->spec.obs_size;
+    const uint8_t *trunc = t->trunc + (size_t)step * (size_t)W;
+    for (int g = 0; g < t->n_groups; g++) {
+        int a0 = t->cfg.independent ? g : 0, rows = t->shard_worlds * ga;
+        const uint8_t *base = t->final_obs + ((size_t)w0 * (size_t)A + (size_t)a0) * O;
+        size_t stride = t->cfg.independent ? (size_t)A * O : O;
+        nn_forward(net, t->model.params + (size_t)g * t->model.n, &t->work, rows, base, stride);
+        const float *out = nn_output(net, &t->work);
+        for (int r = 0; r < rows; r++) {
+            int w = w0 + r / ga, a = a0 + r % ga;
+            if (!trunc[w]) continue;
+            size_t idx = ((size_t)step * (size_t)W + (size_t)w) * (size_t)A + (size_t)a;
+            t->boot[idx] = out[(size_t)r * (size_t)net->n_out + (size_t)(net->n_out - 1)];
+        }
+    }
+}
+
+void ppo_record_step(PpoTrainer *t, int step, const float *rewards, const uint8_t *term,
+                     const uint8_t *trunc, const uint8_t *final_obs) {
+    int W = t->n_worlds, A = t->n_agents;
+    size_t O = t->spec.obs_size, WA = (size_t)W * (size_t)A;
+    float *rew = t->reward + (size_t)step * WA;
+    uint8_t *te = t->term + (size_t)step * (size_t)W, *tr = t->trunc + (size_t)step * (size_t)W;
+    if (rewards != rew) memcpy(rew, rewards, sizeof(float) * WA);
+    if (t->cfg.reward_scale != 1.0) {
+        float sc = (float)t->cfg.reward_scale;
+        for (size_t i = 0; i < WA; i++) rew[i] *= sc;
+    }
+    if (term != te) memcpy(te, term, (size_t)W);
+    if (trunc != tr) memcpy(tr, trunc, (size_t)W);
+    /* a termination wins over a truncation of the same step */
+    for (int w = 0; w < W; w++) tr[w] = (uint8_t)(tr[w] && !te[w]);
+    for (int s = 0; s < t->n_shards; s++) {
+        int any = 0;
+        for (int w = s * t->shard_worlds; w < (s + 1) * t->shard_worlds; w++) {
+            if (!tr[w]) continue;
+            any = 1;
+            size_t row = (size_t)w * (size_t)A * O;
+            if (final_obs != t->final_obs) memcpy(t->final_obs + row, final_obs + row, A * O);
+        }
+        if (any) bootstrap_shard(t, step, s);
     }
 }
 
@@ -653,8 +768,13 @@ static void compute_gae(PpoTrainer *t) {
             for (int s = T - 1; s >= 0; s--) {
                 size_t idx = ((size_t)s * W + (size_t)w) * A + (size_t)a;
                 size_t next = idx + (size_t)W * (size_t)A;
-                float live = t->done[(size_t)s * W + (size_t)w] ? 0.0f : 1.0f;
-                float delta = t->reward[idx] + gamma * t->value[next] * live - t->value[idx];
+                /* after a termination nothing; after a truncation the final observation's value;
+                 * the trace stops at either end */
+                int term = t->term[(size_t)s * W + (size_t)w],
+                    cut = t->trunc[(size_t)s * W + (size_t)w];
+                float keep = term ? 0.0f : 1.0f, live = term | cut ? 0.0f : 1.0f;
+                float v_next = cut ? t->boot[idx] : t->value[next];
+                float delta = t->reward[idx] + gamma * v_next * keep - t->value[idx];
                 last = delta + gamma * lambda * live * last;
                 t->adv[idx] = last;
                 t->ret[idx] = last + t->value[idx];
@@ -686,19 +806,89 @@ static void shuffle(const PpoTrainer *t, int epoch, int s, int g, int32_t *perm,
     }
 }
 
+/* each shard's rollout and episode sums, in a fixed order: samples by (step, world, agent) and
+ * episodes as recorded (by step, then world) */
+static void rollout_sums(PpoTrainer *t) {
+    int T = t->cfg.rollout, W = t->n_worlds, A = t->n_agents, SW = t->shard_worlds;
+    for (int s = 0; s < t->n_shards; s++) {
+        double *st = t->shard_stats + (size_t)s * ST_STRIDE;
+        double sr = 0, srr = 0, sd = 0, sdd = 0, rew = 0;
+        for (int step = 0; step < T; step++) {
+            size_t i0 = ((size_t)step * (size_t)W + (size_t)s * (size_t)SW) * (size_t)A;
+            for (size_t i = i0; i < i0 + (size_t)SW * (size_t)A; i++) {
+                double r = t->ret[i], d = r - t->value[i];
+                sr += r, srr += r * r, sd += d, sdd += d * d;
+                rew += t->reward[i];
+            }
+        }
+        double roll[5] = {sr, srr, sd, sdd, rew};
+        memcpy(st + ST_ROLL, roll, sizeof roll);
+        memset(st + ST_EP, 0, sizeof(double) * (ST_END - ST_EP));
+    }
+    for (int e = 0; e < t->n_ep; e++) {
+        const PpoEpisode *ep = &t->ep[e];
+        int s = (int)((ep->world - t->world_base) / SW);
+        double *st = t->shard_stats + (size_t)s * ST_STRIDE + ST_EP, ret = 0;
+        for (int a = 0; a < A; a++) ret += (double)ep->ret[a];
+        st[0] += 1;
+        st[1] += ret;
+        st[2] += ep->social.efficiency;
+        st[3] += ep->social.equality;
+        st[4] += ep->social.sustainability;
+        st[5] += ep->social.peace;
+    }
+}
+
+/* the update's summary from the sums over all shards: tot[k] is the sum of field ST_LOSS + k */
+static void fill_stats(const PpoTrainer *t, const double *tot, double lr, double norm_mean,
+                       PpoStats *stats) {
+    const PpoConfig *c = &t->cfg;
+    const double *loss = tot, *roll = tot + (ST_ROLL - ST_LOSS), *ep = tot + (ST_EP - ST_LOSS);
+    memset(stats, 0, sizeof *stats);
+    double n_seen = (double)c->epochs * c->rollout * c->worlds * t->n_agents;
+    stats->update = t->update;
+    stats->env_steps = t->env_steps;
+    stats->lr = lr;
+    stats->policy_loss = loss[0] / n_seen;
+    stats->value_loss = loss[1] / n_seen;
+    stats->entropy = loss[2] / n_seen;
+    stats->approx_kl = loss[3] / n_seen;
+    stats->clip_frac = loss[4] / n_seen;
+    stats->grad_norm = norm_mean;
+    /* explained variance and the mean reward over every shard's rollout */
+    double n_all = (double)c->rollout * c->worlds * t->n_agents;
+    double var_r = roll[1] / n_all - (roll[0] / n_all) * (roll[0] / n_all);
+    double var_d = roll[3] / n_all - (roll[2] / n_all) * (roll[2] / n_all);
+    stats->explained_var = var_r > 0 ? 1.0 - var_d / var_r : 0.0;
+    stats->reward_mean = roll[4] / n_all / c->reward_scale;
+    stats->n_episodes = (int)ep[0];
+    if (ep[0] > 0) {
+        stats->return_mean = ep[1] / t->n_agents / ep[0];
+        stats->social.efficiency = ep[2] / ep[0];
+        stats->social.equality = ep[3] / ep[0];
+        stats->social.sustainability = ep[4] / ep[0];
+        stats->social.peace = ep[5] / ep[0];
+    }
+}
+
+/* GAE, then the epochs of minibatch steps: per shard and group a forward and backward pass, the
+ * gradient summed over shards by the hook, clipped per group, one Adam step. Long because the
+ * minibatch step is one piece: the statistics, the gather and the reduction share its indices. */
 void ppo_learn(PpoTrainer *t, PpoStats *stats) {
     const PpoConfig *c = &t->cfg;
     const NnNet *net = &t->model.net;
     int S = t->n_shards, G = t->n_groups, H = t->n_heads, M = c->minibatches;
+    int F = t->first_shard, TS = c->shards;
     size_t P = t->model.n, O = t->spec.obs_size;
     int N = c->rollout * t->shard_worlds * t->group_agents; /* samples per shard and group */
     compute_gae(t);
     double lr = ppo_lr(c, t->update, t->n_updates);
     float **chunks = t->grad_chunks;
     double **stat_chunks = t->stat_chunks;
-    double terms_total[5] = {0}, norm_sum = 0;
+    double norm_sum = 0;
     int n_norms = 0;
-    memset(t->shard_stats, 0, sizeof(double) * 8 * (size_t)S);
+    memset(t->shard_stats, 0, sizeof(double) * ST_STRIDE * (size_t)S);
+    rollout_sums(t);
 
     for (int epoch = 0; epoch < c->epochs; epoch++) {
         for (int s = 0; s < S; s++)
@@ -720,12 +910,12 @@ void ppo_learn(PpoTrainer *t, PpoStats *stats) {
                             sum += x;
                             sq += x * x;
                         }
-                        stat_chunks[s] = t->shard_stats + 8 * (size_t)s;
+                        stat_chunks[s] = t->shard_stats + (size_t)s * ST_STRIDE + ST_ADV;
                         stat_chunks[s][0] = sum;
                         stat_chunks[s][1] = sq;
                     }
                     double tot[2];
-                    t->reduce.sum_f64(t->reduce.ctx, stat_chunks, S, 2, tot);
+                    t->reduce.sum_f64(t->reduce.ctx, stat_chunks, F, S, TS, 2, tot);
                     mean = tot[0] / count;
                     double var = count > 1 ? (tot[1] - tot[0] * mean) / (count - 1) : 0;
                     inv_std = 1.0 / (sqrt(var > 0 ? var : 0) + 1e-8);
@@ -746,14 +936,14 @@ void ppo_learn(PpoTrainer *t, PpoStats *stats) {
                     nn_forward(net, params, &t->work, rows, t->mb_obs, O);
                     ppo_loss(net, c, rows, nn_output(net, &t->work), t->mb_act, t->mb_logp,
                              t->mb_adv, t->mb_ret, (float)(1.0 / count), t->dout, t->scratch,
-                             t->shard_stats + 8 * (size_t)s + 2);
+                             t->shard_stats + (size_t)s * ST_STRIDE + ST_LOSS);
                     float *grads = t->shard_grads + (size_t)s * (size_t)G * P + (size_t)g * P;
                     nn_backward(net, params, &t->work, rows, t->mb_obs, O, t->dout, grads);
                 }
             }
             /* the one gradient sum over shards, then per-group clipping and Adam */
             for (int s = 0; s < S; s++) chunks[s] = t->shard_grads + (size_t)s * (size_t)G * P;
-            t->reduce.sum_f32(t->reduce.ctx, chunks, S, (size_t)G * P, t->model.grads);
+            t->reduce.sum_f32(t->reduce.ctx, chunks, F, S, TS, (size_t)G * P, t->model.grads);
             for (int g = 0; g < G; g++) {
                 float *gr = t->model.grads + (size_t)g * P;
                 double norm = nn_norm(gr, P);
@@ -768,44 +958,12 @@ void ppo_learn(PpoTrainer *t, PpoStats *stats) {
                          (float)c->adam_eps);
         }
     }
-    /* loss statistics over shards, then the update's summary */
-    for (int s = 0; s < S; s++) stat_chunks[s] = t->shard_stats + 8 * (size_t)s + 2;
-    t->reduce.sum_f64(t->reduce.ctx, stat_chunks, S, 5, terms_total);
+    /* loss, rollout and episode statistics over shards (always: the hook is collective) */
+    double tot[ST_END - ST_LOSS];
+    for (int s = 0; s < S; s++) stat_chunks[s] = t->shard_stats + (size_t)s * ST_STRIDE + ST_LOSS;
+    t->reduce.sum_f64(t->reduce.ctx, stat_chunks, F, S, TS, ST_END - ST_LOSS, tot);
     t->update++;
-    if (!stats) return;
-    memset(stats, 0, sizeof *stats);
-    double n_seen = (double)c->epochs * (double)N * c->shards * G;
-    stats->update = t->update;
-    stats->env_steps = t->env_steps;
-    stats->lr = lr;
-    stats->policy_loss = terms_total[0] / n_seen;
-    stats->value_loss = terms_total[1] / n_seen;
-    stats->entropy = terms_total[2] / n_seen;
-    stats->approx_kl = terms_total[3] / n_seen;
-    stats->clip_frac = terms_total[4] / n_seen;
-    stats->grad_norm = n_norms ? norm_sum / n_norms : 0;
-    /* explained variance and the mean reward of the local rollout */
-    size_t n_all = (size_t)c->rollout * (size_t)t->n_worlds * (size_t)t->n_agents;
-    double sr = 0, srr = 0, sd = 0, sdd = 0, rew = 0;
-    for (size_t i = 0; i < n_all; i++) {
-        double r = t->ret[i], d = r - t->value[i];
-        sr += r, srr += r * r, sd += d, sdd += d * d;
-        rew += t->reward[i];
-    }
-    double var_r = srr / n_all - (sr / n_all) * (sr / n_all);
-    double var_d = sdd / n_all - (sd / n_all) * (sd / n_all);
-    stats->explained_var = var_r > 0 ? 1.0 - var_d / var_r : 0.0;
-    stats->reward_mean = rew / (double)n_all / c->reward_scale;
-    stats->n_episodes = t->n_ep;
-    for (int e = 0; e < t->n_ep; e++) {
-        const PpoEpisode *ep = &t->ep[e];
-        for (int a = 0; a < t->n_agents; a++)
-            stats->return_mean += (double)ep->ret[a] / t->n_agents / t->n_ep;
-        stats->social.efficiency += ep->social.efficiency / t->n_ep;
-        stats->social.equality += ep->social.equality / t->n_ep;
-        stats->social.sustainability += ep->social.sustainability / t->n_ep;
-        stats->social.peace += ep->social.peace / t->n_ep;
-    }
+    if (stats) fill_stats(t, tot, lr, n_norms ? norm_sum / n_norms : 0, stats);
 }
 
 void ppo_update(PpoTrainer *t, PpoStats *stats) {

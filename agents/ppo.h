@@ -8,11 +8,16 @@
  *   trajectory never depends on which process or batch steps it.
  * - Shards are fixed blocks of worlds (cfg.shards of them). Inference runs shard by shard, and a
  *   minibatch's gradient is computed shard by shard (each shard's share of the minibatch in one
- *   backward pass) and then summed over shards by one function, PpoReduce.sum_f32, in a fixed
- *   pairwise order. A distributed trainer holds some shards per process and replaces that
- *   function with an order-fixed reduction across processes; the algorithm does not change, and
- *   the weights are the same bit for bit on any number of processes that divides the shards (with
- *   one BLAS build and kernel).
+ *   backward pass) and then summed over shards by one hook, PpoReduce, in the pairwise tree over
+ *   global shard index (see below); so are the advantage statistics, the loss terms and every
+ *   logged statistic. A distributed trainer holds a contiguous range of shards per process and
+ *   gives a hook that combines the processes' partial sums in that tree; the algorithm does not
+ *   change, and the weights and statistics are the same bit for bit for any split of the shards
+ *   over processes (with one BLAS build and kernel).
+ * - An episode that ends in a terminal state has value 0 after its end; one cut by the time
+ *   limit (a truncation) is bootstrapped from the value of its final observation, computed by the
+ *   agent's own parameter group right after the step (ppo_record_step). GAE never carries the
+ *   trace across an episode end.
  * - Parameters are shared by all agents (one group) or independent per agent slot (one group per
  *   agent, the independent learners of the SSD papers); each group has its own gradient norm.
  * - Actions may have several parts (the ocean's move and signal bits): one categorical head per
@@ -23,7 +28,8 @@
  * - Minibatches are drawn per shard and group by a permutation keyed by (seed, update, epoch,
  *   shard, group). Advantages are normalised per minibatch and group.
  * - A trainer can run without worlds (env == NULL): the caller then fills the rollout buffers
- *   itself (synthetic tasks in the tests) between ppo_policy_step() calls.
+ *   itself (synthetic tasks in the tests) between ppo_policy_step() calls, directly or through
+ *   ppo_record_step() (rewards, ends and the truncation bootstrap).
  * - No allocation inside an update; no global state; errors are returned with a message.
  */
 #ifndef COMMONS_PPO_H
@@ -92,32 +98,80 @@ typedef struct PpoEpisode {
     EnvSocial social;
 } PpoEpisode;
 
-/* What one update did, for logs. */
+/* What one update did, for logs: every field is over all shards, the same on every process
+ * (sums through PpoReduce), and the same for any split of the shards over processes. The
+ * episodes themselves (PpoTrainer.ep) are the held worlds' only. */
 typedef struct PpoStats {
     int64_t update; /* 1-based index of the update just done */
     int64_t env_steps;
     double lr;
     double policy_loss, value_loss, entropy, approx_kl, clip_frac;
     double grad_norm;     /* mean over minibatches and groups, before clipping */
-    double explained_var; /* of the value predictions on the rollout */
-    double reward_mean;   /* per agent-step, unscaled */
-    int n_episodes;       /* episodes finished during the update */
+    double explained_var; /* of the value predictions on the rollout, all shards */
+    double reward_mean;   /* per agent-step, unscaled, all shards */
+    int n_episodes;       /* episodes finished during the update, all shards */
     double return_mean;   /* mean per-agent return of those episodes */
     EnvSocial social;     /* mean social metrics of those episodes */
 } PpoStats;
 
-/* The sums across shards. Each function adds n_chunks buffers of n values element by element
- * in the pairwise order ((c0 + c1) + (c2 + c3)) + ... into out; it may overwrite the chunks.
- * sum_f32 carries every gradient; sum_f64 the advantage and loss statistics. */
+/* The sums across shards.
+ *
+ * Every cross-sample sum of training (gradients, advantage statistics, loss terms, the logged
+ * statistics) is computed per shard and then summed over GLOBAL shard index in one fixed tree,
+ * the pairwise tree over the cfg.shards chunks c0..c(S-1):
+ *     at step = 1, 2, 4, ... (while step < S), for i = 0, 2 step, 4 step, ... with i + step < S:
+ *     c[i] += c[i + step]  (element by element; a chunk without a partner is carried up as is)
+ * so ((c0 + c1) + (c2 + c3)) + ((c4 + c5)) for S = 6. The result is the same bits whatever
+ * contiguous range of shards each process holds.
+ *
+ * Subtrees: the tree's nodes are the aligned blocks [i, i + 2^k) (i a multiple of 2^k) clipped
+ * to [0, S). A holder of shards [first, first + count) can sum locally, in the tree's own order,
+ * every node that lies inside its range; ppo_tree_cover() lists the largest such nodes (at most
+ * PPO_TREE_MAX_NODES, about 2 log2 S), ppo_tree_presum_*() sums each into its first chunk. A
+ * combiner then needs only those node sums: it places each at its first shard index in an array
+ * of S chunk pointers, NULL at every other index, and ppo_tree_sum_*() over that array finishes
+ * the tree with the same bits as over all S chunks. E.g. S = 6 held 4 + 2: one node [0, 4) and
+ * one [4, 6), so each process sends one buffer; 3 + 3: nodes [0, 2), [2, 3) and [3, 4), [4, 6).
+ */
+#define PPO_TREE_MAX_NODES 32
+
+/* Sums n_chunks buffers of n values in the tree's order into out (which may be chunks[0]); it
+ * overwrites chunks. chunks[i] may be NULL when i lies inside a node already summed into that
+ * node's first chunk (see above); chunks[0] is never NULL. */
+void ppo_tree_sum_f32(float *const *chunks, int n_chunks, size_t n, float *out);
+void ppo_tree_sum_f64(double *const *chunks, int n_chunks, size_t n, double *out);
+/* The largest whole subtrees of the tree over total shards inside [first, first + count), in
+ * order: start[j], size[j] (shards). Returns their number, at most PPO_TREE_MAX_NODES. */
+int ppo_tree_cover(int first, int count, int total, int *start, int *size);
+/* Sums each of those subtrees of the held chunks (chunks[k] is shard first + k) into its first
+ * chunk, chunks[start[j] - first]; writes start (PPO_TREE_MAX_NODES) and returns the count. */
+int ppo_tree_presum_f32(float *const *chunks, int first, int count, int total, size_t n,
+                        int *start);
+int ppo_tree_presum_f64(double *const *chunks, int first, int count, int total, size_t n,
+                        int *start);
+
+/* The hook that sums across shards. A trainer holding shards first_shard .. first_shard +
+ * n_shards - 1 of total_shards hands it its n_shards chunks of n values (chunks[k] is global
+ * shard first_shard + k) and receives in out (which may be chunks[0]) the sum of all
+ * total_shards chunks in the tree above, from every process the same bits. The hook may
+ * overwrite the chunks. sum_f32 carries every gradient; sum_f64 the advantage, loss and logged
+ * statistics. It is collective: every trainer of a run calls it the same number of times, in
+ * the same order, with the same n (a distributed hook presums its subtrees, exchanges them, and
+ * finishes the tree). */
 typedef struct PpoReduce {
-    void (*sum_f32)(void *ctx, float *const *chunks, int n_chunks, size_t n, float *out);
-    void (*sum_f64)(void *ctx, double *const *chunks, int n_chunks, size_t n, double *out);
+    void (*sum_f32)(void *ctx, float *const *chunks, int first_shard, int n_shards,
+                    int total_shards, size_t n, float *out);
+    void (*sum_f64)(void *ctx, double *const *chunks, int first_shard, int n_shards,
+                    int total_shards, size_t n, double *out);
     void *ctx;
 } PpoReduce;
 
-/* The in-process reduction (the default). */
-void ppo_reduce_local_f32(void *ctx, float *const *chunks, int n_chunks, size_t n, float *out);
-void ppo_reduce_local_f64(void *ctx, double *const *chunks, int n_chunks, size_t n, double *out);
+/* The in-process reduction (the default): the tree over the held chunks. It is the global sum
+ * when the trainer holds every shard; a trainer holding fewer needs a combining hook. */
+void ppo_reduce_local_f32(void *ctx, float *const *chunks, int first_shard, int n_shards,
+                          int total_shards, size_t n, float *out);
+void ppo_reduce_local_f64(void *ctx, double *const *chunks, int first_shard, int n_shards,
+                          int total_shards, size_t n, double *out);
 
 /* The PPO loss of n samples given the network outputs out (n, n_out): for each sample,
  * max(-A r, -A clip(r, 1 - e, 1 + e)) + vf_coef (v - R)^2 / 2 - ent_coef H, with r the
@@ -147,16 +201,19 @@ typedef struct PpoTrainer {
     /* counters: the training state besides parameters and moments */
     int64_t update, n_updates, env_steps, episodes;
     /* rollout buffers; T = cfg.rollout, W = n_worlds, A = n_agents, H = n_heads, O = obs bytes */
-    uint8_t *obs;     /* (T + 1, W, A, O) observation before each step; slot T the last */
-    int32_t *act;     /* (T, W, A, H) action parts */
-    int32_t *env_act; /* (W, A) head-0 actions of the current step, for the worlds */
-    float *logp;      /* (T, W, A) log-probability of the action taken */
-    float *value;     /* (T + 1, W, A) value estimates */
-    float *reward;    /* (T, W, A) rewards, scaled */
-    uint8_t *done;    /* (T, W) 1 when the step ended the world's episode */
-    float *adv, *ret; /* (T, W, A) GAE advantages and returns */
-    int32_t *history; /* (W, max_steps, A) actions of each world's episode so far */
-    EnvRng *act_rng;  /* (W,) each world's action stream for this update */
+    uint8_t *obs;       /* (T + 1, W, A, O) observation before each step; slot T the last */
+    int32_t *act;       /* (T, W, A, H) action parts */
+    int32_t *env_act;   /* (W, A) head-0 actions of the current step, for the worlds */
+    float *logp;        /* (T, W, A) log-probability of the action taken */
+    float *value;       /* (T + 1, W, A) value estimates */
+    float *reward;      /* (T, W, A) rewards, scaled */
+    uint8_t *term;      /* (T, W) 1 when the step ended the world's episode in a terminal state */
+    uint8_t *trunc;     /* (T, W) 1 when the time limit cut the world's episode at this step */
+    float *boot;        /* (T, W, A) value of the final observation where trunc, else unused */
+    uint8_t *final_obs; /* (W, A, O) last observation of the episodes that ended at a step */
+    float *adv, *ret;   /* (T, W, A) GAE advantages and returns */
+    int32_t *history;   /* (W, max_steps, A) actions of each world's episode so far */
+    EnvRng *act_rng;    /* (W,) each world's action stream for this update */
     /* minibatch buffers */
     int32_t *perm;                    /* (n_shards, n_groups, shard samples) */
     uint8_t *mb_obs;                  /* (mb rows, O) */
@@ -165,7 +222,7 @@ typedef struct PpoTrainer {
     float *dout;                      /* (max rows, n_out) */
     float *scratch;                   /* (n_out,) */
     float *shard_grads;               /* (n_shards, n_groups * n_params) */
-    double *shard_stats;              /* (n_shards, 8): advantage sums, then loss terms */
+    double *shard_stats;              /* (n_shards, 24) per-shard sums (layout in ppo.c) */
     float **grad_chunks;              /* (n_shards,) each shard's gradient, for the reduction */
     double **stat_chunks;             /* (n_shards,) */
     int mb_rows;                      /* the largest minibatch share of one shard and group */
@@ -191,8 +248,19 @@ void ppo_rollout_begin(PpoTrainer *t);
 /* inference on observation slot `step` (step == T: values only): fills act, logp, value and
  * env_act for that step */
 void ppo_policy_step(PpoTrainer *t, int step);
-/* steps the worlds with env_act; writes obs slot step + 1, reward and done; records episodes */
+/* steps the worlds with env_act; writes obs slot step + 1 and, through ppo_record_step, the
+ * rewards, ends and bootstrap values; records episodes */
 void ppo_env_step(PpoTrainer *t, int step);
+/* Stores the results of step `step` for an outside driver that steps the worlds itself:
+ * rewards (W, A) unscaled (multiplied by cfg.reward_scale here), term and trunc (W,) and
+ * final_obs (W, A, O), the last observation of every world whose episode ended (rows of the
+ * other worlds are not read; the ended worlds' rows are copied into t->final_obs); any of them
+ * may be the trainer's own buffers. For each shard with
+ * a truncated world, the values of final_obs are computed (shard by shard, group by group, like
+ * ppo_policy_step) into boot. The observation after the step, for the world's next episode when
+ * it ended, goes in obs slot step + 1, written by the caller. */
+void ppo_record_step(PpoTrainer *t, int step, const float *rewards, const uint8_t *term,
+                     const uint8_t *trunc, const uint8_t *final_obs);
 /* GAE and the epochs; stats may be NULL */
 void ppo_learn(PpoTrainer *t, PpoStats *stats);
 

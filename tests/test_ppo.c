@@ -101,7 +101,7 @@ static void test_reduce_order(void **state) {
     memcpy(copy, v, sizeof v);
     for (int i = 0; i < 5; i++) chunks[i] = copy[i];
     float out[2];
-    ppo_reduce_local_f32(NULL, chunks, 5, 2, out);
+    ppo_tree_sum_f32(chunks, 5, 2, out);
     for (int k = 0; k < 2; k++) {
         float want = ((v[0][k] + v[1][k]) + (v[2][k] + v[3][k])) + v[4][k];
         assert_true(out[k] == want);
@@ -109,11 +109,11 @@ static void test_reduce_order(void **state) {
     /* a single chunk is copied as is */
     float one[2] = {3, 4};
     float *c1[1] = {one};
-    ppo_reduce_local_f32(NULL, c1, 1, 2, out);
+    ppo_reduce_local_f32(NULL, c1, 0, 1, 1, 2, out);
     assert_true(out[0] == 3 && out[1] == 4);
     double dv[3][1] = {{1e17}, {1}, {-1e17}}, dout[1];
     double *dc[3] = {dv[0], dv[1], dv[2]};
-    ppo_reduce_local_f64(NULL, dc, 3, 1, dout);
+    ppo_reduce_local_f64(NULL, dc, 0, 3, 3, 1, dout);
     assert_true(dout[0] == (1e17 + 1.0) + -1e17);
 }
 
@@ -264,7 +264,7 @@ static double run_bandit(PpoTrainer *t, Bandit *b, int updates) {
                 t->reward[(size_t)s * W * A + (size_t)i] = r;
                 total += r;
             }
-            for (int w = 0; w < W; w++) t->done[(size_t)s * W + (size_t)w] = 1;
+            for (int w = 0; w < W; w++) t->term[(size_t)s * W + (size_t)w] = 1;
             bandit_obs(b, t->obs + (size_t)(s + 1) * step_bytes, W * A);
         }
         ppo_policy_step(t, T);
@@ -359,8 +359,9 @@ static void test_gae(void **state) {
     ppo_rollout_begin(&t);
     for (int s = 0; s <= T; s++) ppo_policy_step(&t, s);
     for (int i = 0; i < T * W * A; i++) t.reward[i] = (float)(i % 7) - 2.0f;
-    memset(t.done, 0, (size_t)T * W);
-    t.done[2 * W + 1] = 1; /* world 1 ends its episode at step 2 */
+    memset(t.term, 0, (size_t)T * W);
+    memset(t.trunc, 0, (size_t)T * W);
+    t.term[2 * W + 1] = 1; /* world 1 ends its episode at step 2 */
     float value[6 * 4];
     memcpy(value, t.value, sizeof value);
     ppo_learn(&t, NULL);
@@ -370,7 +371,7 @@ static void test_gae(void **state) {
             double next_adv = 0;
             for (int s = T - 1; s >= 0; s--) {
                 int idx = (s * W + w) * A + a, nxt = idx + W * A;
-                double live = t.done[s * W + w] ? 0 : 1;
+                double live = t.term[s * W + w] ? 0 : 1;
                 double delta = t.reward[idx] + 0.9 * value[nxt] * live - value[idx];
                 next_adv = delta + 0.9 * 0.8 * live * next_adv;
                 assert_true(fabs(t.adv[idx] - next_adv) < 1e-5);
