@@ -511,7 +511,6 @@ static size_t layout(PpoTrainer *t, char *base) {
     size_t T = (size_t)t->cfg.rollout, W = (size_t)t->n_worlds, A = (size_t)t->n_agents;
     size_t H = (size_t)t->n_heads, O = t->spec.obs_size, P = t->model.n;
     size_t G = (size_t)t->n_groups, rows = (size_t)t->mb_rows;
-    size_t max_steps = t->env ? (size_t)t->spec.max_steps : 0;
     t->obs = carve(&c, (T + 1) * W * A * O);
     t->act = carve(&c, T * W * A * H * sizeof(int32_t));
     t->env_act = carve(&c, W * A * sizeof(int32_t));
@@ -524,7 +523,6 @@ static size_t layout(PpoTrainer *t, char *base) {
     t->final_obs = carve(&c, W * A * O);
     t->adv = carve(&c, T * W * A * sizeof(float));
     t->ret = carve(&c, T * W * A * sizeof(float));
-    t->history = carve(&c, W * max_steps * A * sizeof(int32_t));
     t->act_rng = carve(&c, W * sizeof(EnvRng));
     t->perm = carve(&c, T * W * A * sizeof(int32_t));
     t->mb_obs = carve(&c, rows * O);
@@ -547,24 +545,17 @@ static size_t layout(PpoTrainer *t, char *base) {
     return c.off;
 }
 
-int ppo_trainer_init(PpoTrainer *t, const PpoConfig *cfg, const EnvSpec *spec, const EnvConfig *env,
-                     int first_shard, int n_shards, EnvError *err) {
+int ppo_trainer_init(PpoTrainer *t, const PpoConfig *cfg, const EnvSpec *spec, int first_shard,
+                     int n_shards, EnvError *err) {
     memset(t, 0, sizeof *t);
     NnArch arch;
     int rc = ppo_config_check(cfg, spec, &arch, err);
     if (rc) return rc;
-    if (env && spec->n_heads > 1)
-        return env_fail(err, ENV_EINPUT,
-                        "training with signal heads (comm.signal_bits = %d) needs the "
-                        "communication layer in the trainer, which is not wired in yet; set "
-                        "comm.signal_bits = 0",
-                        spec->n_heads - 1);
     if (first_shard < 0 || n_shards < 1 || first_shard + n_shards > cfg->shards)
         return env_fail(err, ENV_EINPUT, "shards %d..%d are outside 0..%d", first_shard,
                         first_shard + n_shards - 1, cfg->shards - 1);
     t->cfg = *cfg;
     t->spec = *spec;
-    t->env = env;
     t->reduce = (PpoReduce){ppo_reduce_local_f32, ppo_reduce_local_f64, NULL};
     t->n_agents = spec->n_agents;
     t->n_heads = spec->n_heads;
@@ -580,8 +571,8 @@ int ppo_trainer_init(PpoTrainer *t, const PpoConfig *cfg, const EnvSpec *spec, c
     t->n_updates = (cfg->steps + batch - 1) / batch;
     int shard_samples = cfg->rollout * t->shard_worlds * t->group_agents;
     t->mb_rows = (shard_samples + cfg->minibatches - 1) / cfg->minibatches;
-    t->ep_cap =
-        env ? t->n_worlds * (cfg->rollout / (spec->max_steps > 0 ? spec->max_steps : 1) + 1) : 1;
+    /* a world ends at most one episode every max_steps steps */
+    t->ep_cap = t->n_worlds * (cfg->rollout / (spec->max_steps > 0 ? spec->max_steps : 1) + 1);
     if ((rc = nn_model_init(&t->model, &arch, t->n_groups, (uint64_t)cfg->seed, err))) return rc;
     int rollout_rows = t->shard_worlds * t->group_agents;
     int max_rows = t->mb_rows > rollout_rows ? t->mb_rows : rollout_rows;
@@ -597,36 +588,10 @@ int ppo_trainer_init(PpoTrainer *t, const PpoConfig *cfg, const EnvSpec *spec, c
     }
     memset(t->block, 0, bytes);
     layout(t, t->block);
-    if (env) {
-        t->worlds = calloc((size_t)t->n_worlds, sizeof *t->worlds);
-        if (!t->worlds) {
-            ppo_trainer_close(t);
-            return env_fail(err, ENV_ENOMEM, "out of memory for worlds");
-        }
-        for (int w = 0; w < t->n_worlds; w++)
-            if ((rc = env_world_init(&t->worlds[w], env, (uint64_t)cfg->seed,
-                                     (uint64_t)(t->world_base + w), err))) {
-                for (int k = 0; k < w; k++) env_world_close(&t->worlds[k]);
-                free(t->worlds);
-                t->worlds = NULL;
-                ppo_trainer_close(t);
-                return rc;
-            }
-        /* the first observation waits in the last slot, where each rollout starts from */
-        size_t step_bytes = (size_t)t->n_worlds * (size_t)t->n_agents * spec->obs_size;
-        uint8_t *last = t->obs + (size_t)cfg->rollout * step_bytes;
-        for (int w = 0; w < t->n_worlds; w++)
-            env_observe(&t->worlds[w], last + (size_t)w * (size_t)t->n_agents * spec->obs_size);
-    }
     return 0;
 }
 
 void ppo_trainer_close(PpoTrainer *t) {
-    if (t->worlds) {
-        for (int w = 0; w < t->n_worlds; w++) env_world_close(&t->worlds[w]);
-        free(t->worlds);
-        t->worlds = NULL;
-    }
     free(t->block);
     t->block = NULL;
     nn_work_close(&t->work);
@@ -680,33 +645,16 @@ void ppo_policy_step(PpoTrainer *t, int step) {
     }
 }
 
-void ppo_env_step(PpoTrainer *t, int step) {
-    int W = t->n_worlds, A = t->n_agents;
-    size_t O = t->spec.obs_size, max_steps = (size_t)t->spec.max_steps;
-    /* remember each world's actions of the episode in progress (checkpoints replay them) */
-    for (int w = 0; w < W; w++)
-        memcpy(t->history + ((size_t)w * max_steps + (size_t)t->worlds[w].tick) * (size_t)A,
-               t->env_act + (size_t)w * (size_t)A, sizeof(int32_t) * (size_t)A);
-    size_t cell = (size_t)step * (size_t)W * (size_t)A;
-    float *rew = t->reward + cell;
-    uint8_t *term = t->term + (size_t)step * (size_t)W,
-            *trunc = t->trunc + (size_t)step * (size_t)W;
-    env_batch_step(t->worlds, W, t->env_act, t->obs + (cell + (size_t)W * (size_t)A) * O, rew, term,
-                   trunc, t->final_obs);
-    ppo_record_step(t, step, rew, term, trunc, t->final_obs);
-    t->env_steps += t->cfg.worlds;
-    for (int w = 0; w < W; w++) {
-        if (!(term[w] | trunc[w]) || t->n_ep == t->ep_cap) continue;
-        const EnvWorld *wd = &t->worlds[w];
-        PpoEpisode *e = &t->ep[t->n_ep++];
-        memset(e, 0, sizeof *e);
-        e->index = t->episodes++;
-        e->env_steps = t->env_steps;
-        e->world = t->world_base + w;
-        e->episode = wd->episode - 1;
-        memcpy(e->ret, wd->last_metrics.ret, sizeof(int64_t) * (size_t)A);
-        env_metrics_finish(&wd->last_metrics, &e->social);
-    }
+void ppo_record_episode(PpoTrainer *t, int w, uint64_t episode, const EnvMetrics *m) {
+    if (t->n_ep == t->ep_cap) return;
+    PpoEpisode *e = &t->ep[t->n_ep++];
+    memset(e, 0, sizeof *e);
+    e->index = t->episodes++;
+    e->env_steps = t->env_steps;
+    e->world = t->world_base + w;
+    e->episode = episode;
+    memcpy(e->ret, m->ret, sizeof(int64_t) * (size_t)t->n_agents);
+    env_metrics_finish(m, &e->social);
 }
 
 /* the values of the final observations of shard s's worlds into boot (step), group by group
@@ -964,16 +912,6 @@ void ppo_learn(PpoTrainer *t, PpoStats *stats) {
     t->reduce.sum_f64(t->reduce.ctx, stat_chunks, F, S, TS, ST_END - ST_LOSS, tot);
     t->update++;
     if (stats) fill_stats(t, tot, lr, n_norms ? norm_sum / n_norms : 0, stats);
-}
-
-void ppo_update(PpoTrainer *t, PpoStats *stats) {
-    ppo_rollout_begin(t);
-    for (int s = 0; s < t->cfg.rollout; s++) {
-        ppo_policy_step(t, s);
-        ppo_env_step(t, s);
-    }
-    ppo_policy_step(t, t->cfg.rollout); /* the values that bootstrap GAE */
-    ppo_learn(t, stats);
 }
 
 /* ---- inference ---- */

@@ -2,8 +2,11 @@
  * clipped objective, and inference for trained policies.
  *
  * Contract:
- * - Worlds have global indices; a trainer steps the worlds of the shards it holds (all of them in
- *   one process). World w's actions are drawn from its own stream, keyed by
+ * - The trainer holds rollout buffers and the learning, never worlds: a driver (sim/train.h)
+ *   steps the worlds of the shards the trainer holds and fills the buffers between
+ *   ppo_policy_step() calls through ppo_record_step() (rewards, ends, the truncation bootstrap)
+ *   and ppo_record_episode(); the tests drive synthetic tasks the same way.
+ * - Worlds have global indices. World w's actions are drawn from its own stream, keyed by
  *   env_hash4(seed, w, update, PPO_STREAM_ACTION), agent by agent and head by head, so a world's
  *   trajectory never depends on which process or batch steps it.
  * - Shards are fixed blocks of worlds (cfg.shards of them). Inference runs shard by shard, and a
@@ -23,13 +26,9 @@
  * - Actions may have several parts (the ocean's move and signal bits): one categorical head per
  *   part, sizes from the world's spec (spec.n_heads, spec.head_size). Head 0 is the world's
  *   action; heads 1.. are the signal bits a communication layer reads from the rollout buffers.
- *   A trainer with worlds accepts one head only until that layer is wired in (ppo_trainer_init
- *   says so); a trainer without worlds (synthetic tasks) takes any heads.
+ *   The trainer takes any heads; the driver decides what its worlds accept.
  * - Minibatches are drawn per shard and group by a permutation keyed by (seed, update, epoch,
  *   shard, group). Advantages are normalised per minibatch and group.
- * - A trainer can run without worlds (env == NULL): the caller then fills the rollout buffers
- *   itself (synthetic tasks in the tests) between ppo_policy_step() calls, directly or through
- *   ppo_record_step() (rewards, ends and the truncation bootstrap).
  * - No allocation inside an update; no global state; errors are returned with a message.
  */
 #ifndef COMMONS_PPO_H
@@ -186,7 +185,6 @@ double ppo_loss(const NnNet *net, const PpoConfig *c, int n, const float *out, c
 typedef struct PpoTrainer {
     PpoConfig cfg;
     EnvSpec spec;
-    const EnvConfig *env; /* NULL: the caller fills the rollout buffers */
     NnModel model;
     NnWork work;
     PpoReduce reduce;
@@ -196,8 +194,7 @@ typedef struct PpoTrainer {
     int first_shard, n_shards; /* the shards this trainer holds */
     int shard_worlds;          /* worlds per shard */
     int n_worlds;              /* worlds held: n_shards * shard_worlds */
-    int64_t world_base;        /* global index of worlds[0] */
-    EnvWorld *worlds;          /* (n_worlds,) */
+    int64_t world_base;        /* global index of the first world held */
     /* counters: the training state besides parameters and moments */
     int64_t update, n_updates, env_steps, episodes;
     /* rollout buffers; T = cfg.rollout, W = n_worlds, A = n_agents, H = n_heads, O = obs bytes */
@@ -212,7 +209,6 @@ typedef struct PpoTrainer {
     float *boot;        /* (T, W, A) value of the final observation where trunc, else unused */
     uint8_t *final_obs; /* (W, A, O) last observation of the episodes that ended at a step */
     float *adv, *ret;   /* (T, W, A) GAE advantages and returns */
-    int32_t *history;   /* (W, max_steps, A) actions of each world's episode so far */
     EnvRng *act_rng;    /* (W,) each world's action stream for this update */
     /* minibatch buffers */
     int32_t *perm;                    /* (n_shards, n_groups, shard samples) */
@@ -232,25 +228,22 @@ typedef struct PpoTrainer {
     void *block;
 } PpoTrainer;
 
-/* Builds a trainer: model initialised from cfg.seed, worlds first_shard.. of cfg.shards (all
- * of them for first_shard = 0, n_shards = cfg.shards) created and reset. env may be NULL: then
- * spec describes the synthetic task. */
-int ppo_trainer_init(PpoTrainer *t, const PpoConfig *cfg, const EnvSpec *spec, const EnvConfig *env,
-                     int first_shard, int n_shards, EnvError *err);
+/* Builds a trainer for shards first_shard .. first_shard + n_shards - 1 of cfg.shards (all of
+ * them for first_shard = 0, n_shards = cfg.shards): model initialised from cfg.seed, rollout
+ * buffers for the worlds of those shards. spec describes the worlds (or a synthetic task). */
+int ppo_trainer_init(PpoTrainer *t, const PpoConfig *cfg, const EnvSpec *spec, int first_shard,
+                     int n_shards, EnvError *err);
 void ppo_trainer_close(PpoTrainer *t);
 
-/* One whole update: rollout, GAE, epochs of minibatch steps. stats may be NULL. */
-void ppo_update(PpoTrainer *t, PpoStats *stats);
-
-/* The pieces of an update, for custom rollouts: */
+/* An update is: ppo_rollout_begin(); for each step s < T: ppo_policy_step(s), the driver steps
+ * the worlds with env_act (observations into obs slot s + 1), ppo_record_step(s), env_steps +=
+ * cfg.worlds, ppo_record_episode() for each world whose episode ended; then ppo_policy_step(T)
+ * (the values that bootstrap GAE) and ppo_learn(). */
 /* seeds the action streams and moves the last observation into slot 0 */
 void ppo_rollout_begin(PpoTrainer *t);
 /* inference on observation slot `step` (step == T: values only): fills act, logp, value and
  * env_act for that step */
 void ppo_policy_step(PpoTrainer *t, int step);
-/* steps the worlds with env_act; writes obs slot step + 1 and, through ppo_record_step, the
- * rewards, ends and bootstrap values; records episodes */
-void ppo_env_step(PpoTrainer *t, int step);
 /* Stores the results of step `step` for an outside driver that steps the worlds itself:
  * rewards (W, A) unscaled (multiplied by cfg.reward_scale here), term and trunc (W,) and
  * final_obs (W, A, O), the last observation of every world whose episode ended (rows of the
@@ -261,6 +254,9 @@ void ppo_env_step(PpoTrainer *t, int step);
  * it ended, goes in obs slot step + 1, written by the caller. */
 void ppo_record_step(PpoTrainer *t, int step, const float *rewards, const uint8_t *term,
                      const uint8_t *trunc, const uint8_t *final_obs);
+/* Records the episode that world w (0-based among the held worlds) just finished: its episode
+ * index and metrics (n_agents returns), for the update's statistics. */
+void ppo_record_episode(PpoTrainer *t, int w, uint64_t episode, const EnvMetrics *m);
 /* GAE and the epochs; stats may be NULL */
 void ppo_learn(PpoTrainer *t, PpoStats *stats);
 
