@@ -17,7 +17,7 @@ void cli_cursor_start(CliCursor *c, CliRunner *r, uint64_t episode, int steps) {
     c->r = r;
     c->episode = episode;
     c->steps = (steps <= 0 || steps > cfg->p.max_steps) ? cfg->p.max_steps : steps;
-    c->n_bits = cfg->p.signal_bits;
+    c->n_bits = r->sim->comm.signal_bits;
     cli_actors_init(&c->actors, r, episode);
     env_reset(&r->world, episode);
     if (r->comm) comm_session_reset(&r->session);
@@ -240,7 +240,7 @@ int cli_capture_options(CliCapture *c, const Options *o) {
 int cli_capture_begin(CliCapture *c, CliRunner *r, const char *policies) {
     if (!c->replay_out) return 0;
     EnvError err;
-    if (cli_replay_init(&c->replay, r->cfg, r->seed, r->world.index, policies, &err))
+    if (cli_replay_init(&c->replay, r->sim, r->seed, r->world.index, policies, &err))
         return cli_fail(&err);
     c->has_replay = 1;
     return 0;

@@ -32,7 +32,7 @@ typedef struct CliCursor {
     uint64_t episode;
     int steps, t;
     int32_t actions[ENV_MAX_AGENTS]; /* (n_agents,) the actions of the last step */
-    int n_bits;                      /* signal bits per agent (env signal_bits) */
+    int n_bits;                      /* signal bits per agent (comm.signal_bits) */
     uint8_t bits[ENV_MAX_AGENTS * ENV_MAX_SIGNAL_BITS]; /* (n_agents, n_bits) last step's signals */
     int64_t signals;                                    /* signal bits set so far */
     int32_t edges[ENV_MAX_AGENTS * ENV_MAX_AGENTS * 2]; /* (n_edges, 2) scratch for scenes */

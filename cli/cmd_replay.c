@@ -15,7 +15,7 @@
 
 #include "capture.h"
 #include "commands.h"
-#include "config.h"
+#include "params.h"
 #include "report.h"
 
 static const char *REPLAY_HELP =
@@ -39,8 +39,8 @@ static const char *REPLAY_HELP =
 typedef struct Replay {
     const char *path;
     CliReplay rp;
-    EnvParams p;
-    EnvConfig cfg;
+    SimParams p;
+    SimConfig sim;
     EnvWorld w;
     CliReplayCursor cur;
     CommSession session; /* when the recorded world communicates */
@@ -64,19 +64,19 @@ static void print_policies(const Replay *r, const char *sep, int quoted) {
 
 /* the header `commons run` printed */
 static void print_header(const Replay *r, int json) {
-    const EnvParams *p = &r->p;
+    const EnvParams *p = &r->p.env;
     if (json) {
         printf(
             "{\"env\": \"%s\", \"game\": \"%s\", \"map\": \"%s\", \"agents\": %d, \"steps\": %d, "
             "\"seed\": %llu, \"policies\": [",
-            p->preset, env_game_name(p->game), r->cfg.map.name, p->n_agents, p->max_steps,
+            p->preset, env_game_name(p->game), r->sim.env.map.name, p->n_agents, p->max_steps,
             (unsigned long long)r->rp.seed);
         print_policies(r, ", ", 1);
         printf("],\n \"episodes\": [\n");
     } else {
         printf("env %s (game %s, map %s %dx%d), %d agents, %d steps, seed %llu\n", p->preset,
-               env_game_name(p->game), r->cfg.map.name, r->cfg.map.h, r->cfg.map.w, p->n_agents,
-               p->max_steps, (unsigned long long)r->rp.seed);
+               env_game_name(p->game), r->sim.env.map.name, r->sim.env.map.h, r->sim.env.map.w,
+               p->n_agents, p->max_steps, (unsigned long long)r->rp.seed);
         printf("policies: ");
         print_policies(r, " ", 0);
         printf("\n%7s %10s %9s %14s %8s  %s\n", "episode", "efficiency", "equality",
@@ -90,11 +90,11 @@ static void episode_result(const Replay *r, CliEpisode *ep) {
     ep->spawned = r->w.spawned;
     ep->collected = r->w.collected;
     ep->beached = r->w.beached;
-    ep->afloat = r->p.game == ENV_GAME_OCEAN ? env_plastic_afloat(&r->w) : 0;
+    ep->afloat = r->p.env.game == ENV_GAME_OCEAN ? env_plastic_afloat(&r->w) : 0;
     ep->episode = (int)r->cur.ep->episode;
     ep->steps = r->cur.t;
     env_metrics_finish(&r->w.metrics, &ep->social);
-    memcpy(ep->ret, r->w.metrics.ret, (size_t)r->p.n_agents * sizeof ep->ret[0]);
+    memcpy(ep->ret, r->w.metrics.ret, (size_t)r->p.env.n_agents * sizeof ep->ret[0]);
     ep->hash = env_state_hash(&r->w);
 }
 
@@ -104,21 +104,21 @@ static int load(Replay *r, const char *path) {
     r->path = path;
     if (cli_replay_read(&r->rp, path, &err)) return cli_fail(&err);
     int rc = cli_replay_params(&r->rp, path, &r->p, &err);
-    if (!rc) rc = env_config_init(&r->cfg, &r->p, &err);
+    if (!rc) rc = sim_config_init(&r->sim, &r->p, &err);
     if (rc) {
         cli_replay_close(&r->rp);
         return cli_fail(&err);
     }
-    if (cli_replay_check_config(&r->rp, path, &r->cfg, &err) ||
-        env_world_init(&r->w, &r->cfg, r->rp.seed, r->rp.world_index, &err)) {
-        env_config_close(&r->cfg);
+    if (cli_replay_check_config(&r->rp, path, &r->sim.env, &err) ||
+        env_world_init(&r->w, &r->sim.env, r->rp.seed, r->rp.world_index, &err)) {
+        sim_config_close(&r->sim);
         cli_replay_close(&r->rp);
         return cli_fail(&err);
     }
-    if (comm_session_wanted(&r->cfg)) {
-        if (comm_session_init(&r->session, &r->cfg, &err)) {
+    if (comm_session_wanted(&r->sim.comm)) {
+        if (comm_session_init(&r->session, &r->sim.env, &r->sim.comm, &err)) {
             env_world_close(&r->w);
-            env_config_close(&r->cfg);
+            sim_config_close(&r->sim);
             cli_replay_close(&r->rp);
             return cli_fail(&err);
         }
@@ -141,7 +141,7 @@ static void start_episode(Replay *r, int i) {
 static void unload(Replay *r) {
     if (r->has_session) comm_session_close(&r->session);
     env_world_close(&r->w);
-    env_config_close(&r->cfg);
+    sim_config_close(&r->sim);
     cli_replay_close(&r->rp);
     free(r->obs);
 }
@@ -193,7 +193,8 @@ static int play_headless(Replay *r, const char *target, int cell, int fps, int j
         episode_result(r, &ep);
         cli_mean_add(&mean, &ep.social, count);
         final_hash = ep.hash;
-        cli_print_episode(&ep, r->p.n_agents, r->p.game == ENV_GAME_OCEAN, json, i == r->last);
+        cli_print_episode(&ep, r->p.env.n_agents, r->p.env.game == ENV_GAME_OCEAN, json,
+                          i == r->last);
     }
     if (rc) {
         if (has_frames) cli_frames_abort(&frames);
@@ -248,13 +249,13 @@ static void replay_scene(void *ctx, RenderScene *s, int ego) {
     scene_of(r, s);
     if (ego >= 0 && r->obs) {
         env_observe(&r->w, r->obs);
-        s->ego_obs = r->obs + (size_t)ego * r->cfg.spec.obs_size;
+        s->ego_obs = r->obs + (size_t)ego * r->sim.env.spec.obs_size;
     }
 }
 
 static void replay_name(void *ctx, char *buf, size_t n) {
     Replay *r = ctx;
-    snprintf(buf, n, "replay-%s-s%llu-e%llu-t%06d", r->p.preset, (unsigned long long)r->rp.seed,
+    snprintf(buf, n, "replay-%s-s%llu-e%llu-t%06d", r->p.env.preset, (unsigned long long)r->rp.seed,
              (unsigned long long)r->cur.ep->episode, r->w.tick);
 }
 
@@ -274,7 +275,7 @@ static void replay_help(void *ctx, const char *text) {
 
 static int play_window(Replay *r, RenderViewerOptions *vo) {
     EnvError err;
-    r->obs = malloc((size_t)r->p.n_agents * r->cfg.spec.obs_size);
+    r->obs = malloc((size_t)r->p.env.n_agents * r->sim.env.spec.obs_size);
     if (!r->obs) {
         fprintf(stderr, "commons: out of memory\n");
         return 1;

@@ -19,7 +19,7 @@
 
 #include "checkpoint.h"
 #include "commands.h"
-#include "config.h"
+#include "params.h"
 #include "learn.h"
 #include "options.h"
 #include "session.h"
@@ -207,13 +207,13 @@ static double mean_of(const double *x, int n) {
 }
 
 /* the world's settings alone, as a --config file */
-static char *world_text(const EnvParams *p) {
+static char *world_text(const SimParams *p) {
     char *text = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&text, &len);
     if (!f) return NULL;
-    fprintf(f, "[env]\npreset = %s\n\n", p->preset);
-    env_params_write_ini(p, f);
+    fprintf(f, "[env]\npreset = %s\n\n", p->env.preset);
+    sim_params_write_ini(p, f);
     fclose(f);
     return text;
 }
@@ -255,7 +255,7 @@ int cli_cmd_train(int argc, char **argv) {
     nn_blas_single_thread();
 
     /* settings: preset, config file, --seed, --set; or the checkpoint's own */
-    EnvParams p;
+    SimParams p;
     PpoConfig c;
     EnvError err;
     PpoCheckpoint ck = {0};
@@ -264,7 +264,7 @@ int cli_cmd_train(int argc, char **argv) {
     if (resume) {
         cli_checkpoint_file(resume, ck_file, sizeof ck_file);
         if (ppo_checkpoint_load(&ck, ck_file, &err)) return cli_fail(&err);
-        env_params_default(&p);
+        sim_params_default(&p);
         char origin[1100];
         snprintf(origin, sizeof origin, "%s (its config)", ck_file);
         if (cli_train_load_text(&p, &c, ck.config, origin, &err)) {
@@ -292,7 +292,7 @@ int cli_cmd_train(int argc, char **argv) {
             snprintf(run_dir, sizeof run_dir, ".");
         if (out_dir) snprintf(run_dir, sizeof run_dir, "%s", out_dir);
     } else {
-        if (cli_load_preset(&p, o.env, &err)) return cli_fail(&err);
+        if (sim_params_load_preset(&p, o.env, &err)) return cli_fail(&err);
         if (cli_train_load_file(&p, &c, config, &err)) return cli_fail(&err);
         if (o.seed >= 0) c.seed = o.seed;
         if (out_dir) {
@@ -311,24 +311,24 @@ int cli_cmd_train(int argc, char **argv) {
         }
 
     /* the world and the trainer */
-    EnvConfig env;
-    if (env_config_init(&env, &p, &err)) {
+    SimConfig sim;
+    if (sim_config_init(&sim, &p, &err)) {
         ppo_checkpoint_close(&ck);
         return cli_fail(&err);
     }
     /* the trainer steps bare worlds: no comm session, so no signals, messages or sharing */
-    if (comm_session_wanted(&env) || p.share != ENV_SHARE_NONE) {
+    if (comm_session_wanted(&p.comm) || p.comm.share != COMM_SHARE_NONE) {
         ppo_checkpoint_close(&ck);
-        env_config_close(&env);
+        sim_config_close(&sim);
         return cli_input_error("this world communicates or shares rewards (comm.topology, "
                                "comm.signal_bits, rewards.share), and the trainer does not run the "
                                "communication layer yet; train with comm.topology = none, "
                                "comm.signal_bits = 0 and rewards.share = none");
     }
     PpoTrainer t;
-    if (ppo_trainer_init(&t, &c, &env.spec, &env, 0, c.shards, &err)) {
+    if (ppo_trainer_init(&t, &c, &sim.spec, &sim.env, 0, c.shards, &err)) {
         ppo_checkpoint_close(&ck);
-        env_config_close(&env);
+        sim_config_close(&sim);
         return cli_fail(&err);
     }
     int exit_code = 0;
@@ -403,15 +403,15 @@ int cli_cmd_train(int argc, char **argv) {
     if (!resume) fputs(PROGRESS_HEADER, progress);
 
     /* what is about to happen */
-    int A = env.spec.n_agents;
+    int A = sim.spec.n_agents;
     int64_t per_update = (int64_t)c.worlds * c.rollout;
     char net_text[512], g1[32], g2[32], g3[32];
     describe_net(&t.model.net, net_text, sizeof net_text);
     printf("train %s (game %s, %d agents, %d steps an episode, %s observations %dx%dx%d), "
            "seed %lld\n",
-           p.preset, env_game_name(p.game), A, p.max_steps,
-           env.spec.encoding == ENV_ENC_IDS ? "ids" : "rgb", env.spec.obs_h, env.spec.obs_w,
-           env.spec.obs_c, (long long)c.seed);
+           p.env.preset, env_game_name(p.env.game), A, p.env.max_steps,
+           sim.spec.encoding == ENV_ENC_IDS ? "ids" : "rgb", sim.spec.obs_h, sim.spec.obs_w,
+           sim.spec.obs_c, (long long)c.seed);
     printf("PPO: %d worlds x %d steps an update, %lld updates = %s env steps = %s agent-steps; "
            "%s parameters\n",
            c.worlds, c.rollout, (long long)t.n_updates, grouped(t.n_updates * per_update, g1, 32),
@@ -526,6 +526,6 @@ done:
     if (episodes) fclose(episodes);
     free(text);
     ppo_trainer_close(&t);
-    env_config_close(&env);
+    sim_config_close(&sim);
     return exit_code;
 }

@@ -29,6 +29,7 @@
 #include <stdint.h>
 
 #include "env.h"
+#include "params.h"
 #include "session.h"
 
 #define CLI_REPLAY_MAGIC "CMNSRPLY"
@@ -50,7 +51,7 @@ typedef struct CliReplayEpisode {
 typedef struct CliReplay {
     char preset[ENV_NAME_LEN];
     char *policies; /* comma list of one policy name per agent */
-    char *ini;      /* the effective config, as env_params_write_ini() writes it */
+    char *ini;      /* the effective config, as sim_params_write_ini() writes it */
     uint64_t seed, world_index, map_hash;
     int n_agents, hash_every, signal_bits;
     int n_episodes, cap;
@@ -64,7 +65,7 @@ uint64_t cli_replay_checksum(const uint8_t *data, size_t n);
 uint64_t cli_replay_map_hash(const EnvConfig *cfg);
 
 /* Starts a replay of worlds of cfg; policies is a comma list (one name per agent). */
-int cli_replay_init(CliReplay *rp, const EnvConfig *cfg, uint64_t seed, uint64_t world_index,
+int cli_replay_init(CliReplay *rp, const SimConfig *cfg, uint64_t seed, uint64_t world_index,
                     const char *policies, EnvError *err);
 /* Starts recording an episode; w must have just been reset. */
 int cli_replay_begin(CliReplay *rp, uint64_t episode, const EnvWorld *w, EnvError *err);
@@ -87,7 +88,7 @@ int cli_replay_read(CliReplay *rp, const char *path, EnvError *err);
 void cli_replay_close(CliReplay *rp);
 
 /* Rebuilds the params of a replay and checks that they read back to the same config. */
-int cli_replay_params(const CliReplay *rp, const char *origin, EnvParams *p, EnvError *err);
+int cli_replay_params(const CliReplay *rp, const char *origin, SimParams *p, EnvError *err);
 /* Checks that cfg (built from the replay's params) has the map the replay was made on. */
 int cli_replay_check_config(const CliReplay *rp, const char *origin, const EnvConfig *cfg,
                             EnvError *err);

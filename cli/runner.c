@@ -4,9 +4,11 @@
 
 #include "runner.h"
 
-int cli_runner_init(CliRunner *r, const EnvConfig *cfg, const ScriptedKind *kinds, uint64_t seed,
+int cli_runner_init(CliRunner *r, const SimConfig *sim, const ScriptedKind *kinds, uint64_t seed,
                     uint64_t world_index, EnvError *err) {
+    const EnvConfig *cfg = &sim->env;
     memset(r, 0, sizeof *r);
+    r->sim = sim;
     r->cfg = cfg;
     r->seed = seed;
     memcpy(r->kind, kinds, (size_t)cfg->p.n_agents * sizeof kinds[0]);
@@ -16,8 +18,8 @@ int cli_runner_init(CliRunner *r, const EnvConfig *cfg, const ScriptedKind *kind
         env_world_close(&r->world);
         return env_fail(err, ENV_ENOMEM, "out of memory for policy scratch");
     }
-    r->comm = comm_session_wanted(cfg);
-    if (r->comm && (rc = comm_session_init(&r->session, cfg, err)) != 0) {
+    r->comm = comm_session_wanted(&sim->comm);
+    if (r->comm && (rc = comm_session_init(&r->session, cfg, &sim->comm, err)) != 0) {
         scripted_scratch_close(&r->scratch);
         env_world_close(&r->world);
         return rc;
@@ -61,7 +63,7 @@ void cli_actors_init(CliActors *a, const CliRunner *r, uint64_t episode) {
 int64_t cli_actors_act(CliActors *a, CliRunner *r, const EnvView *view, int32_t *actions,
                        uint8_t *bits) {
     const EnvConfig *cfg = r->cfg;
-    int n_bits = cfg->p.signal_bits;
+    int n_bits = r->sim->comm.signal_bits;
     int64_t signals = 0;
     if (r->obs) env_observe(&r->world, r->obs);
     for (int i = 0; i < cfg->p.n_agents; i++) {

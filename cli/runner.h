@@ -4,6 +4,7 @@
 #define COMMONS_RUNNER_H
 
 #include "env.h"
+#include "params.h"
 #include "ppo.h"
 #include "scripted.h"
 #include "session.h"
@@ -20,7 +21,8 @@ typedef struct CliEpisode {
 } CliEpisode;
 
 typedef struct CliRunner {
-    const EnvConfig *cfg;
+    const SimConfig *sim; /* the run's config: the world's, comm's and the spec with signal heads */
+    const EnvConfig *cfg; /* &sim->env */
     EnvWorld world;
     ScriptedScratch scratch;
     ScriptedKind kind[ENV_MAX_AGENTS]; /* (n_agents,) policy of each agent */
@@ -36,7 +38,7 @@ typedef struct CliRunner {
 
 /* world_index is the world's global index; the same (seed, index, episode) gives the same
  * episode wherever it runs. */
-int cli_runner_init(CliRunner *r, const EnvConfig *cfg, const ScriptedKind *kinds, uint64_t seed,
+int cli_runner_init(CliRunner *r, const SimConfig *sim, const ScriptedKind *kinds, uint64_t seed,
                     uint64_t world_index, EnvError *err);
 void cli_runner_close(CliRunner *r);
 /* Gives agent i a trained policy (its parameter group g) in place of its scripted kind; the

@@ -109,21 +109,6 @@ static const EnvKeySpec KEYS[] = {
                      "plastic drifting onto land leaves the sea (beached); else it stays"),
     ENV_KEY_ROW_INT("ocean", "level_cap", F(level_cap), 1, 100000,
                     "units shown as the top plastic level in observations"),
-    ENV_KEY_ROW_CHOICE("comm", "topology", F(comm_topology), "none full ring star radius knn", NULL,
-                       "who hears whom, rebuilt every step"),
-    ENV_KEY_ROW_INT("comm", "radius", F(comm_radius), 0, 255,
-                    "radius topology: agents within this Euclidean distance"),
-    ENV_KEY_ROW_INT("comm", "k", F(comm_k), 1, ENV_MAX_AGENTS - 1,
-                    "knn topology: neighbours heard"),
-    ENV_KEY_ROW_INT("comm", "signal_bits", F(signal_bits), 0, ENV_MAX_SIGNAL_BITS,
-                    "signal bits in every agent's action, heard by its neighbours a step later"),
-    ENV_KEY_ROW_INT("comm", "slots", F(comm_slots), 0, 8,
-                    "nearest neighbours described (bits and offset) in a received message"),
-    ENV_KEY_ROW_CHOICE(
-        "rewards", "share", F(share), "none neighbours global", NULL,
-        "learning rewards: own; own plus alpha times neighbours'; or the sum of all"),
-    ENV_KEY_ROW_PROB("rewards", "alpha", F(share_alpha_ppb),
-                     "weight of the neighbours' rewards when share = neighbours"),
 };
 
 /* the world's table: its keys, the world's message dialect, and where the keys are listed */
@@ -178,13 +163,6 @@ void env_params_default(EnvParams *p) {
     p->capacity = 1;
     p->beaching = 1;
     p->level_cap = 8;
-    p->comm_topology = 0;
-    p->comm_radius = 8;
-    p->comm_k = 1;
-    p->signal_bits = 0;
-    p->comm_slots = 2;
-    p->share = ENV_SHARE_NONE;
-    p->share_alpha_ppb = 0;
 }
 
 int env_params_set(EnvParams *p, const char *section, const char *key, const char *value,
