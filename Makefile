@@ -34,7 +34,7 @@ sanitize: deps
 
 format:
 	@clang-format -i env/*.c env/*.h comm/*.c comm/*.h agents/*.c agents/*.h render/*.c render/*.h \
-		cli/*.c cli/*.h tests/*.c tests/*.h
+		sim/*.c sim/*.h cli/*.c cli/*.h tests/*.c tests/*.h
 
 clean:
 	@rm -rf $(BUILD) $(BUILD)-asan

@@ -32,7 +32,8 @@ static void put_u64(Writer *w, uint64_t x) {
 }
 
 /* the payload, written or measured */
-static void payload(const PpoTrainer *t, const char *config, Writer *w) {
+static void payload(const PpoTrainer *t, const PpoWorldRecord *worlds, int n_worlds,
+                    const char *config, Writer *w) {
     const NnModel *m = &t->model;
     size_t nc = strlen(config) + 1; /* with its terminating NUL */
     put_u64(w, nc);
@@ -47,31 +48,29 @@ static void payload(const PpoTrainer *t, const char *config, Writer *w) {
     put(w, m->params, nf);
     put(w, m->m, nf);
     put(w, m->v, nf);
-    uint32_t wa[2] = {(uint32_t)(t->worlds ? t->n_worlds : 0), (uint32_t)t->n_agents};
+    uint32_t wa[2] = {(uint32_t)n_worlds, (uint32_t)t->n_agents};
     put(w, wa, sizeof wa);
     put(w, &t->world_base, 8);
-    if (!t->worlds) return;
-    size_t max_steps = (size_t)t->spec.max_steps;
-    for (int k = 0; k < t->n_worlds; k++) {
-        const EnvWorld *wd = &t->worlds[k];
-        int32_t tick_pad[2] = {wd->tick, 0};
-        put_u64(w, wd->episode);
+    for (int k = 0; k < n_worlds; k++) {
+        const PpoWorldRecord *wr = &worlds[k];
+        int32_t tick_pad[2] = {wr->tick, 0};
+        put_u64(w, wr->episode);
         put(w, tick_pad, sizeof tick_pad);
-        put_u64(w, env_state_hash(wd));
-        put(w, t->history + (size_t)k * max_steps * (size_t)t->n_agents,
-            (size_t)wd->tick * (size_t)t->n_agents * sizeof(int32_t));
+        put_u64(w, wr->hash);
+        put(w, wr->actions, (size_t)wr->tick * (size_t)t->n_agents * sizeof(int32_t));
     }
 }
 
-int ppo_checkpoint_save(const PpoTrainer *t, const char *config, const char *path, EnvError *err) {
+int ppo_checkpoint_save(const PpoTrainer *t, const PpoWorldRecord *worlds, int n_worlds,
+                        const char *config, const char *path, EnvError *err) {
     Writer w = {NULL, 0};
-    payload(t, config, &w);
+    payload(t, worlds, n_worlds, config, &w);
     size_t n = w.off;
     uint8_t *buf = malloc(HEADER_BYTES + n);
     if (!buf) return env_fail(err, ENV_ENOMEM, "out of memory writing checkpoint %s", path);
     memset(buf, 0, HEADER_BYTES);
     w = (Writer){buf + HEADER_BYTES, 0};
-    payload(t, config, &w);
+    payload(t, worlds, n_worlds, config, &w);
     /* header: magic, version, sizes, checksum, byte-order mark */
     uint32_t version = PPO_CKPT_VERSION, hb = HEADER_BYTES, mark = ENDIAN_MARK;
     uint64_t size = n, sum = env_fnv1a64(ENV_FNV1A64_BASIS, buf + HEADER_BYTES, n);
@@ -242,45 +241,22 @@ void ppo_checkpoint_close(PpoCheckpoint *ck) {
     ck->data = NULL;
 }
 
-int ppo_trainer_restore(PpoTrainer *t, const PpoCheckpoint *ck, EnvError *err) {
+int ppo_trainer_restore(PpoTrainer *t, const PpoCheckpoint *ck, int n_worlds, EnvError *err) {
     NnModel *m = &t->model;
     if ((size_t)ck->n_groups != (size_t)m->n_groups || ck->n_params != m->n)
         return env_fail(err, ENV_EINPUT,
                         "the checkpoint holds %d parameter groups of %zu; this config builds "
                         "%d of %zu",
                         ck->n_groups, ck->n_params, m->n_groups, m->n);
-    int want_worlds = t->worlds ? t->n_worlds : 0;
-    if (ck->n_worlds != want_worlds || ck->n_agents != t->n_agents ||
-        ck->world_base != t->world_base)
+    if (ck->n_worlds != n_worlds || ck->n_agents != t->n_agents || ck->world_base != t->world_base)
         return env_fail(err, ENV_EINPUT,
                         "the checkpoint holds %d worlds of %d agents from world %lld; this "
                         "trainer has %d of %d from world %lld",
-                        ck->n_worlds, ck->n_agents, (long long)ck->world_base, want_worlds,
+                        ck->n_worlds, ck->n_agents, (long long)ck->world_base, n_worlds,
                         t->n_agents, (long long)t->world_base);
     if (ck->seed != t->cfg.seed)
         return env_fail(err, ENV_EINPUT, "the checkpoint's seed is %lld, the config's %lld",
                         (long long)ck->seed, (long long)t->cfg.seed);
-    /* every world back where it was: its episode replayed from the start */
-    size_t max_steps = (size_t)t->spec.max_steps, A = (size_t)t->n_agents;
-    for (int k = 0; k < want_worlds; k++) {
-        const PpoWorldRecord *wr = &ck->world[k];
-        EnvWorld *w = &t->worlds[k];
-        if ((size_t)wr->tick >= max_steps)
-            return env_fail(err, ENV_EINPUT, "world %d: tick %d is past the episode length %zu", k,
-                            wr->tick, max_steps);
-        env_reset(w, wr->episode);
-        for (int s = 0; s < wr->tick; s++) env_step(w, wr->actions + (size_t)s * A, NULL);
-        uint64_t h = env_state_hash(w);
-        if (h != wr->hash)
-            return env_fail(err, ENV_EINPUT,
-                            "world %lld: replaying the checkpoint's %d actions gives state hash "
-                            "%016llx, the checkpoint recorded %016llx (another build of the "
-                            "worlds?)",
-                            (long long)(t->world_base + k), wr->tick, (unsigned long long)h,
-                            (unsigned long long)wr->hash);
-        memcpy(t->history + (size_t)k * max_steps * A, wr->actions,
-               (size_t)wr->tick * A * sizeof(int32_t));
-    }
     size_t nf = m->n * (size_t)m->n_groups * sizeof(float);
     memcpy(m->params, ck->params, nf);
     memcpy(m->m, ck->m, nf);
@@ -290,10 +266,5 @@ int ppo_trainer_restore(PpoTrainer *t, const PpoCheckpoint *ck, EnvError *err) {
     t->env_steps = ck->env_steps;
     t->episodes = ck->episodes;
     t->n_ep = 0;
-    /* the current observations wait in the last slot, where the next rollout starts */
-    size_t step_bytes = (size_t)t->n_worlds * A * t->spec.obs_size;
-    uint8_t *last = t->obs + (size_t)t->cfg.rollout * step_bytes;
-    for (int k = 0; k < want_worlds; k++)
-        env_observe(&t->worlds[k], last + (size_t)k * A * t->spec.obs_size);
     return 0;
 }

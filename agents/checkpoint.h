@@ -52,15 +52,18 @@ typedef struct PpoCheckpoint {
     uint8_t *data;
 } PpoCheckpoint;
 
-/* Writes the trainer's state, with the effective config text, to path (atomically). */
-int ppo_checkpoint_save(const PpoTrainer *t, const char *config, const char *path, EnvError *err);
+/* Writes the trainer's state, the records of the n_worlds worlds its driver holds (none for a
+ * synthetic task) and the effective config text to path (atomically). */
+int ppo_checkpoint_save(const PpoTrainer *t, const PpoWorldRecord *worlds, int n_worlds,
+                        const char *config, const char *path, EnvError *err);
 
 /* Reads and checks a checkpoint file. */
 int ppo_checkpoint_load(PpoCheckpoint *ck, const char *path, EnvError *err);
 void ppo_checkpoint_close(PpoCheckpoint *ck);
 
-/* Restores a trainer built from the checkpoint's config: parameters, moments, counters, and the
- * worlds replayed to where they were. Refuses a checkpoint whose sizes do not match. */
-int ppo_trainer_restore(PpoTrainer *t, const PpoCheckpoint *ck, EnvError *err);
+/* Restores a trainer built from the checkpoint's config: parameters, moments and counters.
+ * Refuses a checkpoint whose sizes do not match, or that holds other than the n_worlds worlds
+ * the trainer's driver holds; the driver restores those worlds from ck->world (sim/train.h). */
+int ppo_trainer_restore(PpoTrainer *t, const PpoCheckpoint *ck, int n_worlds, EnvError *err);
 
 #endif

@@ -42,7 +42,8 @@
 /* stream purposes, disjoint from ENV_STREAM_* and NN_STREAM_INIT */
 enum { PPO_STREAM_ACTION = 0x11, PPO_STREAM_SHUFFLE = 0x12, PPO_STREAM_EVAL = 0x13 };
 
-/* Training settings: sections [train], [ppo] and [net] of a training config. */
+/* Training settings: sections [train], [ppo] and [net] of a training config (agents/ppo_config.c,
+ * a table on the key engine env/keys.h). */
 typedef struct PpoConfig {
     /* [train] */
     int64_t seed;

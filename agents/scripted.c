@@ -245,11 +245,11 @@ static int ocean_wander(ScriptedPolicy *pol, const EnvView *v) {
 
 /* the nearest neighbour heard signalling bit 0, from the message slots; 0 when none */
 static int ocean_heard(const EnvView *v, int me, int *out_dr, int *out_dc) {
-    const EnvParams *p = &v->cfg->p;
-    if (!v->msg || p->signal_bits < 1) return 0;
-    int bits = p->signal_bits;
+    if (!v->msg || v->n_bits < 1) return 0;
+    /* a message is bits + 1 + slots * (bits + 2) floats (comm_message_size) */
+    int bits = v->n_bits, slots = (v->msg_size - bits - 1) / (bits + 2);
     const float *m = v->msg + (size_t)me * (size_t)v->msg_size;
-    for (int s = 0; s < p->comm_slots; s++) {
+    for (int s = 0; s < slots; s++) {
         const float *slot = m + bits + 1 + s * (bits + 2);
         if (slot[0] < 0.5f) continue;
         *out_dr = (int)lroundf(slot[bits] * v->msg_scale);

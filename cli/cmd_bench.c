@@ -7,7 +7,7 @@
 #include <time.h>
 
 #include "commands.h"
-#include "config.h"
+#include "params.h"
 #include "options.h"
 #include "episode.h"
 #include "session.h"
@@ -44,14 +44,15 @@ static int cmp_double(const void *a, const void *b) {
 
 /* one preset: batch of worlds, random actions, observations into a batch buffer */
 static int bench_one(const Options *o, const char *env, int first) {
-    EnvParams p;
+    SimParams p;
     int rc = cli_build_params(o, env, &p);
     if (rc) return rc;
-    EnvConfig cfg;
+    SimConfig sim;
     EnvError err;
-    if (env_config_init(&cfg, &p, &err)) return cli_fail(&err);
-    int nb = (int)o->batch, n = p.n_agents;
-    const EnvSpec *s = &cfg.spec;
+    if (sim_config_init(&sim, &p, &err)) return cli_fail(&err);
+    const EnvConfig *cfg = &sim.env;
+    int nb = (int)o->batch, n = p.env.n_agents;
+    const EnvSpec *s = &cfg->spec;
     EnvWorld *worlds = calloc((size_t)nb, sizeof *worlds);
     int32_t *actions = malloc(sizeof(int32_t) * (size_t)nb * (size_t)n);
     uint8_t *obs = malloc(s->obs_size * (size_t)nb * (size_t)n);
@@ -63,14 +64,14 @@ static int bench_one(const Options *o, const char *env, int first) {
         return 1;
     }
     for (int k = 0; k < nb; k++)
-        if (env_world_init(&worlds[k], &cfg, (uint64_t)o->seed, (uint64_t)k, &err))
+        if (env_world_init(&worlds[k], cfg, (uint64_t)o->seed, (uint64_t)k, &err))
             return cli_fail(&err);
     /* worlds that communicate also emit random signal bits and receive messages every step */
-    int comm = comm_session_wanted(&cfg), bits = p.signal_bits;
+    int comm = comm_session_wanted(&p.comm), bits = p.comm.signal_bits;
     CommSession *sessions = comm ? calloc((size_t)nb, sizeof *sessions) : NULL;
     uint8_t sig[ENV_MAX_AGENTS * ENV_MAX_SIGNAL_BITS];
     for (int k = 0; comm && k < nb; k++)
-        if (!sessions || comm_session_init(&sessions[k], &cfg, &err)) return cli_fail(&err);
+        if (!sessions || comm_session_init(&sessions[k], cfg, &p.comm, &err)) return cli_fail(&err);
     EnvRng rng;
     env_rng_seed(&rng, env_hash4((uint64_t)o->seed, 0, 0, ENV_STREAM_BENCH));
     uint64_t checksum = 0;
@@ -101,14 +102,12 @@ static int bench_one(const Options *o, const char *env, int first) {
     qsort(rates, (size_t)o->repeat, sizeof rates[0], cmp_double);
     double med = rates[o->repeat / 2];
     if (o->repeat % 2 == 0) med = 0.5 * (rates[o->repeat / 2 - 1] + rates[o->repeat / 2]);
-    size_t state = sizeof(EnvWorld) + cfg.world_bytes;
+    size_t state = sizeof(EnvWorld) + cfg->world_bytes;
     char shape[48];
     snprintf(shape, sizeof shape, "%dx%dx%d", s->obs_h, s->obs_w, s->obs_c);
     const char *enc = s->encoding == ENV_ENC_RGB ? "rgb" : "ids";
     char talk[32] = "-";
-    if (comm)
-        snprintf(talk, sizeof talk, "%s/%db", comm_topology_name((CommTopology)p.comm_topology),
-                 bits);
+    if (comm) snprintf(talk, sizeof talk, "%s/%db", comm_topology_name(p.comm.topology), bits);
     if (o->json)
         printf("%s  {\"env\": \"%s\", \"agents\": %d, \"encoding\": \"%s\", \"obs\": \"%s\", "
                "\"batch\": %d, \"agent_steps_per_s\": %.0f, \"min\": %.0f, \"max\": %.0f, "
@@ -127,7 +126,7 @@ static int bench_one(const Options *o, const char *env, int first) {
     free(obs);
     free(rewards);
     free(dones);
-    env_config_close(&cfg);
+    sim_config_close(&sim);
     return checksum == 0xFFFFFFFFFFFFFFFFULL; /* keeps the observation writes observable */
 }
 
@@ -153,12 +152,12 @@ int cli_cmd_bench(int argc, char **argv) {
     snprintf(buf, sizeof buf, "%s", o.env);
     char *save = NULL;
     for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        EnvParams p;
-        EnvConfig cfg;
+        SimParams p;
+        SimConfig cfg;
         EnvError err;
         if ((rc = cli_build_params(&o, tok, &p))) return rc;
-        if (env_config_init(&cfg, &p, &err)) return cli_fail(&err);
-        env_config_close(&cfg);
+        if (sim_config_init(&cfg, &p, &err)) return cli_fail(&err);
+        sim_config_close(&cfg);
     }
     if (o.json)
         printf("{\"threads\": 1, \"steps_per_world\": %lld, \"repeat\": %lld, \"results\": [\n",

@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "commands.h"
-#include "config.h"
+#include "params.h"
 #include "learn.h"
 #include "options.h"
 #include "episode.h"
@@ -46,7 +46,7 @@ static void mean_sd(const double *x, int n, double *mean, double *sd) {
 }
 
 /* runs the episodes of one policy assignment: learned (ps) or a scripted kind for all */
-static int run_policy(const EnvConfig *cfg, const CliPolicies *ps, ScriptedKind kind,
+static int run_policy(const SimConfig *cfg, const CliPolicies *ps, ScriptedKind kind,
                       long long seed, Rows *rows, double *mean_return) {
     EnvError err;
     ScriptedKind kinds[ENV_MAX_AGENTS];
@@ -66,8 +66,8 @@ static int run_policy(const EnvConfig *cfg, const CliPolicies *ps, ScriptedKind 
         rows->v[1 * rows->n + e] = ep.social.equality;
         rows->v[2 * rows->n + e] = ep.social.sustainability;
         rows->v[3 * rows->n + e] = ep.social.peace;
-        for (int i = 0; i < cfg->p.n_agents; i++)
-            *mean_return += (double)ep.ret[i] / cfg->p.n_agents / rows->n;
+        for (int i = 0; i < cfg->env.p.n_agents; i++)
+            *mean_return += (double)ep.ret[i] / cfg->env.p.n_agents / rows->n;
         sim_episode_close(&r);
     }
     return 0;
@@ -127,22 +127,23 @@ int cli_cmd_eval(int argc, char **argv) {
     }
     ps.n_loaded = 1;
     CliLearned *l = &ps.loaded[0];
-    EnvParams p = l->env;
+    SimParams sp = l->params;
     for (int i = 0; i < o.n_sets; i++)
-        if (cli_apply_set(&p, o.sets[i], &err)) {
+        if (sim_params_apply_set(&sp, o.sets[i], &err)) {
             cli_policies_close(&ps);
             return cli_fail(&err);
         }
-    EnvConfig cfg;
-    if (env_config_init(&cfg, &p, &err)) {
+    SimConfig cfg;
+    if (sim_config_init(&cfg, &sp, &err)) {
         cli_policies_close(&ps);
         return cli_fail(&err);
     }
+    const EnvParams p = sp.env;
     for (int i = 0; i < p.n_agents; i++) ps.learned[i] = 0;
     int ne = (int)o.episodes;
     Rows rows = {malloc(sizeof(double) * 4 * (size_t)ne), ne};
     if (!rows.v) {
-        env_config_close(&cfg);
+        sim_config_close(&cfg);
         cli_policies_close(&ps);
         return cli_input_error("out of memory");
     }
@@ -170,7 +171,7 @@ int cli_cmd_eval(int argc, char **argv) {
     if (o.json) printf(" ]}\n");
 done:
     free(rows.v);
-    env_config_close(&cfg);
+    sim_config_close(&cfg);
     cli_policies_close(&ps);
     return rc;
 }

@@ -7,7 +7,7 @@
 #include <time.h>
 
 #include "commands.h"
-#include "config.h"
+#include "params.h"
 #include "options.h"
 #include "episode.h"
 
@@ -54,7 +54,7 @@ int cli_cmd_maps(int argc, char **argv) {
         const char *sec, *key, *doc;
         char range[96];
         printf("%-28s %-28s %s\n", "key", "allowed", "meaning");
-        for (int i = 0; env_params_key(i, &sec, &key, range, sizeof range, &doc) == 0; i++) {
+        for (int i = 0; sim_params_key(i, &sec, &key, range, sizeof range, &doc) == 0; i++) {
             char full[64];
             snprintf(full, sizeof full, "%s.%s", sec, key);
             printf("%-28s %-28s %s\n", full, range, doc);
@@ -64,10 +64,10 @@ int cli_cmd_maps(int argc, char **argv) {
     if (name) {
         const char *map = env_builtin_map(name);
         if (env_builtin_preset(name)) {
-            EnvParams p;
+            SimParams p;
             EnvError err;
-            if (cli_load_preset(&p, name, &err)) return cli_fail(&err);
-            env_params_write_ini(&p, stdout);
+            if (sim_params_load_preset(&p, name, &err)) return cli_fail(&err);
+            sim_params_write_ini(&p, stdout);
             if (!map) return 0;
             printf("\n");
         }
@@ -82,9 +82,10 @@ int cli_cmd_maps(int argc, char **argv) {
     for (int i = 0; env_builtin_map_name(i); i++) describe_map(env_builtin_map_name(i));
     printf("presets:\n");
     for (int i = 0; env_builtin_preset_name(i); i++) {
-        EnvParams p;
+        SimParams sp;
         EnvError err;
-        if (cli_load_preset(&p, env_builtin_preset_name(i), &err)) return cli_fail(&err);
+        if (sim_params_load_preset(&sp, env_builtin_preset_name(i), &err)) return cli_fail(&err);
+        const EnvParams p = sp.env;
         printf("  %-20s game %-9s map %-24s %2d agents, view %dx%d; %s\n", p.preset,
                env_game_name(p.game), p.map, p.n_agents, p.view_ahead + p.view_behind + 1,
                2 * p.view_side + 1, p.source);

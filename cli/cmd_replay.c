@@ -15,7 +15,7 @@
 
 #include "capture.h"
 #include "commands.h"
-#include "config.h"
+#include "params.h"
 #include "report.h"
 
 static const char *REPLAY_HELP =
@@ -39,8 +39,8 @@ static const char *REPLAY_HELP =
 typedef struct Replay {
     const char *path;
     SimReplay rp;
-    EnvParams p;
-    EnvConfig cfg;
+    SimParams p;
+    SimConfig sim;
     SimEpisode e; /* the recorded world, stepped with the recorded actions */
     SimReplayCursor cur;
     int first, last, ep_i; /* the episodes to play, and the current one */
@@ -60,19 +60,19 @@ static void print_policies(const Replay *r, const char *sep, int quoted) {
 
 /* the header `commons run` printed */
 static void print_header(const Replay *r, int json) {
-    const EnvParams *p = &r->p;
+    const EnvParams *p = &r->p.env;
     if (json) {
         printf(
             "{\"env\": \"%s\", \"game\": \"%s\", \"map\": \"%s\", \"agents\": %d, \"steps\": %d, "
             "\"seed\": %llu, \"policies\": [",
-            p->preset, env_game_name(p->game), r->cfg.map.name, p->n_agents, p->max_steps,
+            p->preset, env_game_name(p->game), r->sim.env.map.name, p->n_agents, p->max_steps,
             (unsigned long long)r->rp.seed);
         print_policies(r, ", ", 1);
         printf("],\n \"episodes\": [\n");
     } else {
         printf("env %s (game %s, map %s %dx%d), %d agents, %d steps, seed %llu\n", p->preset,
-               env_game_name(p->game), r->cfg.map.name, r->cfg.map.h, r->cfg.map.w, p->n_agents,
-               p->max_steps, (unsigned long long)r->rp.seed);
+               env_game_name(p->game), r->sim.env.map.name, r->sim.env.map.h, r->sim.env.map.w,
+               p->n_agents, p->max_steps, (unsigned long long)r->rp.seed);
         printf("policies: ");
         print_policies(r, " ", 0);
         printf("\n%7s %10s %9s %14s %8s  %s\n", "episode", "efficiency", "equality",
@@ -86,14 +86,14 @@ static int load(Replay *r, const char *path) {
     r->path = path;
     if (sim_replay_read(&r->rp, path, &err)) return cli_fail(&err);
     int rc = sim_replay_params(&r->rp, path, &r->p, &err);
-    if (!rc) rc = env_config_init(&r->cfg, &r->p, &err);
+    if (!rc) rc = sim_config_init(&r->sim, &r->p, &err);
     if (rc) {
         sim_replay_close(&r->rp);
         return cli_fail(&err);
     }
-    if (sim_replay_check_config(&r->rp, path, &r->cfg, &err) ||
-        sim_episode_init(&r->e, &r->cfg, NULL, r->rp.seed, r->rp.world_index, &err)) {
-        env_config_close(&r->cfg);
+    if (sim_replay_check_config(&r->rp, path, &r->sim.env, &err) ||
+        sim_episode_init(&r->e, &r->sim, NULL, r->rp.seed, r->rp.world_index, &err)) {
+        sim_config_close(&r->sim);
         sim_replay_close(&r->rp);
         return cli_fail(&err);
     }
@@ -106,7 +106,7 @@ static void start_episode(Replay *r, int i) {
 
 static void unload(Replay *r) {
     sim_episode_close(&r->e);
-    env_config_close(&r->cfg);
+    sim_config_close(&r->sim);
     sim_replay_close(&r->rp);
     free(r->obs);
 }
@@ -158,7 +158,8 @@ static int play_headless(Replay *r, const char *target, int cell, int fps, int j
         sim_episode_result(&r->e, &ep);
         cli_mean_add(&mean, &ep.social, count);
         final_hash = ep.hash;
-        cli_print_episode(&ep, r->p.n_agents, r->p.game == ENV_GAME_OCEAN, json, i == r->last);
+        cli_print_episode(&ep, r->p.env.n_agents, r->p.env.game == ENV_GAME_OCEAN, json,
+                          i == r->last);
     }
     if (rc) {
         if (has_frames) cli_frames_abort(&frames);
@@ -213,13 +214,13 @@ static void replay_scene(void *ctx, RenderScene *s, int ego) {
     sim_episode_scene(&r->e, s);
     if (ego >= 0 && r->obs) {
         env_observe(&r->e.world, r->obs);
-        s->ego_obs = r->obs + (size_t)ego * r->cfg.spec.obs_size;
+        s->ego_obs = r->obs + (size_t)ego * r->sim.env.spec.obs_size;
     }
 }
 
 static void replay_name(void *ctx, char *buf, size_t n) {
     Replay *r = ctx;
-    snprintf(buf, n, "replay-%s-s%llu-e%llu-t%06d", r->p.preset, (unsigned long long)r->rp.seed,
+    snprintf(buf, n, "replay-%s-s%llu-e%llu-t%06d", r->p.env.preset, (unsigned long long)r->rp.seed,
              (unsigned long long)r->cur.ep->episode, r->e.world.tick);
 }
 
@@ -239,7 +240,7 @@ static void replay_help(void *ctx, const char *text) {
 
 static int play_window(Replay *r, RenderViewerOptions *vo) {
     EnvError err;
-    r->obs = malloc((size_t)r->p.n_agents * r->cfg.spec.obs_size);
+    r->obs = malloc((size_t)r->p.env.n_agents * r->sim.env.spec.obs_size);
     if (!r->obs) {
         fprintf(stderr, "commons: out of memory\n");
         return 1;

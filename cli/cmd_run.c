@@ -8,7 +8,7 @@
 
 #include "capture.h"
 #include "commands.h"
-#include "config.h"
+#include "params.h"
 #include "learn.h"
 #include "options.h"
 #include "report.h"
@@ -59,26 +59,27 @@ int cli_cmd_run(int argc, char **argv) {
     }
     CliCapture cap;
     if ((rc = cli_capture_options(&cap, &o))) return rc;
-    EnvParams p;
-    if ((rc = cli_build_params(&o, o.env, &p))) return rc;
+    SimParams sp;
+    if ((rc = cli_build_params(&o, o.env, &sp))) return rc;
+    const EnvParams p = sp.env;
     CliPolicies pols;
     if ((rc = cli_policies_parse(o.policy, p.n_agents, &pols))) return rc;
     ScriptedKind *kinds = pols.kind;
-    EnvConfig cfg;
+    SimConfig sim;
     EnvError err;
-    if (env_config_init(&cfg, &p, &err)) {
+    if (sim_config_init(&sim, &sp, &err)) {
         cli_policies_close(&pols);
         return cli_fail(&err);
     }
     SimEpisode r;
-    if (sim_episode_init(&r, &cfg, kinds, (uint64_t)o.seed, 0, &err)) {
-        env_config_close(&cfg);
+    if (sim_episode_init(&r, &sim, kinds, (uint64_t)o.seed, 0, &err)) {
+        sim_config_close(&sim);
         cli_policies_close(&pols);
         return cli_fail(&err);
     }
     if ((rc = cli_policies_attach(&pols, &r))) {
         sim_episode_close(&r);
-        env_config_close(&cfg);
+        sim_config_close(&sim);
         cli_policies_close(&pols);
         return rc;
     }
@@ -86,7 +87,7 @@ int cli_cmd_run(int argc, char **argv) {
     cli_policy_list(&pols, p.n_agents, policy_list, sizeof policy_list);
     if ((rc = cli_capture_begin(&cap, &r, policy_list))) {
         sim_episode_close(&r);
-        env_config_close(&cfg);
+        sim_config_close(&sim);
         cli_policies_close(&pols);
         return rc;
     }
@@ -97,12 +98,13 @@ int cli_cmd_run(int argc, char **argv) {
         printf(
             "{\"env\": \"%s\", \"game\": \"%s\", \"map\": \"%s\", \"agents\": %d, \"steps\": %d, "
             "\"seed\": %lld, \"policies\": [",
-            p.preset, env_game_name(p.game), cfg.map.name, n, p.max_steps, o.seed);
+            p.preset, env_game_name(p.game), sim.env.map.name, n, p.max_steps, o.seed);
         for (int i = 0; i < n; i++) printf("%s\"%s\"", i ? ", " : "", pols.name[i]);
         printf("],\n \"episodes\": [\n");
     } else {
         printf("env %s (game %s, map %s %dx%d), %d agents, %d steps, seed %lld\n", p.preset,
-               env_game_name(p.game), cfg.map.name, cfg.map.h, cfg.map.w, n, p.max_steps, o.seed);
+               env_game_name(p.game), sim.env.map.name, sim.env.map.h, sim.env.map.w, n,
+               p.max_steps, o.seed);
         printf("policies:");
         for (int i = 0; i < n; i++) printf(" %s", pols.name[i]);
         printf("\n%7s %10s %9s %14s %8s  %s\n", "episode", "efficiency", "equality",
@@ -112,7 +114,7 @@ int cli_cmd_run(int argc, char **argv) {
         SimResult ep;
         if ((rc = cli_capture_episode(&cap, &r, (uint64_t)e, &ep))) {
             sim_episode_close(&r);
-            env_config_close(&cfg);
+            sim_config_close(&sim);
             cli_policies_close(&pols);
             return rc;
         }
@@ -124,7 +126,7 @@ int cli_cmd_run(int argc, char **argv) {
     fflush(stdout);
     rc = cli_capture_end(&cap);
     sim_episode_close(&r);
-    env_config_close(&cfg);
+    sim_config_close(&sim);
     cli_policies_close(&pols);
     return rc;
 }
@@ -150,18 +152,19 @@ int cli_cmd_compare(int argc, char **argv) {
         fputs(COMPARE_HELP, stdout);
         return 0;
     }
-    EnvParams p;
-    if ((rc = cli_build_params(&o, o.env, &p))) return rc;
+    SimParams sp;
+    if ((rc = cli_build_params(&o, o.env, &sp))) return rc;
+    const EnvParams p = sp.env;
     ScriptedKind list[ENV_MAX_AGENTS];
     int n_pol;
     EnvError err;
     if ((rc = cli_split_policies("--policies", o.policy, list, &n_pol))) return rc;
-    EnvConfig cfg;
-    if (env_config_init(&cfg, &p, &err)) return cli_fail(&err);
+    SimConfig sim;
+    if (sim_config_init(&sim, &sp, &err)) return cli_fail(&err);
     int ne = (int)o.episodes;
     double *vals = malloc(sizeof(double) * 4 * (size_t)ne);
     if (!vals) {
-        env_config_close(&cfg);
+        sim_config_close(&sim);
         fprintf(stderr, "commons: out of memory\n");
         return 1;
     }
@@ -179,9 +182,9 @@ int cli_cmd_compare(int argc, char **argv) {
         for (int i = 0; i < p.n_agents; i++) kinds[i] = list[k];
         for (int e = 0; e < ne; e++) {
             SimEpisode r;
-            if (sim_episode_init(&r, &cfg, kinds, (uint64_t)(o.seed + e), 0, &err)) {
+            if (sim_episode_init(&r, &sim, kinds, (uint64_t)(o.seed + e), 0, &err)) {
                 free(vals);
-                env_config_close(&cfg);
+                sim_config_close(&sim);
                 return cli_fail(&err);
             }
             SimResult ep;
@@ -206,6 +209,6 @@ int cli_cmd_compare(int argc, char **argv) {
     }
     if (o.json) printf(" ]}\n");
     free(vals);
-    env_config_close(&cfg);
+    sim_config_close(&sim);
     return 0;
 }

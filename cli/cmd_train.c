@@ -26,11 +26,12 @@
 
 #include "checkpoint.h"
 #include "commands.h"
-#include "config.h"
 #include "io.h"
+#include "params.h"
 #include "learn.h"
 #include "options.h"
 #include "session.h"
+#include "train.h"
 
 static const char *TRAIN_HELP =
     "usage: commons train CONFIG.ini [options]\n"
@@ -214,13 +215,13 @@ static double mean_of(const double *x, int n) {
 }
 
 /* the world's settings alone, as a --config file */
-static char *world_text(const EnvParams *p) {
+static char *world_text(const SimParams *p) {
     char *text = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&text, &len);
     if (!f) return NULL;
-    fprintf(f, "[env]\npreset = %s\n\n", p->preset);
-    env_params_write_ini(p, f);
+    fprintf(f, "[env]\npreset = %s\n\n", p->env.preset);
+    sim_params_write_ini(p, f);
     fclose(f);
     return text;
 }
@@ -262,7 +263,7 @@ int cli_cmd_train(int argc, char **argv) {
     nn_blas_single_thread();
 
     /* settings: preset, config file, --seed, --set; or the checkpoint's own */
-    EnvParams p;
+    SimParams p;
     PpoConfig c;
     EnvError err;
     PpoCheckpoint ck = {0};
@@ -271,7 +272,7 @@ int cli_cmd_train(int argc, char **argv) {
     if (resume) {
         cli_checkpoint_file(resume, ck_file, sizeof ck_file);
         if (ppo_checkpoint_load(&ck, ck_file, &err)) return cli_fail(&err);
-        env_params_default(&p);
+        sim_params_default(&p);
         char origin[1100];
         snprintf(origin, sizeof origin, "%s (its config)", ck_file);
         if (cli_train_load_text(&p, &c, ck.config, origin, &err)) {
@@ -299,7 +300,7 @@ int cli_cmd_train(int argc, char **argv) {
             snprintf(run_dir, sizeof run_dir, ".");
         if (out_dir) snprintf(run_dir, sizeof run_dir, "%s", out_dir);
     } else {
-        if (cli_load_preset(&p, o.env, &err)) return cli_fail(&err);
+        if (sim_params_load_preset(&p, o.env, &err)) return cli_fail(&err);
         if (cli_train_load_file(&p, &c, config, &err)) return cli_fail(&err);
         if (o.seed >= 0) c.seed = o.seed;
         if (out_dir) {
@@ -318,33 +319,25 @@ int cli_cmd_train(int argc, char **argv) {
         }
 
     /* the world and the trainer */
-    EnvConfig env;
-    if (env_config_init(&env, &p, &err)) {
+    SimConfig sim;
+    if (sim_config_init(&sim, &p, &err)) {
         ppo_checkpoint_close(&ck);
         return cli_fail(&err);
     }
-    /* the trainer steps bare worlds: no comm session, so no signals, messages or sharing */
-    if (comm_session_wanted(&env) || p.share != ENV_SHARE_NONE) {
+    SimTrainer trainer;
+    if (sim_trainer_init(&trainer, &c, &sim, 0, c.shards, &err)) {
         ppo_checkpoint_close(&ck);
-        env_config_close(&env);
-        return cli_input_error("this world communicates or shares rewards (comm.topology, "
-                               "comm.signal_bits, rewards.share), and the trainer does not run the "
-                               "communication layer yet; train with comm.topology = none, "
-                               "comm.signal_bits = 0 and rewards.share = none");
-    }
-    PpoTrainer t;
-    if (ppo_trainer_init(&t, &c, &env.spec, &env, 0, c.shards, &err)) {
-        ppo_checkpoint_close(&ck);
-        env_config_close(&env);
+        sim_config_close(&sim);
         return cli_fail(&err);
     }
+    PpoTrainer *t = &trainer.ppo;
     int exit_code = 0;
     char *text = cli_train_config_text(&p, &c);
     char path[1200];
     FILE *progress = NULL, *episodes = NULL;
     double seconds_before = 0;
     if (resume) {
-        rc = ppo_trainer_restore(&t, &ck, &err);
+        rc = sim_trainer_restore(&trainer, &ck, &err);
         ppo_checkpoint_close(&ck);
         if (rc) {
             exit_code = cli_fail(&err);
@@ -389,14 +382,14 @@ int cli_cmd_train(int argc, char **argv) {
     }
     /* logs: a resumed run drops what was written after its checkpoint */
     snprintf(path, sizeof path, "%s/progress.csv", run_dir);
-    if (resume && trim_log(path, 1, NULL, t.update + 1, 3, &seconds_before)) {
+    if (resume && trim_log(path, 1, NULL, t->update + 1, 3, &seconds_before)) {
         fprintf(stderr, "commons: cannot rewrite %s\n", path);
         exit_code = 1;
         goto done;
     }
     progress = fopen(path, resume ? "ab" : "wb");
     snprintf(path, sizeof path, "%s/episodes.jsonl", run_dir);
-    if (resume && trim_log(path, 0, "{\"episode\": ", t.episodes, 0, NULL)) {
+    if (resume && trim_log(path, 0, "{\"episode\": ", t->episodes, 0, NULL)) {
         fprintf(stderr, "commons: cannot rewrite %s\n", path);
         exit_code = 1;
         goto done;
@@ -410,52 +403,48 @@ int cli_cmd_train(int argc, char **argv) {
     if (!resume) fputs(PROGRESS_HEADER, progress);
 
     /* what is about to happen */
-    int A = env.spec.n_agents;
+    int A = sim.spec.n_agents;
     int64_t per_update = (int64_t)c.worlds * c.rollout;
     char net_text[512], g1[32], g2[32], g3[32];
-    describe_net(&t.model.net, net_text, sizeof net_text);
+    describe_net(&t->model.net, net_text, sizeof net_text);
     printf("train %s (game %s, %d agents, %d steps an episode, %s observations %dx%dx%d), "
            "seed %lld\n",
-           p.preset, env_game_name(p.game), A, p.max_steps,
-           env.spec.encoding == ENV_ENC_IDS ? "ids" : "rgb", env.spec.obs_h, env.spec.obs_w,
-           env.spec.obs_c, (long long)c.seed);
+           p.env.preset, env_game_name(p.env.game), A, p.env.max_steps,
+           sim.spec.encoding == ENV_ENC_IDS ? "ids" : "rgb", sim.spec.obs_h, sim.spec.obs_w,
+           sim.spec.obs_c, (long long)c.seed);
     printf("PPO: %d worlds x %d steps an update, %lld updates = %s env steps = %s agent-steps; "
            "%s parameters\n",
-           c.worlds, c.rollout, (long long)t.n_updates, grouped(t.n_updates * per_update, g1, 32),
-           grouped(t.n_updates * per_update * A, g2, 32), c.independent ? "independent" : "shared");
-    printf("network: %s; %d group(s) x %s parameters\n", net_text, t.model.n_groups,
-           grouped((long long)t.model.n, g3, 32));
-    if (resume) printf("resuming at update %lld from %s\n", (long long)t.update, ck_file);
+           c.worlds, c.rollout, (long long)t->n_updates, grouped(t->n_updates * per_update, g1, 32),
+           grouped(t->n_updates * per_update * A, g2, 32),
+           c.independent ? "independent" : "shared");
+    printf("network: %s; %d group(s) x %s parameters\n", net_text, t->model.n_groups,
+           grouped((long long)t->model.n, g3, 32));
+    if (resume) printf("resuming at update %lld from %s\n", (long long)t->update, ck_file);
     printf("run directory %s (one process, one BLAS thread)\n", run_dir);
     fflush(stdout);
 
     /* the loop: update, log, show, checkpoint */
     int tty = isatty(fileno(stderr));
-    int64_t first_update = t.update;
+    int64_t first_update = t->update;
     double start = now_seconds(), last_show = -1e9, t_rollout = 0, t_learn = 0;
     Recent recent = {0};
     snprintf(path, sizeof path, "%s/checkpoint.ckpt", run_dir);
-    if (t.update >= t.n_updates)
+    if (t->update >= t->n_updates)
         printf("the run has done its %lld updates; raise train.steps (--set) to continue it\n",
-               (long long)t.n_updates);
-    while (t.update < t.n_updates && (!stop_after || t.update - first_update < stop_after)) {
+               (long long)t->n_updates);
+    while (t->update < t->n_updates && (!stop_after || t->update - first_update < stop_after)) {
         PpoStats st;
         double t0 = now_seconds();
-        ppo_rollout_begin(&t);
-        for (int s = 0; s < c.rollout; s++) {
-            ppo_policy_step(&t, s);
-            ppo_env_step(&t, s);
-        }
-        ppo_policy_step(&t, c.rollout);
+        sim_trainer_rollout(&trainer);
         double t1 = now_seconds();
-        ppo_learn(&t, &st);
+        sim_trainer_learn(&trainer, &st);
         double t2 = now_seconds();
         t_rollout += t1 - t0;
         t_learn += t2 - t1;
         double elapsed = t2 - start;
-        double rate = (double)(t.update - first_update) * per_update * A / elapsed;
-        for (int e = 0; e < t.n_ep; e++) {
-            const PpoEpisode *ep = &t.ep[e];
+        double rate = (double)(t->update - first_update) * per_update * A / elapsed;
+        for (int e = 0; e < t->n_ep; e++) {
+            const PpoEpisode *ep = &t->ep[e];
             recent_add(&recent, ep, A);
             fprintf(episodes,
                     "{\"episode\": %lld, \"update\": %lld, \"env_steps\": %lld, \"world\": %lld, "
@@ -484,9 +473,9 @@ int cli_cmd_train(int argc, char **argv) {
                 st.explained_var);
         fflush(progress);
         fflush(episodes);
-        int stopping = stop_after && t.update - first_update == stop_after;
-        if ((c.checkpoint_every && t.update % c.checkpoint_every == 0) || t.update == t.n_updates ||
-            stopping) {
+        int stopping = stop_after && t->update - first_update == stop_after;
+        if ((c.checkpoint_every && t->update % c.checkpoint_every == 0) ||
+            t->update == t->n_updates || stopping) {
             /* the logs' rows reach the disk before the checkpoint that counts them */
             if (sync_log(progress) || sync_log(episodes)) {
                 fprintf(stderr, "commons: cannot write the logs in %s: %s\n", run_dir,
@@ -494,18 +483,18 @@ int cli_cmd_train(int argc, char **argv) {
                 exit_code = 1;
                 goto done;
             }
-            if (ppo_checkpoint_save(&t, text, path, &err)) {
+            if (sim_trainer_save(&trainer, text, path, &err)) {
                 exit_code = cli_fail(&err);
                 goto done;
             }
         }
         /* progress: in place on a terminal, a line every 10 s otherwise, and at the end */
-        int last = t.update == t.n_updates || stopping;
+        int last = t->update == t->n_updates || stopping;
         if (last || elapsed - last_show >= (tty ? 0.25 : 10.0)) {
             last_show = elapsed;
             char left[32], ret[48];
-            format_duration((double)(t.n_updates - t.update) * elapsed /
-                                (double)(t.update - first_update),
+            format_duration((double)(t->n_updates - t->update) * elapsed /
+                                (double)(t->update - first_update),
                             left, sizeof left);
             if (recent.n)
                 snprintf(ret, sizeof ret, "return %.2f, efficiency %.3f",
@@ -515,18 +504,18 @@ int cli_cmd_train(int argc, char **argv) {
             fprintf(stderr,
                     "%s[%3d%%] update %lld/%lld  %s agent-steps  %s agent-steps/s  %s  %s "
                     "left%s",
-                    tty ? "\r" : "", (int)(100 * t.update / t.n_updates), (long long)t.update,
-                    (long long)t.n_updates, grouped(st.env_steps * A, g1, 32),
+                    tty ? "\r" : "", (int)(100 * t->update / t->n_updates), (long long)t->update,
+                    (long long)t->n_updates, grouped(st.env_steps * A, g1, 32),
                     grouped((long long)rate, g2, 32), ret, left, tty ? "\033[K" : "\n");
             if (last && tty) fputc('\n', stderr);
             fflush(stderr);
         }
     }
     double total = now_seconds() - start;
-    int64_t done_steps = (t.update - first_update) * per_update * A;
+    int64_t done_steps = (t->update - first_update) * per_update * A;
     printf("done: %lld updates, %s agent-steps in %.1f s: %s agent-steps/s (rollouts %.1f s, "
            "updates %.1f s; inference, worlds and updates included)\n",
-           (long long)(t.update - first_update), grouped(done_steps, g1, 32), total,
+           (long long)(t->update - first_update), grouped(done_steps, g1, 32), total,
            grouped(total > 0 ? (long long)(done_steps / total) : 0, g2, 32), t_rollout, t_learn);
     if (recent.n)
         printf("last %d episodes: return %.2f per agent, efficiency %.3f, equality %.3f, "
@@ -539,7 +528,7 @@ done:
     if (progress) fclose(progress);
     if (episodes) fclose(episodes);
     free(text);
-    ppo_trainer_close(&t);
-    env_config_close(&env);
+    sim_trainer_close(&trainer);
+    sim_config_close(&sim);
     return exit_code;
 }

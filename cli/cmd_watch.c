@@ -34,8 +34,9 @@ static const char *WATCH_HELP =
 
 /* the live episode the window shows */
 typedef struct Watch {
-    const EnvConfig *cfg;
-    CliPolicies pols; /* scripted kinds and trained checkpoints */
+    const SimConfig *sim;
+    const EnvConfig *cfg; /* &sim->env */
+    CliPolicies pols;     /* scripted kinds and trained checkpoints */
     SimEpisode r;
     int runner_open;
     uint64_t seed, episode;
@@ -64,7 +65,7 @@ static int watch_reset(void *ctx, int next, EnvError *err) {
         w->episode = 0;
         sim_episode_close(&w->r);
         w->runner_open = 0;
-        int rc = sim_episode_init(&w->r, w->cfg, w->pols.kind, w->seed, 0, err);
+        int rc = sim_episode_init(&w->r, w->sim, w->pols.kind, w->seed, 0, err);
         if (rc) return rc;
         w->runner_open = 1;
         if (cli_policies_attach(&w->pols, &w->r))
@@ -138,8 +139,9 @@ int cli_cmd_watch(int argc, char **argv) {
         render_viewer_run(NULL, &vo, &err);
         return cli_fail(&err);
     }
-    EnvParams p;
-    if ((rc = cli_build_params(&o, o.env, &p))) return rc;
+    SimParams sp;
+    if ((rc = cli_build_params(&o, o.env, &sp))) return rc;
+    const EnvParams p = sp.env;
     Watch *w = calloc(1, sizeof *w);
     if (!w) return 1;
     w->seed = (uint64_t)o.seed;
@@ -147,19 +149,20 @@ int cli_cmd_watch(int argc, char **argv) {
         free(w);
         return rc;
     }
-    EnvConfig cfg;
+    SimConfig sim;
     rc = 1;
-    if (env_config_init(&cfg, &p, &err)) {
+    if (sim_config_init(&sim, &sp, &err)) {
         rc = cli_fail(&err);
         goto done_pols;
     }
-    w->cfg = &cfg;
-    w->obs = malloc((size_t)p.n_agents * cfg.spec.obs_size);
+    w->sim = &sim;
+    w->cfg = &sim.env;
+    w->obs = malloc((size_t)p.n_agents * sim.env.spec.obs_size);
     if (!w->obs) {
         fprintf(stderr, "commons: out of memory for observations\n");
         goto done_cfg;
     }
-    if (sim_episode_init(&w->r, &cfg, w->pols.kind, w->seed, 0, &err)) {
+    if (sim_episode_init(&w->r, &sim, w->pols.kind, w->seed, 0, &err)) {
         rc = cli_fail(&err);
         goto done_cfg;
     }
@@ -182,7 +185,7 @@ done_runner:
     if (w->runner_open) sim_episode_close(&w->r);
 done_cfg:
     free(w->obs);
-    env_config_close(&cfg);
+    sim_config_close(&sim);
 done_pols:
     cli_policies_close(&w->pols);
     free(w);

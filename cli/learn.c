@@ -2,24 +2,23 @@
  * (see learn.h). */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
-#include <ini.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
-#include "config.h"
+#include "params.h"
 #include "learn.h"
 #include "options.h"
 #include "episode.h"
 
 /* where the keys of a training config go */
 typedef struct TrainKeys {
-    EnvParams *p;
+    SimParams *p;
     PpoConfig *c;
 } TrainKeys;
 
-/* the training sections go to PpoConfig, [env] preset loads a preset, the rest to EnvParams */
+/* the training sections go to PpoConfig, [env] preset loads a preset, the rest to SimParams */
 static int train_key(void *user, const char *section, const char *name, const char *value,
                      int first, EnvError *err) {
     TrainKeys *k = user;
@@ -27,9 +26,9 @@ static int train_key(void *user, const char *section, const char *name, const ch
     if (strcmp(section, "env") == 0 && strcmp(name, "preset") == 0) {
         if (!first)
             return env_fail(err, ENV_EINPUT, "env.preset must be the first key of a config file");
-        return cli_load_preset(k->p, value, err);
+        return sim_params_load_preset(k->p, value, err);
     }
-    int rc = env_params_set(k->p, section, name, value, err);
+    int rc = sim_params_set(k->p, section, name, value, err);
     /* the world knows its own sections; the training ones are added to the list */
     if (rc && strstr(err->msg, "unknown section")) {
         char msg[sizeof err->msg];
@@ -39,28 +38,28 @@ static int train_key(void *user, const char *section, const char *name, const ch
     return rc;
 }
 
-int cli_train_load_text(EnvParams *p, PpoConfig *c, const char *text, const char *origin,
+int cli_train_load_text(SimParams *p, PpoConfig *c, const char *text, const char *origin,
                         EnvError *err) {
-    EnvParams wp = *p;
+    SimParams wp = *p;
     PpoConfig wc = *c;
     TrainKeys keys = {&wp, &wc};
-    int rc = cli_ini_parse(text, origin, train_key, &keys, err);
+    int rc = sim_ini_parse(text, origin, train_key, &keys, err);
     if (rc) return rc;
     *p = wp;
     *c = wc;
     return 0;
 }
 
-int cli_train_load_file(EnvParams *p, PpoConfig *c, const char *path, EnvError *err) {
+int cli_train_load_file(SimParams *p, PpoConfig *c, const char *path, EnvError *err) {
     char *text;
-    int rc = cli_ini_read(path, &text, err);
+    int rc = sim_ini_read(path, &text, err);
     if (rc) return rc;
     rc = cli_train_load_text(p, c, text, path, err);
     free(text);
     return rc;
 }
 
-int cli_train_apply_set(EnvParams *p, PpoConfig *c, const char *assignment, EnvError *err) {
+int cli_train_apply_set(SimParams *p, PpoConfig *c, const char *assignment, EnvError *err) {
     const char *dot = strchr(assignment, '.'), *eq = strchr(assignment, '=');
     if (dot && eq && dot < eq) {
         char section[64];
@@ -85,16 +84,16 @@ int cli_train_apply_set(EnvParams *p, PpoConfig *c, const char *assignment, EnvE
             }
         }
     }
-    return cli_apply_set(p, assignment, err);
+    return sim_params_apply_set(p, assignment, err);
 }
 
-char *cli_train_config_text(const EnvParams *p, const PpoConfig *c) {
+char *cli_train_config_text(const SimParams *p, const PpoConfig *c) {
     char *text = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&text, &len);
     if (!f) return NULL;
-    fprintf(f, "; commons training config\n[env]\npreset = %s\n\n", p->preset);
-    env_params_write_ini(p, f);
+    fprintf(f, "; commons training config\n[env]\npreset = %s\n\n", p->env.preset);
+    sim_params_write_ini(p, f);
     ppo_config_write_ini(c, f);
     if (fclose(f) != 0) {
         free(text);
@@ -125,12 +124,12 @@ int cli_learned_load(CliLearned *l, const char *path, EnvError *err) {
     /* the settings it was trained under, from its own effective config */
     char origin[1100];
     snprintf(origin, sizeof origin, "%s (its config)", l->file);
-    env_params_default(&l->env);
+    sim_params_default(&l->params);
     ppo_config_default(&l->ppo);
     EnvSpec spec;
     NnArch arch;
-    if ((rc = cli_train_load_text(&l->env, &l->ppo, ck.config, origin, err)) ||
-        (rc = env_spec(&l->env, &spec, err)) ||
+    if ((rc = cli_train_load_text(&l->params, &l->ppo, ck.config, origin, err)) ||
+        (rc = sim_spec(&l->params, &spec, err)) ||
         (rc = ppo_config_check(&l->ppo, &spec, &arch, err))) {
         ppo_checkpoint_close(&ck);
         return rc;

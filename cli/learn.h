@@ -12,19 +12,20 @@
 
 #include "checkpoint.h"
 #include "env.h"
+#include "params.h"
 #include "ppo.h"
 #include "scripted.h"
 
-/* Applies INI text (origin names it in messages) onto world params and training settings. */
-int cli_train_load_text(EnvParams *p, PpoConfig *c, const char *text, const char *origin,
+/* Applies INI text (origin names it in messages) onto run params and training settings. */
+int cli_train_load_text(SimParams *p, PpoConfig *c, const char *text, const char *origin,
                         EnvError *err);
 /* The same for a file. */
-int cli_train_load_file(EnvParams *p, PpoConfig *c, const char *path, EnvError *err);
+int cli_train_load_file(SimParams *p, PpoConfig *c, const char *path, EnvError *err);
 /* Applies one --set section.key=value to whichever of the two owns the section. */
-int cli_train_apply_set(EnvParams *p, PpoConfig *c, const char *assignment, EnvError *err);
-/* The effective config as INI text (malloc'd): the preset, every world key, every training key.
- * Reading it back with cli_train_load_text() gives the same values. */
-char *cli_train_config_text(const EnvParams *p, const PpoConfig *c);
+int cli_train_apply_set(SimParams *p, PpoConfig *c, const char *assignment, EnvError *err);
+/* The effective config as INI text (malloc'd): the preset, every world and comm key, every
+ * training key. Reading it back with cli_train_load_text() gives the same values. */
+char *cli_train_config_text(const SimParams *p, const PpoConfig *c);
 
 /* The checkpoint file a path names: PATH/checkpoint.ckpt for a directory, else PATH. */
 void cli_checkpoint_file(const char *path, char *out, size_t n);
@@ -34,7 +35,7 @@ int cli_is_checkpoint_path(const char *s);
 /* A trained policy with the settings it was trained under. */
 typedef struct CliLearned {
     char file[1024];
-    EnvParams env;
+    SimParams params; /* the world and comm settings it was trained under */
     PpoConfig ppo;
     PpoPolicy policy;
     int64_t update, n_updates, env_steps;

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
+#include "params.h"
 #include "options.h"
 
 /* print a located input error and return the bad-input exit code */
@@ -122,15 +122,15 @@ const char *cli_extra(const Options *o, const char *name) {
 }
 
 /* preset, config file, then --agents/--steps/--encoding and --set in that order */
-int cli_build_params(const Options *o, const char *env, EnvParams *p) {
+int cli_build_params(const Options *o, const char *env, SimParams *p) {
     EnvError err;
-    if (cli_load_preset(p, env, &err)) return cli_fail(&err);
-    if (o->config && cli_load_file(p, o->config, &err)) return cli_fail(&err);
+    if (sim_params_load_preset(p, env, &err)) return cli_fail(&err);
+    if (o->config && sim_params_load_file(p, o->config, &err)) return cli_fail(&err);
     const char *quick[3] = {o->agents_set, o->steps_set, o->encoding_set};
     for (int i = 0; i < 3; i++)
-        if (quick[i][0] && cli_apply_set(p, quick[i], &err)) return cli_fail(&err);
+        if (quick[i][0] && sim_params_apply_set(p, quick[i], &err)) return cli_fail(&err);
     for (int i = 0; i < o->n_sets; i++)
-        if (cli_apply_set(p, o->sets[i], &err)) return cli_fail(&err);
+        if (sim_params_apply_set(p, o->sets[i], &err)) return cli_fail(&err);
     return 0;
 }
 

@@ -8,6 +8,7 @@
 #define COMMONS_OPTIONS_H
 
 #include "env.h"
+#include "params.h"
 #include "scripted.h"
 
 #define CLI_EXIT_INPUT 2
@@ -45,7 +46,7 @@ int cli_parse_options(int argc, char **argv, Options *o, const char *allowed);
 /* The value of an extra option, or NULL. */
 const char *cli_extra(const Options *o, const char *name);
 /* Preset, config file, then the quick options and --set in order. */
-int cli_build_params(const Options *o, const char *env, EnvParams *p);
+int cli_build_params(const Options *o, const char *env, SimParams *p);
 /* Splits a comma list of policy names; empty entries are errors. */
 int cli_split_policies(const char *opt, const char *spec, ScriptedKind *kinds, int *n);
 /* One policy for all agents, or exactly one per agent. */

@@ -18,8 +18,10 @@
 #define COMMONS_COMM_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include "env.h"
+#include "keys.h"
 
 /* ---- topologies ------------------------------------------------------------------------- */
 
@@ -48,6 +50,52 @@ int comm_topology_parse(const char *name, CommTopology *out, EnvError *err);
 /* Returns 1 when every graph the topology builds is symmetric (i hears j exactly when j hears
  * i): none, full, ring, star and radius. knn is directed, so it returns 0. */
 int comm_topology_symmetric(CommTopology t);
+
+/* ---- parameters: the [comm] and [rewards] keys -------------------------------------------- */
+
+/* How learning rewards are shared (rewards.share). */
+typedef enum { COMM_SHARE_NONE = 0, COMM_SHARE_NEIGHBOURS, COMM_SHARE_GLOBAL } CommShare;
+
+/* Every setting of a world's communication and information structure. */
+typedef struct CommParams {
+    CommTopology topology;   /* who hears whom, rebuilt every step */
+    int radius;              /* radius topology: squared distance <= radius^2 */
+    int k;                   /* knn topology: neighbours heard */
+    int signal_bits;         /* signal heads added to every agent's action */
+    int slots;               /* nearest neighbours described in a received message */
+    CommShare share;         /* rewards: own; own plus alpha times neighbours'; or the sum */
+    int64_t share_alpha_ppb; /* alpha of share = neighbours, parts per billion */
+} CommParams;
+
+/* Sets every field to its default: no topology, no signals, no sharing. */
+void comm_params_default(CommParams *p);
+
+/* 1 when the section holds comm keys ([comm], [rewards]). */
+int comm_params_section(const char *section);
+
+/* Sets one key, e.g. ("comm", "topology", "ring"). Validates type and range; on failure returns
+ * ENV_EINPUT with a message naming the key, the value and what is allowed (the world's dialect of
+ * the key engine, env/keys.h), and leaves p unchanged. */
+int comm_params_set(CommParams *p, const char *section, const char *key, const char *value,
+                    EnvError *err);
+
+/* Formats the current value of one key into buf. Returns 0, or -1 for an unknown key. */
+int comm_params_get(const CommParams *p, const char *section, const char *key, char *buf, size_t n);
+
+/* Writes the keys as INI ("\n[comm]\n" and "\n[rewards]\n" sections), read back by
+ * comm_params_set() to the same values. */
+void comm_params_write_ini(const CommParams *p, FILE *f);
+
+/* Iterates over the documented keys: returns 0 and fills the strings for index i, or -1. */
+int comm_params_key(int i, const char **section, const char **key, char *range, size_t n,
+                    const char **doc);
+
+/* The key table (env/keys.h), for callers that combine it with other tables. */
+const EnvKeyTable *comm_params_table(void);
+
+/* Adds the signal heads to a world's spec: one head of 2 choices per signal bit after the
+ * world's own head (spec->n_heads becomes 1 + signal_bits). */
+void comm_spec(const CommParams *p, EnvSpec *spec);
 
 /* ---- graphs ----------------------------------------------------------------------------- */
 

@@ -4,18 +4,17 @@
 
 #include "session.h"
 
-int comm_session_wanted(const EnvConfig *cfg) {
-    return cfg->p.comm_topology != COMM_NONE || cfg->p.signal_bits > 0;
+int comm_session_wanted(const CommParams *p) {
+    return p->topology != COMM_NONE || p->signal_bits > 0;
 }
 
-int comm_session_init(CommSession *s, const EnvConfig *cfg, EnvError *err) {
-    const EnvParams *p = &cfg->p;
+int comm_session_init(CommSession *s, const EnvConfig *cfg, const CommParams *p, EnvError *err) {
     memset(s, 0, sizeof *s);
-    s->topology = (CommTopology)p->comm_topology;
-    s->param = s->topology == COMM_RADIUS ? p->comm_radius : p->comm_k;
-    s->n = p->n_agents;
+    s->topology = p->topology;
+    s->param = s->topology == COMM_RADIUS ? p->radius : p->k;
+    s->n = cfg->p.n_agents;
     s->bits = p->signal_bits;
-    s->slots = p->comm_slots;
+    s->slots = p->slots;
     s->msg_size = comm_message_size(s->bits, s->slots);
     s->scale = (float)(cfg->map.h > cfg->map.w ? cfg->map.h : cfg->map.w);
     s->share = p->share;
@@ -62,13 +61,14 @@ void comm_session_emit(CommSession *s, const uint8_t *bits) {
 void comm_session_view(const CommSession *s, EnvView *v) {
     v->msg = s->msg;
     v->msg_size = s->msg_size;
+    v->n_bits = s->bits;
     v->msg_scale = s->scale;
 }
 
 void comm_session_rewards(const CommSession *s, const float *r, float *out) {
-    if (s->share == ENV_SHARE_NONE) {
+    if (s->share == COMM_SHARE_NONE) {
         memcpy(out, r, (size_t)s->n * sizeof(float));
         return;
     }
-    comm_share_rewards(&s->graph, s->alpha, s->share == ENV_SHARE_GLOBAL, s->n, r, out);
+    comm_share_rewards(&s->graph, s->alpha, s->share == COMM_SHARE_GLOBAL, s->n, r, out);
 }

@@ -22,7 +22,7 @@ typedef struct CommSession {
     int n, bits, slots;
     int msg_size; /* floats per agent: comm_message_size(bits, slots) */
     float scale;  /* offsets in messages are divided by max(map height, width) */
-    EnvShare share;
+    CommShare share;
     float alpha;
     CommGraph graph;
     CommChannel channel;
@@ -31,16 +31,17 @@ typedef struct CommSession {
     float *msg;                                       /* (n, msg_size) received messages */
 } CommSession;
 
-/* Sizes the session for a config. Returns 0, or ENV_ENOMEM. */
-int comm_session_init(CommSession *s, const EnvConfig *cfg, EnvError *err);
+/* Sizes the session for a world's config (agents, map size) and comm settings. Returns 0, or
+ * ENV_ENOMEM. */
+int comm_session_init(CommSession *s, const EnvConfig *cfg, const CommParams *p, EnvError *err);
 void comm_session_close(CommSession *s);
-/* 1 when the config asks for any communication (a topology or signal bits). */
-int comm_session_wanted(const EnvConfig *cfg);
+/* 1 when the settings ask for any communication (a topology or signal bits). */
+int comm_session_wanted(const CommParams *p);
 void comm_session_reset(CommSession *s);
 void comm_session_observe(CommSession *s, const EnvWorld *w);
 /* bits (n, bits): 0 or 1 */
 void comm_session_emit(CommSession *s, const uint8_t *bits);
-/* Points a view at the received messages. */
+/* Points a view at the received messages (msg, msg_size, n_bits, msg_scale). */
 void comm_session_view(const CommSession *s, EnvView *v);
 /* Learning rewards r (n,) -> out (n,): own, own + alpha * neighbours', or the global sum. */
 void comm_session_rewards(const CommSession *s, const float *r, float *out);

@@ -118,7 +118,6 @@ enum {
 typedef enum { ENV_SHAPE_SQUARE = 0, ENV_SHAPE_DISC } EnvShape;
 typedef enum { ENV_WASTE_SSD = 0, ENV_WASTE_SINGLE } EnvWasteMode;
 typedef enum { ENV_CURRENTS_NONE = 0, ENV_CURRENTS_UNIFORM, ENV_CURRENTS_GYRE } EnvCurrents;
-typedef enum { ENV_SHARE_NONE = 0, ENV_SHARE_NEIGHBOURS, ENV_SHARE_GLOBAL } EnvShare;
 #define ENV_MAX_SIGNAL_BITS 4
 #define ENV_MAX_HEADS (1 + ENV_MAX_SIGNAL_BITS)
 
@@ -181,14 +180,6 @@ typedef struct EnvParams {
     int capacity;            /* units a vessel collects in a step */
     int beaching;            /* 1: plastic drifting onto land is beached (leaves the sea) */
     int level_cap;           /* units shown as the top plastic level */
-    /* communication and information structures (used by comm/; stored with every key) */
-    int comm_topology; /* CommTopology: none full ring star radius knn */
-    int comm_radius;   /* radius topology: squared distance <= radius^2 */
-    int comm_k;        /* knn topology */
-    int signal_bits;   /* signal heads added to every agent's action */
-    int comm_slots;    /* nearest neighbours described in a received message */
-    EnvShare share;    /* rewards: own; own plus alpha times neighbours'; or the sum */
-    int64_t share_alpha_ppb;
 } EnvParams;
 
 /* Sets every field to its neutral default (Gathering rules on the small map). */
@@ -247,7 +238,7 @@ typedef struct EnvSpec {
     int state_h, state_w;    /* the global-state view, unpadded */
     int max_steps;
     EnvEncoding encoding;
-    int n_heads;                  /* 1 + signal bits */
+    int n_heads;                  /* 1; comm_spec() adds the signal heads */
     int head_size[ENV_MAX_HEADS]; /* (n_heads,) choices of each action head: the game's, then 2s */
     int n_features;               /* extra float features per agent (ocean: own row and column) */
 } EnvSpec;
@@ -431,6 +422,7 @@ typedef struct EnvView {
     const int32_t *plastic; /* (hp, wp) ocean plastic units, or NULL */
     const float *msg;       /* (n_agents, msg_size) received messages, set by comm/, or NULL */
     int msg_size;
+    int n_bits;      /* signal bits per agent in the messages (set by comm/), or 0 */
     float msg_scale; /* message offsets are cell offsets divided by this */
 } EnvView;
 

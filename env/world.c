@@ -131,9 +131,8 @@ int env_spec(const EnvParams *p, EnvSpec *spec, EnvError *err) {
     spec->obs_size = (size_t)spec->obs_h * (size_t)spec->obs_w * (size_t)spec->obs_c;
     spec->max_steps = p->max_steps;
     spec->encoding = p->encoding;
-    spec->n_heads = 1 + p->signal_bits;
+    spec->n_heads = 1;
     spec->head_size[0] = spec->n_actions;
-    for (int b = 0; b < p->signal_bits; b++) spec->head_size[1 + b] = 2;
     spec->n_features = p->game == ENV_GAME_OCEAN ? 2 : 0;
     return 0;
 }
@@ -1024,5 +1023,6 @@ void env_view(const EnvWorld *w, EnvView *v) {
     v->plastic = cfg->p.game == ENV_GAME_OCEAN ? w->plastic : NULL;
     v->msg = NULL;
     v->msg_size = 0;
+    v->n_bits = 0;
     v->msg_scale = 1.0f;
 }

@@ -4,15 +4,17 @@
 
 #include "batch.h"
 
-int sim_batch_init(SimBatch *b, const EnvConfig *cfg, uint64_t seed, int64_t world_base,
+int sim_batch_init(SimBatch *b, const SimConfig *sim, uint64_t seed, int64_t world_base,
                    int n_worlds, EnvError *err) {
+    const EnvConfig *cfg = &sim->env;
     memset(b, 0, sizeof *b);
+    b->sim = sim;
     b->cfg = cfg;
     b->n_worlds = n_worlds;
     b->n_agents = cfg->p.n_agents;
     b->world_base = world_base;
-    b->n_bits = cfg->p.signal_bits;
-    b->comm = comm_session_wanted(cfg);
+    b->n_bits = sim->comm.signal_bits;
+    b->comm = comm_session_wanted(&sim->comm);
     size_t W = (size_t)n_worlds, A = (size_t)b->n_agents, T = (size_t)cfg->p.max_steps;
     b->worlds = calloc(W, sizeof *b->worlds);
     b->history = malloc(W * T * A * sizeof(int32_t));
@@ -24,7 +26,7 @@ int sim_batch_init(SimBatch *b, const EnvConfig *cfg, uint64_t seed, int64_t wor
     }
     for (int k = 0; k < n_worlds; k++) {
         int rc = env_world_init(&b->worlds[k], cfg, seed, (uint64_t)(world_base + k), err);
-        if (!rc && b->comm) rc = comm_session_init(&b->sessions[k], cfg, err);
+        if (!rc && b->comm) rc = comm_session_init(&b->sessions[k], cfg, &sim->comm, err);
         if (rc) {
             /* world k may hold memory without its session; close what was built */
             if (b->worlds[k].block) env_world_close(&b->worlds[k]);

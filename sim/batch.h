@@ -23,6 +23,7 @@
 #define COMMONS_SIM_BATCH_H
 
 #include "env.h"
+#include "params.h"
 #include "session.h"
 
 typedef struct SimBatchOut {
@@ -35,7 +36,8 @@ typedef struct SimBatchOut {
 } SimBatchOut;
 
 typedef struct SimBatch {
-    const EnvConfig *cfg;
+    const SimConfig *sim;
+    const EnvConfig *cfg; /* &sim->env */
     int n_worlds, n_agents;
     int64_t world_base;    /* global index of worlds[0] */
     EnvWorld *worlds;      /* (W,) */
@@ -49,7 +51,7 @@ typedef struct SimBatch {
 
 /* Builds worlds world_base .. world_base + n_worlds - 1 of a run with this seed, reset to their
  * episode 0. */
-int sim_batch_init(SimBatch *b, const EnvConfig *cfg, uint64_t seed, int64_t world_base,
+int sim_batch_init(SimBatch *b, const SimConfig *sim, uint64_t seed, int64_t world_base,
                    int n_worlds, EnvError *err);
 void sim_batch_close(SimBatch *b);
 

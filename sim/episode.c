@@ -4,12 +4,14 @@
 
 #include "episode.h"
 
-int sim_episode_init(SimEpisode *e, const EnvConfig *cfg, const ScriptedKind *kinds, uint64_t seed,
+int sim_episode_init(SimEpisode *e, const SimConfig *sim, const ScriptedKind *kinds, uint64_t seed,
                      uint64_t world_index, EnvError *err) {
+    const EnvConfig *cfg = &sim->env;
     memset(e, 0, sizeof *e);
+    e->sim = sim;
     e->cfg = cfg;
     e->seed = seed;
-    e->n_bits = cfg->p.signal_bits;
+    e->n_bits = sim->comm.signal_bits;
     if (kinds) memcpy(e->kind, kinds, (size_t)cfg->p.n_agents * sizeof kinds[0]);
     int rc = env_world_init(&e->world, cfg, seed, world_index, err);
     if (rc) return rc;
@@ -17,8 +19,8 @@ int sim_episode_init(SimEpisode *e, const EnvConfig *cfg, const ScriptedKind *ki
         env_world_close(&e->world);
         return env_fail(err, ENV_ENOMEM, "out of memory for the scripted policies' search buffers");
     }
-    e->comm = comm_session_wanted(cfg);
-    if (e->comm && (rc = comm_session_init(&e->session, cfg, err)) != 0) {
+    e->comm = comm_session_wanted(&sim->comm);
+    if (e->comm && (rc = comm_session_init(&e->session, cfg, &sim->comm, err)) != 0) {
         scripted_scratch_close(&e->scratch);
         env_world_close(&e->world);
         return rc;

@@ -18,6 +18,7 @@
 #define COMMONS_SIM_EPISODE_H
 
 #include "env.h"
+#include "params.h"
 #include "ppo.h"
 #include "raster.h"
 #include "scripted.h"
@@ -36,7 +37,8 @@ typedef struct SimResult {
 } SimResult;
 
 typedef struct SimEpisode {
-    const EnvConfig *cfg;
+    const SimConfig *sim;
+    const EnvConfig *cfg; /* &sim->env */
     EnvWorld world;
     int comm; /* 1: the world communicates (comm.*) */
     CommSession session;
@@ -62,7 +64,7 @@ typedef struct SimEpisode {
 
 /* Builds the world (global index world_index), its comm session and the scripted actors kinds
  * (n_agents,); NULL kinds means every agent's actions come from the caller. */
-int sim_episode_init(SimEpisode *e, const EnvConfig *cfg, const ScriptedKind *kinds, uint64_t seed,
+int sim_episode_init(SimEpisode *e, const SimConfig *sim, const ScriptedKind *kinds, uint64_t seed,
                      uint64_t world_index, EnvError *err);
 void sim_episode_close(SimEpisode *e);
 

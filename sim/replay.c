@@ -32,13 +32,13 @@ static char *dup_text(const char *s) {
     return d;
 }
 
-/* the INI text of params, as env_params_write_ini() writes it */
-static char *params_ini(const EnvParams *p) {
+/* the INI text of params, as sim_params_write_ini() writes it */
+static char *params_ini(const SimParams *p) {
     char *buf = NULL;
     size_t n = 0;
     FILE *f = open_memstream(&buf, &n);
     if (!f) return NULL;
-    env_params_write_ini(p, f);
+    sim_params_write_ini(p, f);
     if (fclose(f) != 0) {
         free(buf);
         return NULL;
@@ -46,18 +46,19 @@ static char *params_ini(const EnvParams *p) {
     return buf;
 }
 
-int sim_replay_init(SimReplay *rp, const EnvConfig *cfg, uint64_t seed, uint64_t world_index,
+int sim_replay_init(SimReplay *rp, const SimConfig *cfg, uint64_t seed, uint64_t world_index,
                     const char *policies, EnvError *err) {
     memset(rp, 0, sizeof *rp);
-    snprintf(rp->preset, sizeof rp->preset, "%s", cfg->p.preset);
+    const SimParams params = {cfg->env.p, cfg->comm};
+    snprintf(rp->preset, sizeof rp->preset, "%s", cfg->env.p.preset);
     rp->seed = seed;
     rp->world_index = world_index;
-    rp->map_hash = sim_replay_map_hash(cfg);
-    rp->n_agents = cfg->p.n_agents;
+    rp->map_hash = sim_replay_map_hash(&cfg->env);
+    rp->n_agents = cfg->env.p.n_agents;
     rp->hash_every = SIM_REPLAY_HASH_EVERY;
-    rp->signal_bits = cfg->p.signal_bits;
+    rp->signal_bits = cfg->comm.signal_bits;
     rp->policies = dup_text(policies);
-    rp->ini = params_ini(&cfg->p);
+    rp->ini = params_ini(&params);
     if (!rp->policies || !rp->ini) {
         sim_replay_close(rp);
         return env_fail(err, ENV_ENOMEM, "out of memory for a replay's policies and config");
@@ -475,7 +476,7 @@ int sim_replay_read(SimReplay *rp, const char *path, EnvError *err) {
 /* ---- configs ---- */
 
 typedef struct IniBack {
-    EnvParams *p;
+    SimParams *p;
     EnvError err;
     int failed;
 } IniBack;
@@ -483,15 +484,15 @@ typedef struct IniBack {
 static int ini_back(void *user, const char *section, const char *key, const char *value) {
     IniBack *b = user;
     if (b->failed) return 0;
-    if (env_params_set(b->p, section, key, value, &b->err) != 0) {
+    if (sim_params_set(b->p, section, key, value, &b->err) != 0) {
         b->failed = 1;
         return 0;
     }
     return 1;
 }
 
-int sim_replay_params(const SimReplay *rp, const char *origin, EnvParams *p, EnvError *err) {
-    env_params_default(p);
+int sim_replay_params(const SimReplay *rp, const char *origin, SimParams *p, EnvError *err) {
+    sim_params_default(p);
     IniBack b = {.p = p};
     int rc = ini_parse_string(rp->ini, ini_back, &b);
     if (b.failed)
@@ -500,12 +501,13 @@ int sim_replay_params(const SimReplay *rp, const char *origin, EnvParams *p, Env
     if (rc != 0)
         return env_fail(err, ENV_EINPUT, "%s: the recorded config is malformed (line %d)", origin,
                         rc);
-    snprintf(p->preset, sizeof p->preset, "%s", rp->preset);
-    if (p->n_agents != rp->n_agents || p->signal_bits != rp->signal_bits)
+    snprintf(p->env.preset, sizeof p->env.preset, "%s", rp->preset);
+    if (p->env.n_agents != rp->n_agents || p->comm.signal_bits != rp->signal_bits)
         return env_fail(err, ENV_EINPUT,
                         "%s: corrupted replay: the config has %d agents and %d signal bits, the "
                         "replay %d and %d",
-                        origin, p->n_agents, p->signal_bits, rp->n_agents, rp->signal_bits);
+                        origin, p->env.n_agents, p->comm.signal_bits, rp->n_agents,
+                        rp->signal_bits);
     /* the config must read back to exactly what was recorded */
     char *again = params_ini(p);
     if (!again) return env_fail(err, ENV_ENOMEM, "%s: out of memory for the config text", origin);

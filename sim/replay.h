@@ -30,6 +30,7 @@
 
 #include "env.h"
 #include "episode.h"
+#include "params.h"
 
 #define SIM_REPLAY_MAGIC "CMNSRPLY"
 #define SIM_REPLAY_VERSION 1
@@ -50,7 +51,7 @@ typedef struct SimReplayEpisode {
 typedef struct SimReplay {
     char preset[ENV_NAME_LEN];
     char *policies; /* comma list of one policy name per agent */
-    char *ini;      /* the effective config, as env_params_write_ini() writes it */
+    char *ini;      /* the effective config, as sim_params_write_ini() writes it */
     uint64_t seed, world_index, map_hash;
     int n_agents, hash_every, signal_bits;
     int n_episodes, cap;
@@ -64,7 +65,7 @@ uint64_t sim_replay_checksum(const uint8_t *data, size_t n);
 uint64_t sim_replay_map_hash(const EnvConfig *cfg);
 
 /* Starts a replay of worlds of cfg; policies is a comma list (one name per agent). */
-int sim_replay_init(SimReplay *rp, const EnvConfig *cfg, uint64_t seed, uint64_t world_index,
+int sim_replay_init(SimReplay *rp, const SimConfig *cfg, uint64_t seed, uint64_t world_index,
                     const char *policies, EnvError *err);
 /* Starts recording an episode; w must have just been reset. */
 int sim_replay_begin(SimReplay *rp, uint64_t episode, const EnvWorld *w, EnvError *err);
@@ -87,7 +88,7 @@ int sim_replay_read(SimReplay *rp, const char *path, EnvError *err);
 void sim_replay_close(SimReplay *rp);
 
 /* Rebuilds the params of a replay and checks that they read back to the same config. */
-int sim_replay_params(const SimReplay *rp, const char *origin, EnvParams *p, EnvError *err);
+int sim_replay_params(const SimReplay *rp, const char *origin, SimParams *p, EnvError *err);
 /* Checks that cfg (built from the replay's params) has the map the replay was made on. */
 int sim_replay_check_config(const SimReplay *rp, const char *origin, const EnvConfig *cfg,
                             EnvError *err);

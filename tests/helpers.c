@@ -31,17 +31,30 @@ const char *th_write_temp(const char *text, const char *suffix) {
     return path;
 }
 
-void th_params(EnvParams *p, const char *preset, ...) {
+static void sim_params_from(SimParams *p, const char *preset, va_list ap) {
     EnvError err = {0};
-    int rc = cli_load_preset(p, preset, &err);
+    int rc = sim_params_load_preset(p, preset, &err);
     if (rc) fail_msg("preset %s: %s", preset, err.msg);
-    va_list ap;
-    va_start(ap, preset);
     for (const char *s = va_arg(ap, const char *); s; s = va_arg(ap, const char *)) {
-        rc = cli_apply_set(p, s, &err);
+        rc = sim_params_apply_set(p, s, &err);
         if (rc) fail_msg("%s: %s", s, err.msg);
     }
+}
+
+void th_sim_params(SimParams *p, const char *preset, ...) {
+    va_list ap;
+    va_start(ap, preset);
+    sim_params_from(p, preset, ap);
     va_end(ap);
+}
+
+void th_params(EnvParams *p, const char *preset, ...) {
+    SimParams sp;
+    va_list ap;
+    va_start(ap, preset);
+    sim_params_from(&sp, preset, ap);
+    va_end(ap);
+    *p = sp.env;
 }
 
 void th_config_with_map(EnvConfig *cfg, EnvParams *p, const char *map_text) {

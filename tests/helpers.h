@@ -8,13 +8,15 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "config.h"
+#include "params.h"
 #include "env.h"
 
 /* Writes text to a fresh temporary file and returns its path; removed at exit (256 at most). */
 const char *th_write_temp(const char *text, const char *suffix);
 
 /* Loads a preset (asserting success), then applies "section.key=value" overrides (NULL-ended). */
+void th_sim_params(SimParams *p, const char *preset, ...);
+/* The same, keeping the world's params only. */
 void th_params(EnvParams *p, const char *preset, ...);
 
 /* Builds a config for a map given as text: writes it to a temp file and sets env.map. */

@@ -1,9 +1,9 @@
-/* test_checkpoint.c: agents/checkpoint.c. Resuming from a checkpoint written mid-episode gives
- * the same parameters, Adam moments and counters, bit for bit, as the uninterrupted run (shared
- * and independent parameters, and a chain of two resumes); files are replaced atomically; a
- * truncated, corrupted, foreign or other-version file is refused with a message saying which;
- * a checkpoint whose worlds do not replay to the saved state, or whose network differs from the
- * config's, is refused.
+/* test_checkpoint.c: agents/checkpoint.c through the training driver (sim/train.c). Resuming from a
+ * checkpoint written mid-episode gives the same parameters, Adam moments and counters, bit for bit,
+ * as the uninterrupted run (shared and independent parameters, and a chain of two resumes); files
+ * are replaced atomically; a truncated, corrupted, foreign or other-version file is refused with a
+ * message saying which; a checkpoint whose worlds do not replay to the saved state, or whose
+ * network differs from the config's, is refused.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "helpers.h"
@@ -14,12 +14,13 @@
 #include <unistd.h>
 
 #include "checkpoint.h"
+#include "train.h"
 
 static const char *CONFIG_TEXT = "[train]\nseed = 9\n";
 
-static void setup(PpoConfig *c, EnvConfig *env, int independent) {
-    EnvParams p;
-    th_params(&p, "harvest", "obs.encoding=ids", "env.max_steps=30", NULL);
+static void setup(PpoConfig *c, SimConfig *env, int independent) {
+    SimParams p;
+    th_sim_params(&p, "harvest", "obs.encoding=ids", "env.max_steps=30", NULL);
     ppo_config_default(c);
     c->worlds = 4;
     c->shards = 2;
@@ -32,12 +33,12 @@ static void setup(PpoConfig *c, EnvConfig *env, int independent) {
     c->steps = 4 * 12 * 6;
     c->independent = independent;
     EnvError err;
-    if (env_config_init(env, &p, &err)) fail_msg("%s", err.msg);
+    if (sim_config_init(env, &p, &err)) fail_msg("%s", err.msg);
 }
 
-static void init(PpoTrainer *t, const PpoConfig *c, const EnvConfig *env) {
+static void init(SimTrainer *t, const PpoConfig *c, const SimConfig *env) {
     EnvError err;
-    if (ppo_trainer_init(t, c, &env->spec, env, 0, c->shards, &err)) fail_msg("%s", err.msg);
+    if (sim_trainer_init(t, c, env, 0, c->shards, &err)) fail_msg("%s", err.msg);
 }
 
 static char *temp_path(const char *name) {
@@ -48,7 +49,8 @@ static char *temp_path(const char *name) {
     return p;
 }
 
-static void expect_same_state(const PpoTrainer *a, const PpoTrainer *b) {
+static void expect_same_state(const SimTrainer *sa, const SimTrainer *sb) {
+    const PpoTrainer *a = &sa->ppo, *b = &sb->ppo;
     size_t bytes = sizeof(float) * a->model.n * (size_t)a->model.n_groups;
     assert_memory_equal(a->model.params, b->model.params, bytes);
     assert_memory_equal(a->model.m, b->model.m, bytes);
@@ -58,42 +60,42 @@ static void expect_same_state(const PpoTrainer *a, const PpoTrainer *b) {
     assert_int_equal(a->env_steps, b->env_steps);
     assert_int_equal(a->episodes, b->episodes);
     for (int w = 0; w < a->n_worlds; w++)
-        assert_true(env_state_hash(&a->worlds[w]) == env_state_hash(&b->worlds[w]));
+        assert_true(env_state_hash(&sa->batch.worlds[w]) == env_state_hash(&sb->batch.worlds[w]));
 }
 
 /* run 6 updates straight, and the same with a save and restore after each of `cuts` */
 static void resume_case(int independent, const int *cuts, int n_cuts) {
     PpoConfig c;
-    EnvConfig env;
+    SimConfig env;
     setup(&c, &env, independent);
-    PpoTrainer straight, resumed;
+    SimTrainer straight, resumed;
     init(&straight, &c, &env);
-    for (int u = 0; u < 6; u++) ppo_update(&straight, NULL);
+    for (int u = 0; u < 6; u++) sim_trainer_update(&straight, NULL);
 
     init(&resumed, &c, &env);
     const char *path = temp_path("resume.ckpt");
     int done = 0;
     for (int k = 0; k < n_cuts; k++) {
-        for (; done < cuts[k]; done++) ppo_update(&resumed, NULL);
+        for (; done < cuts[k]; done++) sim_trainer_update(&resumed, NULL);
         /* mid-episode: 12 * cut steps into 30-step episodes */
-        assert_true(resumed.worlds[0].tick != 0);
+        assert_true(resumed.batch.worlds[0].tick != 0);
         EnvError err;
-        if (ppo_checkpoint_save(&resumed, CONFIG_TEXT, path, &err)) fail_msg("%s", err.msg);
-        ppo_trainer_close(&resumed);
+        if (sim_trainer_save(&resumed, CONFIG_TEXT, path, &err)) fail_msg("%s", err.msg);
+        sim_trainer_close(&resumed);
         PpoCheckpoint ck;
         if (ppo_checkpoint_load(&ck, path, &err)) fail_msg("%s", err.msg);
         assert_string_equal(ck.config, CONFIG_TEXT);
         assert_int_equal(ck.update, cuts[k]);
         init(&resumed, &c, &env);
-        if (ppo_trainer_restore(&resumed, &ck, &err)) fail_msg("%s", err.msg);
+        if (sim_trainer_restore(&resumed, &ck, &err)) fail_msg("%s", err.msg);
         ppo_checkpoint_close(&ck);
     }
-    for (; done < 6; done++) ppo_update(&resumed, NULL);
+    for (; done < 6; done++) sim_trainer_update(&resumed, NULL);
     expect_same_state(&straight, &resumed);
     unlink(path);
-    ppo_trainer_close(&straight);
-    ppo_trainer_close(&resumed);
-    env_config_close(&env);
+    sim_trainer_close(&straight);
+    sim_trainer_close(&resumed);
+    sim_config_close(&env);
 }
 
 static void test_resume_bit_exact(void **state) {
@@ -108,19 +110,19 @@ static void test_resume_differs_without_state(void **state) {
     (void)state;
     /* the check has teeth: restoring parameters alone (fresh Adam moments) changes the result */
     PpoConfig c;
-    EnvConfig env;
+    SimConfig env;
     setup(&c, &env, 0);
-    PpoTrainer a, b;
+    SimTrainer a, b;
     init(&a, &c, &env);
     init(&b, &c, &env);
-    for (int u = 0; u < 2; u++) ppo_update(&a, NULL), ppo_update(&b, NULL);
-    memset(b.model.m, 0, sizeof(float) * b.model.n);
-    ppo_update(&a, NULL);
-    ppo_update(&b, NULL);
-    assert_true(memcmp(a.model.params, b.model.params, sizeof(float) * a.model.n) != 0);
-    ppo_trainer_close(&a);
-    ppo_trainer_close(&b);
-    env_config_close(&env);
+    for (int u = 0; u < 2; u++) sim_trainer_update(&a, NULL), sim_trainer_update(&b, NULL);
+    memset(b.ppo.model.m, 0, sizeof(float) * b.ppo.model.n);
+    sim_trainer_update(&a, NULL);
+    sim_trainer_update(&b, NULL);
+    assert_true(memcmp(a.ppo.model.params, b.ppo.model.params, sizeof(float) * a.ppo.model.n) != 0);
+    sim_trainer_close(&a);
+    sim_trainer_close(&b);
+    sim_config_close(&env);
 }
 
 static uint8_t *read_all(const char *path, size_t *n) {
@@ -159,20 +161,20 @@ static uint64_t fnv(const uint8_t *p, size_t n) {
 static void test_bad_files(void **state) {
     (void)state;
     PpoConfig c;
-    EnvConfig env;
+    SimConfig env;
     setup(&c, &env, 0);
-    PpoTrainer t;
+    SimTrainer t;
     init(&t, &c, &env);
-    ppo_update(&t, NULL);
+    sim_trainer_update(&t, NULL);
     const char *good = temp_path("good.ckpt"), *bad = temp_path("bad.ckpt");
     EnvError err;
-    assert_int_equal(ppo_checkpoint_save(&t, CONFIG_TEXT, good, &err), 0);
+    assert_int_equal(sim_trainer_save(&t, CONFIG_TEXT, good, &err), 0);
     /* written atomically: no temporary file left behind; a second save replaces the first */
     char tmp[300];
     snprintf(tmp, sizeof tmp, "%s.tmp", good);
     assert_int_equal(access(tmp, F_OK), -1);
-    ppo_update(&t, NULL);
-    assert_int_equal(ppo_checkpoint_save(&t, CONFIG_TEXT, good, &err), 0);
+    sim_trainer_update(&t, NULL);
+    assert_int_equal(sim_trainer_save(&t, CONFIG_TEXT, good, &err), 0);
     PpoCheckpoint ck;
     assert_int_equal(ppo_checkpoint_load(&ck, good, &err), 0);
     assert_int_equal(ck.update, 2);
@@ -224,11 +226,11 @@ static void test_bad_files(void **state) {
     memcpy(copy + 24, &sum, 8);
     write_all(bad, copy, n);
     assert_int_equal(ppo_checkpoint_load(&ck, bad, &err), 0);
-    PpoTrainer fresh;
+    SimTrainer fresh;
     init(&fresh, &c, &env);
-    assert_int_equal(ppo_trainer_restore(&fresh, &ck, &err), ENV_EINPUT);
+    assert_int_equal(sim_trainer_restore(&fresh, &ck, &err), ENV_EINPUT);
     assert_non_null(strstr(err.msg, "replaying the checkpoint's"));
-    ppo_trainer_close(&fresh);
+    sim_trainer_close(&fresh);
     ppo_checkpoint_close(&ck);
 
     /* a network that differs from the config's */
@@ -236,17 +238,17 @@ static void test_bad_files(void **state) {
     PpoConfig other = c;
     other.hidden[0] = 17;
     init(&fresh, &other, &env);
-    assert_int_equal(ppo_trainer_restore(&fresh, &ck, &err), ENV_EINPUT);
+    assert_int_equal(sim_trainer_restore(&fresh, &ck, &err), ENV_EINPUT);
     assert_non_null(strstr(err.msg, "parameter groups"));
-    ppo_trainer_close(&fresh);
+    sim_trainer_close(&fresh);
     ppo_checkpoint_close(&ck);
 
     free(buf);
     free(copy);
     unlink(good);
     unlink(bad);
-    ppo_trainer_close(&t);
-    env_config_close(&env);
+    sim_trainer_close(&t);
+    sim_config_close(&env);
 }
 
 int main(void) {

@@ -77,43 +77,43 @@ static void test_set_errors(void **state) {
 
 static void test_apply_set(void **state) {
     (void)state;
-    EnvParams p;
+    SimParams p;
     EnvError err = {0};
-    env_params_default(&p);
-    assert_int_equal(cli_apply_set(&p, "beam.length=3", &err), 0);
-    assert_int_equal(p.fire.length, 3);
+    sim_params_default(&p);
+    assert_int_equal(sim_params_apply_set(&p, "beam.length=3", &err), 0);
+    assert_int_equal(p.env.fire.length, 3);
     const char *bad[] = {"beam.length", "beamlength=3", ".length=3",
                          "beam.=3",     "beam.length=", "=3"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        assert_int_equal(cli_apply_set(&p, bad[i], &err), ENV_EINPUT);
+        assert_int_equal(sim_params_apply_set(&p, bad[i], &err), ENV_EINPUT);
         char want[64];
         snprintf(want, sizeof want, "--set '%s'", bad[i]);
         expect_msg(&err, want);
     }
-    assert_int_equal(cli_apply_set(&p, "beam.length=99", &err), ENV_EINPUT);
+    assert_int_equal(sim_params_apply_set(&p, "beam.length=99", &err), ENV_EINPUT);
     expect_msg(&err, "--set 'beam.length=99': beam.length = 99 is out of range");
 }
 
 static void test_presets(void **state) {
     (void)state;
-    EnvParams p;
+    SimParams p;
     EnvError err = {0};
     int n = 0;
     for (int i = 0; env_builtin_preset_name(i); i++, n++) {
         EnvConfig cfg;
-        assert_int_equal(cli_load_preset(&p, env_builtin_preset_name(i), &err), 0);
-        assert_string_equal(p.preset, env_builtin_preset_name(i));
-        assert_true(strlen(p.source) > 0);
-        if (env_config_init(&cfg, &p, &err)) fail_msg("%s: %s", p.preset, err.msg);
+        assert_int_equal(sim_params_load_preset(&p, env_builtin_preset_name(i), &err), 0);
+        assert_string_equal(p.env.preset, env_builtin_preset_name(i));
+        assert_true(strlen(p.env.source) > 0);
+        if (env_config_init(&cfg, &p.env, &err)) fail_msg("%s: %s", p.env.preset, err.msg);
         env_config_close(&cfg);
     }
     assert_int_equal(n, 12);
-    assert_int_equal(cli_load_preset(&p, "harvest", &err), 0);
-    assert_int_equal(p.regrowth_shape, ENV_SHAPE_SQUARE); /* the SSD code's 3x3 neighbourhood */
-    assert_int_equal(p.regrowth_radius, 1);
-    assert_int_equal(p.hits_to_tag, 0);
-    assert_int_equal(p.hit_penalty, 50);
-    assert_int_equal(cli_load_preset(&p, "nosuch", &err), ENV_EINPUT);
+    assert_int_equal(sim_params_load_preset(&p, "harvest", &err), 0);
+    assert_int_equal(p.env.regrowth_shape, ENV_SHAPE_SQUARE); /* the SSD code's 3x3 neighbourhood */
+    assert_int_equal(p.env.regrowth_radius, 1);
+    assert_int_equal(p.env.hits_to_tag, 0);
+    assert_int_equal(p.env.hit_penalty, 50);
+    assert_int_equal(sim_params_load_preset(&p, "nosuch", &err), ENV_EINPUT);
     expect_msg(&err, "unknown preset 'nosuch'; presets are");
     expect_msg(&err, "cleanup-gallego");
 }
@@ -121,16 +121,16 @@ static void test_presets(void **state) {
 /* an INI file on top of a preset; errors carry file:line */
 static void test_ini_files(void **state) {
     (void)state;
-    EnvParams p;
+    SimParams p;
     EnvError err = {0};
     const char *good = th_write_temp("[env]\npreset = cleanup\nagents = 3\n\n[beam]\n"
                                      "length = 4 ; inline comment\n",
                                      ".ini");
-    env_params_default(&p);
-    assert_int_equal(cli_load_file(&p, good, &err), 0);
-    assert_int_equal(p.game, ENV_GAME_CLEANUP);
-    assert_int_equal(p.n_agents, 3);
-    assert_int_equal(p.fire.length, 4);
+    sim_params_default(&p);
+    assert_int_equal(sim_params_load_file(&p, good, &err), 0);
+    assert_int_equal(p.env.game, ENV_GAME_CLEANUP);
+    assert_int_equal(p.env.n_agents, 3);
+    assert_int_equal(p.env.fire.length, 4);
     static const struct {
         const char *text, *frag;
         int line;
@@ -144,10 +144,10 @@ static void test_ini_files(void **state) {
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         const char *path = th_write_temp(bad[i].text, ".ini");
-        EnvParams before;
-        env_params_default(&p);
+        SimParams before;
+        sim_params_default(&p);
         before = p;
-        assert_int_equal(cli_load_file(&p, path, &err), ENV_EINPUT);
+        assert_int_equal(sim_params_load_file(&p, path, &err), ENV_EINPUT);
         char want[128];
         snprintf(want, sizeof want, "%s:%d: ", path, bad[i].line);
         expect_msg(&err, want);
@@ -156,7 +156,7 @@ static void test_ini_files(void **state) {
         assert_memory_equal(&p, &before, sizeof p);
         unlink(path);
     }
-    assert_int_equal(cli_load_file(&p, "/nonexistent/c.ini", &err), ENV_EINPUT);
+    assert_int_equal(sim_params_load_file(&p, "/nonexistent/c.ini", &err), ENV_EINPUT);
     expect_msg(&err, "/nonexistent/c.ini: cannot open config file");
     unlink(good);
 }
@@ -165,24 +165,24 @@ static void test_ini_files(void **state) {
 static void test_write_read_round_trip(void **state) {
     (void)state;
     for (int i = 0; env_builtin_preset_name(i); i++) {
-        EnvParams p, q;
+        SimParams p, q;
         EnvError err;
-        assert_int_equal(cli_load_preset(&p, env_builtin_preset_name(i), &err), 0);
+        assert_int_equal(sim_params_load_preset(&p, env_builtin_preset_name(i), &err), 0);
         char path[] = "/tmp/commons_rt_XXXXXX";
         int fd = mkstemp(path);
         assert_true(fd >= 0);
         FILE *f = fdopen(fd, "w");
-        env_params_write_ini(&p, f);
+        sim_params_write_ini(&p, f);
         fclose(f);
-        env_params_default(&q);
-        if (cli_load_file(&q, path, &err)) fail_msg("%s", err.msg);
+        sim_params_default(&q);
+        if (sim_params_load_file(&q, path, &err)) fail_msg("%s", err.msg);
         unlink(path);
         const char *sec, *key, *doc;
         char range[96], a[256], b[256];
-        for (int k = 0; env_params_key(k, &sec, &key, range, sizeof range, &doc) == 0; k++) {
-            env_params_get(&p, sec, key, a, sizeof a);
-            env_params_get(&q, sec, key, b, sizeof b);
-            if (strcmp(a, b)) fail_msg("%s: %s.%s '%s' != '%s'", p.preset, sec, key, a, b);
+        for (int k = 0; sim_params_key(k, &sec, &key, range, sizeof range, &doc) == 0; k++) {
+            sim_params_get(&p, sec, key, a, sizeof a);
+            sim_params_get(&q, sec, key, b, sizeof b);
+            if (strcmp(a, b)) fail_msg("%s: %s.%s '%s' != '%s'", p.env.preset, sec, key, a, b);
         }
     }
 }

@@ -10,11 +10,12 @@
 /* mean of one social metric over seeds 1..n, every agent running one policy */
 static void run_seeds(const char *preset, ScriptedKind kind, int n, double *eff, double *sus,
                       int64_t *tagged) {
-    EnvParams p;
-    EnvConfig cfg;
+    SimParams sp;
+    SimConfig cfg;
     EnvError err;
-    th_params(&p, preset, (const char *)NULL);
-    assert_int_equal(env_config_init(&cfg, &p, &err), 0);
+    th_sim_params(&sp, preset, (const char *)NULL);
+    const EnvParams p = sp.env;
+    assert_int_equal(sim_config_init(&cfg, &sp, &err), 0);
     ScriptedKind kinds[ENV_MAX_AGENTS];
     for (int i = 0; i < p.n_agents; i++) kinds[i] = kind;
     for (int s = 0; s < n; s++) {
@@ -29,7 +30,7 @@ static void run_seeds(const char *preset, ScriptedKind kind, int n, double *eff,
             (int64_t)(p.n_agents * p.max_steps) - (int64_t)(ep.social.peace * p.max_steps + 0.5);
         sim_episode_close(&r);
     }
-    env_config_close(&cfg);
+    sim_config_close(&cfg);
 }
 
 static double mean(const double *x, int n) {
@@ -76,13 +77,15 @@ static void test_greedy_shortest_path(void **state) {
                                   "@   @@@@@\n"
                                   "@@@@@@@@@\n";
     EnvParams p;
-    EnvConfig cfg;
+    SimConfig sim;
     EnvError err;
     th_params(&p, "gathering", "env.agents=1", (const char *)NULL);
-    th_config_with_map(&cfg, &p, corridor);
+    th_config_with_map(&sim.env, &p, corridor);
+    comm_params_default(&sim.comm);
+    sim.spec = sim.env.spec;
     SimEpisode r;
     ScriptedKind k = SCRIPTED_GREEDY;
-    assert_int_equal(sim_episode_init(&r, &cfg, &k, 1, 0, &err), 0);
+    assert_int_equal(sim_episode_init(&r, &sim, &k, 1, 0, &err), 0);
     ScriptedPolicy pol;
     scripted_init(&pol, SCRIPTED_GREEDY, 0, 1, 0, 0);
     env_reset(&r.world, 0);
@@ -98,7 +101,7 @@ static void test_greedy_shortest_path(void **state) {
     }
     assert_int_equal(t, 9);
     sim_episode_close(&r);
-    env_config_close(&cfg);
+    env_config_close(&sim.env);
 }
 
 /* policies are functions of (seed, world, episode, agent, view): same inputs, same actions;

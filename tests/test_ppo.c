@@ -297,7 +297,7 @@ static void test_two_heads_learn(void **state) {
     EnvSpec spec = bandit_spec();
     EnvError err;
     PpoTrainer t;
-    if (ppo_trainer_init(&t, &c, &spec, NULL, 0, c.shards, &err)) fail_msg("%s", err.msg);
+    if (ppo_trainer_init(&t, &c, &spec, 0, c.shards, &err)) fail_msg("%s", err.msg);
     assert_int_equal(t.n_heads, 2);
     Bandit b;
     env_rng_seed(&b.rng, 1);
@@ -322,7 +322,7 @@ static void test_independent_learners(void **state) {
         EnvSpec spec = bandit_spec();
         EnvError err;
         PpoTrainer t;
-        if (ppo_trainer_init(&t, &c, &spec, NULL, 0, c.shards, &err)) fail_msg("%s", err.msg);
+        if (ppo_trainer_init(&t, &c, &spec, 0, c.shards, &err)) fail_msg("%s", err.msg);
         assert_int_equal(t.n_groups, mode ? 2 : 1);
         Bandit b;
         env_rng_seed(&b.rng, 2);
@@ -354,7 +354,7 @@ static void test_gae(void **state) {
     EnvSpec spec = bandit_spec();
     EnvError err;
     PpoTrainer t;
-    if (ppo_trainer_init(&t, &c, &spec, NULL, 0, 1, &err)) fail_msg("%s", err.msg);
+    if (ppo_trainer_init(&t, &c, &spec, 0, 1, &err)) fail_msg("%s", err.msg);
     int T = 5, W = 2, A = 2;
     ppo_rollout_begin(&t);
     for (int s = 0; s <= T; s++) ppo_policy_step(&t, s);
@@ -391,7 +391,7 @@ static void test_clip_and_anneal(void **state) {
     EnvSpec spec = bandit_spec();
     EnvError err;
     PpoTrainer t;
-    if (ppo_trainer_init(&t, &c, &spec, NULL, 0, c.shards, &err)) fail_msg("%s", err.msg);
+    if (ppo_trainer_init(&t, &c, &spec, 0, c.shards, &err)) fail_msg("%s", err.msg);
     assert_int_equal(t.n_updates, 10);
     assert_true(fabs(ppo_lr(&c, 0, 10) - 0.01) < 1e-12);
     assert_true(fabs(ppo_lr(&c, 5, 10) - 0.005) < 1e-12);
@@ -408,119 +408,6 @@ static void test_clip_and_anneal(void **state) {
     ppo_trainer_close(&t);
 }
 
-static void harvest_config(PpoConfig *c, EnvParams *p) {
-    th_params(p, "harvest", "obs.encoding=ids", "env.max_steps=20", NULL);
-    ppo_config_default(c);
-    c->worlds = 4;
-    c->shards = 2;
-    c->rollout = 12;
-    c->minibatches = 2;
-    c->epochs = 1;
-    c->hidden[0] = 16;
-    c->n_hidden = 1;
-    c->seed = 9;
-}
-
-static void test_world_position_independent(void **state) {
-    (void)state;
-    /* worlds 2 and 3 stepped among four (shards 0-1) and alone (shard 1 only) */
-    EnvParams p;
-    PpoConfig c;
-    harvest_config(&c, &p);
-    EnvConfig env;
-    EnvError err;
-    assert_int_equal(env_config_init(&env, &p, &err), 0);
-    PpoTrainer all, part;
-    if (ppo_trainer_init(&all, &c, &env.spec, &env, 0, 2, &err)) fail_msg("%s", err.msg);
-    if (ppo_trainer_init(&part, &c, &env.spec, &env, 1, 1, &err)) fail_msg("%s", err.msg);
-    assert_int_equal(part.world_base, 2);
-    assert_int_equal(part.n_worlds, 2);
-    for (int rep = 0; rep < 2; rep++) {
-        ppo_rollout_begin(&all);
-        ppo_rollout_begin(&part);
-        for (int s = 0; s < c.rollout; s++) {
-            ppo_policy_step(&all, s);
-            ppo_policy_step(&part, s);
-            ppo_env_step(&all, s);
-            ppo_env_step(&part, s);
-        }
-        ppo_policy_step(&all, c.rollout);
-        ppo_policy_step(&part, c.rollout);
-        int A = env.spec.n_agents;
-        size_t O = env.spec.obs_size;
-        for (int s = 0; s <= c.rollout; s++)
-            for (int w = 0; w < 2; w++) {
-                size_t ia = ((size_t)s * 4 + 2 + w) * A, ip = ((size_t)s * 2 + w) * A;
-                assert_memory_equal(all.obs + ia * O, part.obs + ip * O, A * O);
-                assert_memory_equal(all.value + ia, part.value + ip, A * sizeof(float));
-                if (s == c.rollout) continue;
-                assert_memory_equal(all.act + ia, part.act + ip, A * sizeof(int32_t));
-                assert_memory_equal(all.logp + ia, part.logp + ip, A * sizeof(float));
-                assert_memory_equal(all.reward + ia, part.reward + ip, A * sizeof(float));
-            }
-        /* the next rollout's streams are keyed by the update */
-        all.update++;
-        part.update++;
-    }
-    /* an episode of 20 steps ended in every world within the 24 steps */
-    assert_int_equal(all.n_ep, 4);
-    assert_int_equal(part.n_ep, 2);
-    assert_int_equal(part.ep[0].world, 2);
-    assert_true(part.ep[0].ret[0] == all.ep[2].ret[0]);
-    ppo_trainer_close(&all);
-    ppo_trainer_close(&part);
-    env_config_close(&env);
-}
-
-static void test_updates_deterministic(void **state) {
-    (void)state;
-    EnvParams p;
-    PpoConfig c;
-    harvest_config(&c, &p);
-    c.independent = 1;
-    EnvConfig env;
-    EnvError err;
-    assert_int_equal(env_config_init(&env, &p, &err), 0);
-    PpoTrainer a, b;
-    if (ppo_trainer_init(&a, &c, &env.spec, &env, 0, c.shards, &err)) fail_msg("%s", err.msg);
-    if (ppo_trainer_init(&b, &c, &env.spec, &env, 0, c.shards, &err)) fail_msg("%s", err.msg);
-    size_t bytes = sizeof(float) * a.model.n * (size_t)a.model.n_groups;
-    float *start = malloc(bytes);
-    memcpy(start, a.model.params, bytes);
-    PpoStats sa, sb;
-    for (int u = 0; u < 3; u++) {
-        ppo_update(&a, &sa);
-        ppo_update(&b, &sb);
-    }
-    assert_memory_equal(a.model.params, b.model.params, bytes);
-    assert_memory_equal(a.model.m, b.model.m, bytes);
-    assert_int_equal(sa.update, 3);
-    assert_int_equal(sa.env_steps, 3 * 12 * 4);
-    assert_true(sa.entropy > 0 && sa.entropy <= logf(8) + 1e-4);
-    /* every agent's group learned */
-    for (int g = 0; g < a.model.n_groups; g++)
-        assert_true(memcmp(start + g * a.model.n, a.model.params + g * a.model.n,
-                           sizeof(float) * a.model.n) != 0);
-    /* the same run with another seed differs */
-    PpoTrainer d;
-    c.seed = 10;
-    if (ppo_trainer_init(&d, &c, &env.spec, &env, 0, c.shards, &err)) fail_msg("%s", err.msg);
-    ppo_update(&d, NULL);
-    assert_true(memcmp(d.model.params, a.model.params, bytes) != 0);
-    /* signal heads are refused while the communication layer is not in the trainer */
-    EnvSpec two = env.spec;
-    two.n_heads = 2;
-    two.head_size[1] = 2;
-    PpoTrainer e;
-    assert_int_equal(ppo_trainer_init(&e, &c, &two, &env, 0, c.shards, &err), ENV_EINPUT);
-    assert_non_null(strstr(err.msg, "comm.signal_bits"));
-    free(start);
-    ppo_trainer_close(&a);
-    ppo_trainer_close(&b);
-    ppo_trainer_close(&d);
-    env_config_close(&env);
-}
-
 int main(void) {
     nn_blas_single_thread();
     const struct CMUnitTest tests[] = {
@@ -531,8 +418,6 @@ int main(void) {
         cmocka_unit_test(test_clip_and_anneal),
         cmocka_unit_test(test_two_heads_learn),
         cmocka_unit_test(test_independent_learners),
-        cmocka_unit_test(test_world_position_independent),
-        cmocka_unit_test(test_updates_deterministic),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

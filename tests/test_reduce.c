@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "ppo.h"
+#include "train.h"
 
 /* ---- the tree ---- */
 
@@ -142,14 +143,14 @@ static void combine_f64(void *ctx, double *const *chunks, int first, int count, 
 }
 
 typedef struct Job {
-    PpoTrainer *t;
+    SimTrainer *t;
     int updates;
     PpoStats stats;
 } Job;
 
 static void *run_updates(void *arg) {
     Job *j = arg;
-    for (int u = 0; u < j->updates; u++) ppo_update(j->t, &j->stats);
+    for (int u = 0; u < j->updates; u++) sim_trainer_update(j->t, &j->stats);
     return NULL;
 }
 
@@ -170,11 +171,11 @@ static void same_stats(const PpoStats *a, const PpoStats *b) {
 }
 
 /* gathering-small, one world per shard, episodes of 10 steps cut inside the rollouts of 8 */
-static void split_config(PpoConfig *c, EnvConfig *env, int shards, int independent) {
-    EnvParams p;
-    th_params(&p, "gathering-small", "obs.encoding=ids", "env.max_steps=10", NULL);
+static void split_config(PpoConfig *c, SimConfig *env, int shards, int independent) {
+    SimParams p;
+    th_sim_params(&p, "gathering-small", "obs.encoding=ids", "env.max_steps=10", NULL);
     EnvError err;
-    if (env_config_init(env, &p, &err)) fail_msg("%s", err.msg);
+    if (sim_config_init(env, &p, &err)) fail_msg("%s", err.msg);
     ppo_config_default(c);
     c->worlds = shards;
     c->shards = shards;
@@ -194,27 +195,27 @@ static void split_config(PpoConfig *c, EnvConfig *env, int shards, int independe
 static void split_case(int shards, const int *parts, int n_parts, int independent) {
     enum { UPDATES = 4 };
     PpoConfig c;
-    EnvConfig env;
+    SimConfig env;
     split_config(&c, &env, shards, independent);
     EnvError err;
-    PpoTrainer one;
-    if (ppo_trainer_init(&one, &c, &env.spec, &env, 0, shards, &err)) fail_msg("%s", err.msg);
-    Job ref = {&one, UPDATES, {0}};
+    SimTrainer sone;
+    if (sim_trainer_init(&sone, &c, &env, 0, shards, &err)) fail_msg("%s", err.msg);
+    const PpoTrainer *one = &sone.ppo;
+    Job ref = {&sone, UPDATES, {0}};
     run_updates(&ref);
 
     Combiner comb = {.total = shards};
     pthread_barrier_init(&comb.barrier, NULL, (unsigned)n_parts);
     comb.f32 = calloc((size_t)shards, sizeof(float *));
     comb.f64 = calloc((size_t)shards, sizeof(double *));
-    size_t n_floats = one.model.n * (size_t)one.model.n_groups;
+    size_t n_floats = one->model.n * (size_t)one->model.n_groups;
     comb.res32 = malloc(sizeof(float) * n_floats);
-    PpoTrainer t[4];
+    SimTrainer t[4];
     Job job[4];
     pthread_t th[4];
     for (int h = 0, first = 0; h < n_parts; first += parts[h++]) {
-        if (ppo_trainer_init(&t[h], &c, &env.spec, &env, first, parts[h], &err))
-            fail_msg("%s", err.msg);
-        t[h].reduce = (PpoReduce){combine_f32, combine_f64, &comb};
+        if (sim_trainer_init(&t[h], &c, &env, first, parts[h], &err)) fail_msg("%s", err.msg);
+        t[h].ppo.reduce = (PpoReduce){combine_f32, combine_f64, &comb};
         job[h] = (Job){&t[h], UPDATES, {0}};
     }
     for (int h = 0; h < n_parts; h++) pthread_create(&th[h], NULL, run_updates, &job[h]);
@@ -222,21 +223,21 @@ static void split_case(int shards, const int *parts, int n_parts, int independen
 
     size_t bytes = sizeof(float) * n_floats;
     for (int h = 0; h < n_parts; h++) {
-        assert_memory_equal(t[h].model.params, one.model.params, bytes);
-        assert_memory_equal(t[h].model.m, one.model.m, bytes);
-        assert_memory_equal(t[h].model.v, one.model.v, bytes);
-        assert_int_equal(t[h].model.adam_steps, one.model.adam_steps);
+        assert_memory_equal(t[h].ppo.model.params, one->model.params, bytes);
+        assert_memory_equal(t[h].ppo.model.m, one->model.m, bytes);
+        assert_memory_equal(t[h].ppo.model.v, one->model.v, bytes);
+        assert_int_equal(t[h].ppo.model.adam_steps, one->model.adam_steps);
         same_stats(&job[h].stats, &ref.stats);
     }
     /* episodes ended inside the rollouts (so truncations were bootstrapped) and were counted over
      * every shard */
     assert_true(ref.stats.n_episodes == shards);
     assert_true(ref.stats.explained_var != 0 && isfinite(ref.stats.explained_var));
-    for (int h = 0; h < n_parts; h++) ppo_trainer_close(&t[h]);
-    ppo_trainer_close(&one);
+    for (int h = 0; h < n_parts; h++) sim_trainer_close(&t[h]);
+    sim_trainer_close(&sone);
     pthread_barrier_destroy(&comb.barrier);
     free(comb.f32), free(comb.f64), free(comb.res32);
-    env_config_close(&env);
+    sim_config_close(&env);
 }
 
 static void test_split_4_2(void **state) {
@@ -304,7 +305,7 @@ static void bootstrap_case(int independent) {
     EnvSpec spec = cells_spec();
     EnvError err;
     PpoTrainer t;
-    if (ppo_trainer_init(&t, &c, &spec, NULL, 0, c.shards, &err)) fail_msg("%s", err.msg);
+    if (ppo_trainer_init(&t, &c, &spec, 0, c.shards, &err)) fail_msg("%s", err.msg);
     int T = c.rollout, W = 4, A = 2, O = 3;
     size_t step_bytes = (size_t)W * A * O;
     uint8_t final_obs[4 * 2 * 3];

@@ -157,15 +157,16 @@ static void test_replay_gif_matches_run_gif(void **state) {
 /* the library round trip keeps every field, out-of-range actions and signals included */
 static void test_encode_decode(void **state) {
     (void)state;
-    EnvParams p;
-    EnvConfig cfg;
+    SimParams p;
+    SimConfig sim;
     EnvWorld w;
     EnvError err;
-    th_params(&p, "ocean-small", "env.max_steps=30", (const char *)NULL);
-    assert_int_equal(env_config_init(&cfg, &p, &err), 0);
-    assert_int_equal(env_world_init(&w, &cfg, 11, 4, &err), 0);
+    th_sim_params(&p, "ocean-small", "env.max_steps=30", (const char *)NULL);
+    assert_int_equal(sim_config_init(&sim, &p, &err), 0);
+    const EnvConfig *cfg = &sim.env;
+    assert_int_equal(env_world_init(&w, cfg, 11, 4, &err), 0);
     SimReplay rp, back;
-    assert_int_equal(sim_replay_init(&rp, &cfg, 11, 4, "coop,greedy", &err), 0);
+    assert_int_equal(sim_replay_init(&rp, &sim, 11, 4, "coop,greedy", &err), 0);
     for (int e = 0; e < 2; e++) {
         env_reset(&w, (uint64_t)e + 7);
         assert_int_equal(sim_replay_begin(&rp, (uint64_t)e + 7, &w, &err), 0);
@@ -188,7 +189,7 @@ static void test_encode_decode(void **state) {
     assert_string_equal(back.policies, "coop,greedy");
     assert_string_equal(back.ini, rp.ini);
     assert_string_equal(back.preset, "ocean-small");
-    assert_int_equal(back.map_hash, sim_replay_map_hash(&cfg));
+    assert_int_equal(back.map_hash, sim_replay_map_hash(cfg));
     assert_int_equal(back.n_episodes, 2);
     for (int e = 0; e < 2; e++) {
         assert_int_equal(back.ep[e].episode, rp.ep[e].episode);
@@ -202,11 +203,11 @@ static void test_encode_decode(void **state) {
     assert_int_equal(back.ep[0].actions[1], SIM_REPLAY_BAD_ACTION);
     assert_int_equal(back.ep[0].actions[2 * 2 + 1], SIM_REPLAY_BAD_ACTION);
     /* it replays to the recorded hashes, bad actions included */
-    EnvParams p2;
+    SimParams p2;
     assert_int_equal(sim_replay_params(&back, "mem", &p2, &err), 0);
     SimReplayCursor c;
     SimEpisode played;
-    assert_int_equal(sim_episode_init(&played, &cfg, NULL, back.seed, back.world_index, &err), 0);
+    assert_int_equal(sim_episode_init(&played, &sim, NULL, back.seed, back.world_index, &err), 0);
     for (int e = 0; e < 2; e++) {
         sim_replay_cursor_start(&c, &back, e, &played);
         while (!sim_replay_cursor_step(&c)) {
@@ -231,7 +232,7 @@ static void test_encode_decode(void **state) {
     sim_replay_close(&rp);
     sim_replay_close(&back);
     env_world_close(&w);
-    env_config_close(&cfg);
+    sim_config_close(&sim);
 }
 
 /* reads a file from the test folder */

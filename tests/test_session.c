@@ -11,8 +11,8 @@
 
 /* a world of one preset with overrides, and its session */
 typedef struct Setup {
-    EnvParams p;
-    EnvConfig cfg;
+    SimParams p;
+    SimConfig sim;
     EnvWorld w;
     CommSession s;
 } Setup;
@@ -20,17 +20,17 @@ typedef struct Setup {
 static void setup(Setup *x, const char *preset, const char *set1, const char *set2,
                   const char *set3) {
     EnvError err;
-    th_params(&x->p, preset, set1, set2, set3, (const char *)NULL);
-    if (env_config_init(&x->cfg, &x->p, &err)) fail_msg("%s", err.msg);
-    assert_int_equal(env_world_init(&x->w, &x->cfg, 3, 0, &err), 0);
-    assert_true(comm_session_wanted(&x->cfg));
-    assert_int_equal(comm_session_init(&x->s, &x->cfg, &err), 0);
+    th_sim_params(&x->p, preset, set1, set2, set3, (const char *)NULL);
+    if (sim_config_init(&x->sim, &x->p, &err)) fail_msg("%s", err.msg);
+    assert_int_equal(env_world_init(&x->w, &x->sim.env, 3, 0, &err), 0);
+    assert_true(comm_session_wanted(&x->sim.comm));
+    assert_int_equal(comm_session_init(&x->s, &x->sim.env, &x->sim.comm, &err), 0);
 }
 
 static void teardown(Setup *x) {
     comm_session_close(&x->s);
     env_world_close(&x->w);
-    env_config_close(&x->cfg);
+    sim_config_close(&x->sim);
 }
 
 /* in Harvest with a ring and one signal bit: a bit emitted at step t is heard at t + 1 only */
@@ -38,10 +38,10 @@ static void test_signal_delay_in_grid_game(void **state) {
     (void)state;
     Setup x;
     setup(&x, "harvest", "comm.topology=ring", "comm.signal_bits=1", "comm.slots=1");
-    assert_int_equal(x.cfg.spec.n_heads, 2);
-    assert_int_equal(x.cfg.spec.head_size[0], 8);
-    assert_int_equal(x.cfg.spec.head_size[1], 2);
-    int n = x.p.n_agents, m = x.s.msg_size;
+    assert_int_equal(x.sim.spec.n_heads, 2);
+    assert_int_equal(x.sim.spec.head_size[0], 8);
+    assert_int_equal(x.sim.spec.head_size[1], 2);
+    int n = x.p.env.n_agents, m = x.s.msg_size;
     assert_int_equal(m, comm_message_size(1, 1));
     comm_session_reset(&x.s);
     int32_t stay[ENV_MAX_AGENTS];
@@ -80,7 +80,7 @@ static void test_tagged_agents_silent(void **state) {
     (void)state;
     Setup x;
     setup(&x, "cleanup-gallego", "comm.topology=full", "comm.signal_bits=1", NULL);
-    int n = x.p.n_agents, m = x.s.msg_size;
+    int n = x.p.env.n_agents, m = x.s.msg_size;
     uint8_t bits[ENV_MAX_AGENTS];
     memset(bits, 1, sizeof bits);
     comm_session_emit(&x.s, bits);
@@ -129,13 +129,13 @@ static void test_signalling_vessels(void **state) {
     /* vessel 0 sits next to a stack, vessel 1 far to the south-east */
     th_place(&x.w, 0, 8, 8, ENV_NORTH);
     th_place(&x.w, 1, 30, 30, ENV_NORTH);
-    int32_t idx = th_idx(&x.cfg, 8, 9);
+    int32_t idx = th_idx(&x.sim.env, 8, 9);
     x.w.plastic[idx] = 10;
     x.w.afloat[idx / 64] |= 1ULL << (idx % 64);
     env_put_cell(&x.w, idx, ENV_ID_PLASTIC4);
     ScriptedPolicy coop[2], greedy1;
     ScriptedScratch scratch;
-    assert_int_equal(scripted_scratch_init(&scratch, &x.cfg), 0);
+    assert_int_equal(scripted_scratch_init(&scratch, &x.sim.env), 0);
     for (int i = 0; i < 2; i++) scripted_init(&coop[i], SCRIPTED_COOP, i, 3, 0, 0);
     scripted_init(&greedy1, SCRIPTED_GREEDY, 1, 3, 0, 0);
     EnvView v;
@@ -168,11 +168,12 @@ static void test_signalling_vessels(void **state) {
 /* the runner counts signals, and the signalling team signals while the silent one does not */
 static void test_runner_signals(void **state) {
     (void)state;
-    EnvParams p;
-    EnvConfig cfg;
+    SimParams sp;
+    SimConfig cfg;
     EnvError err;
-    th_params(&p, "ocean-patchy", "env.max_steps=300", (const char *)NULL);
-    assert_int_equal(env_config_init(&cfg, &p, &err), 0);
+    th_sim_params(&sp, "ocean-patchy", "env.max_steps=300", (const char *)NULL);
+    const EnvParams p = sp.env;
+    assert_int_equal(sim_config_init(&cfg, &sp, &err), 0);
     ScriptedKind kinds[ENV_MAX_AGENTS];
     int64_t sent[2];
     for (int k = 0; k < 2; k++) {
@@ -188,7 +189,7 @@ static void test_runner_signals(void **state) {
     }
     assert_true(sent[0] == 0);
     assert_true(sent[1] > 0);
-    env_config_close(&cfg);
+    sim_config_close(&cfg);
 }
 
 int main(void) {

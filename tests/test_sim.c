@@ -11,28 +11,34 @@
 #include "episode.h"
 
 typedef struct Setup {
-    EnvParams p;
-    EnvConfig cfg;
+    SimParams sp;
+    EnvParams p;  /* sp.env */
+    CommParams c; /* sp.comm */
+    SimConfig sim;
+    EnvConfig cfg; /* sim.env */
 } Setup;
 
 static void setup(Setup *x, const char *preset, const char *s1, const char *s2, const char *s3) {
     EnvError err;
-    th_params(&x->p, preset, s1, s2, s3, (const char *)NULL);
-    if (env_config_init(&x->cfg, &x->p, &err)) fail_msg("%s", err.msg);
+    th_sim_params(&x->sp, preset, s1, s2, s3, (const char *)NULL);
+    if (sim_config_init(&x->sim, &x->sp, &err)) fail_msg("%s", err.msg);
+    x->p = x->sp.env;
+    x->c = x->sp.comm;
+    x->cfg = x->sim.env;
 }
 
 /* an episode of the actors, recorded, then stepped again with the recorded actions and bits */
 static void replays_itself(const char *preset, const char *s1, const char *s2, int steps) {
     Setup x;
     setup(&x, preset, s1, s2, NULL);
-    int n = x.p.n_agents, nb = n * x.p.signal_bits;
+    int n = x.p.n_agents, nb = n * x.c.signal_bits;
     ScriptedKind kinds[ENV_MAX_AGENTS];
     for (int i = 0; i < n; i++)
         kinds[i] = (ScriptedKind)((i + 2) % SCRIPTED_COUNT); /* coop first */
     SimEpisode a, b;
     EnvError err;
-    assert_int_equal(sim_episode_init(&a, &x.cfg, kinds, 5, 2, &err), 0);
-    assert_int_equal(sim_episode_init(&b, &x.cfg, NULL, 5, 2, &err), 0);
+    assert_int_equal(sim_episode_init(&a, &x.sim, kinds, 5, 2, &err), 0);
+    assert_int_equal(sim_episode_init(&b, &x.sim, NULL, 5, 2, &err), 0);
     int32_t *act = malloc(sizeof(int32_t) * (size_t)(steps * n));
     uint8_t *bits = malloc((size_t)(steps * nb) + 1);
     sim_episode_start(&a, 3, steps);
@@ -56,7 +62,7 @@ static void replays_itself(const char *preset, const char *s1, const char *s2, i
     assert_int_equal(ra.steps, steps);
     assert_true(ra.signals == rb.signals);
     assert_memory_equal(ra.ret, rb.ret, sizeof(int64_t) * (size_t)n);
-    if (x.p.signal_bits > 0) {
+    if (x.c.signal_bits > 0) {
         if (x.p.game == ENV_GAME_OCEAN) assert_true(ra.signals > 0); /* the coop vessel signalled */
         assert_memory_equal(a.session.msg, b.session.msg,
                             sizeof(float) * (size_t)(n * a.session.msg_size));
@@ -69,7 +75,7 @@ static void replays_itself(const char *preset, const char *s1, const char *s2, i
     free(bits);
     sim_episode_close(&a);
     sim_episode_close(&b);
-    env_config_close(&x.cfg);
+    sim_config_close(&x.sim);
 }
 
 static void test_episode_replays_itself(void **state) {
@@ -85,16 +91,16 @@ static void batch_matches_episodes(const char *preset, const char *s1, const cha
     Setup x;
     setup(&x, preset, s1, s2, s3);
     const int W = 3, steps = 2 * x.p.max_steps + 7;
-    int A = x.p.n_agents, B = x.p.signal_bits;
+    int A = x.p.n_agents, B = x.c.signal_bits;
     size_t O = x.cfg.spec.obs_size;
     int F = x.cfg.spec.n_features;
     EnvError err;
     SimBatch batch;
-    assert_int_equal(sim_batch_init(&batch, &x.cfg, 11, 4, W, &err), 0);
+    assert_int_equal(sim_batch_init(&batch, &x.sim, 11, 4, W, &err), 0);
     int M = batch.msg_size;
     SimEpisode e[3];
     for (int k = 0; k < W; k++) {
-        assert_int_equal(sim_episode_init(&e[k], &x.cfg, NULL, 11, (uint64_t)(4 + k), &err), 0);
+        assert_int_equal(sim_episode_init(&e[k], &x.sim, NULL, 11, (uint64_t)(4 + k), &err), 0);
         sim_episode_start(&e[k], 0, 0);
     }
     uint8_t *obs = malloc((size_t)W * A * O), *fin = malloc((size_t)W * A * O);
@@ -127,7 +133,7 @@ static void batch_matches_episodes(const char *preset, const char *s1, const cha
                 sim_episode_start(&e[k], e[k].episode + 1, 0);
             }
             /* rewards: the world's own, or shared over the graph the agents acted on */
-            if (x.p.share == ENV_SHARE_NONE)
+            if (x.c.share == COMM_SHARE_NONE)
                 for (int i = 0; i < A; i++) assert_true(rew[k * A + i] == (float)raw[i]);
             /* what the next step sees and hears */
             env_observe(&e[k].world, one);
@@ -155,7 +161,7 @@ static void batch_matches_episodes(const char *preset, const char *s1, const cha
     free(rew);
     free(msg);
     free(feat);
-    env_config_close(&x.cfg);
+    sim_config_close(&x.sim);
 }
 
 static void test_batch_matches_episodes(void **state) {
@@ -173,7 +179,7 @@ static void test_batch_shares_rewards(void **state) {
     setup(&x, "cleanup", "rewards.share=global", "comm.topology=full", NULL);
     EnvError err;
     SimBatch batch;
-    assert_int_equal(sim_batch_init(&batch, &x.cfg, 2, 0, 1, &err), 0);
+    assert_int_equal(sim_batch_init(&batch, &x.sim, 2, 0, 1, &err), 0);
     int A = x.p.n_agents;
     int32_t act[ENV_MAX_AGENTS];
     float rew[ENV_MAX_AGENTS];
@@ -191,7 +197,7 @@ static void test_batch_shares_rewards(void **state) {
     }
     assert_true(nonzero > 10); /* beams cost and hit: the check above saw real sums */
     sim_batch_close(&batch);
-    env_config_close(&x.cfg);
+    sim_config_close(&x.sim);
 }
 
 /* a world restored from its recorded actions continues as the original */
@@ -201,8 +207,8 @@ static void test_batch_restore(void **state) {
     setup(&x, "harvest", "env.max_steps=50", NULL, NULL);
     EnvError err;
     SimBatch a, b;
-    assert_int_equal(sim_batch_init(&a, &x.cfg, 8, 0, 2, &err), 0);
-    assert_int_equal(sim_batch_init(&b, &x.cfg, 8, 0, 2, &err), 0);
+    assert_int_equal(sim_batch_init(&a, &x.sim, 8, 0, 2, &err), 0);
+    assert_int_equal(sim_batch_init(&b, &x.sim, 8, 0, 2, &err), 0);
     int A = x.p.n_agents;
     int32_t act[2 * ENV_MAX_AGENTS];
     SimBatchOut none = {0};
@@ -221,7 +227,7 @@ static void test_batch_restore(void **state) {
     assert_non_null(strstr(err.msg, "replaying the checkpoint's 13 actions"));
     sim_batch_close(&a);
     sim_batch_close(&b);
-    env_config_close(&x.cfg);
+    sim_config_close(&x.sim);
 }
 
 int main(void) {

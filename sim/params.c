@@ -1,11 +1,50 @@
-/* config.c: presets, INI files and --set overrides (see config.h). */
+/* params.c: the params of a world run (world and comm keys), their INI files, presets and --set
+ * overrides, and the config built from them (see params.h).
+ */
 #include <errno.h>
 #include <ini.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
+#include "keys.h"
+#include "params.h"
+
+/* ---- keys ---- */
+
+void sim_params_default(SimParams *p) {
+    env_params_default(&p->env);
+    comm_params_default(&p->comm);
+}
+
+int sim_params_set(SimParams *p, const char *section, const char *key, const char *value,
+                   EnvError *err) {
+    const EnvKeyTable *tables[2] = {env_params_table(), comm_params_table()};
+    if (env_keys_has_section(tables[1], section))
+        return comm_params_set(&p->comm, section, key, value, err);
+    if (env_keys_has_section(tables[0], section))
+        return env_params_set(&p->env, section, key, value, err);
+    return env_keys_unknown(tables, 2, section, key, err);
+}
+
+int sim_params_get(const SimParams *p, const char *section, const char *key, char *buf, size_t n) {
+    if (comm_params_section(section)) return comm_params_get(&p->comm, section, key, buf, n);
+    return env_params_get(&p->env, section, key, buf, n);
+}
+
+void sim_params_write_ini(const SimParams *p, FILE *f) {
+    env_params_write_ini(&p->env, f);
+    comm_params_write_ini(&p->comm, f);
+}
+
+int sim_params_key(int i, const char **section, const char **key, char *range, size_t n,
+                   const char **doc) {
+    int n_env = env_params_table()->n;
+    if (i < n_env) return env_params_key(i, section, key, range, n, doc);
+    return comm_params_key(i - n_env, section, key, range, n, doc);
+}
+
+/* ---- INI text ---- */
 
 /* reads text line by line for inih, knowing which line it hands out */
 typedef struct LineReader {
@@ -31,7 +70,7 @@ static char *read_line(char *str, int num, void *stream) {
 
 /* one parse: the caller's key function, and the first failure with its line */
 typedef struct IniRun {
-    CliKeyFn fn;
+    SimKeyFn fn;
     void *user;
     LineReader *reader;
     EnvError err;
@@ -52,7 +91,7 @@ static int on_ini_key(void *user, const char *section, const char *name, const c
     return 0;
 }
 
-int cli_ini_parse(const char *text, const char *origin, CliKeyFn fn, void *user, EnvError *err) {
+int sim_ini_parse(const char *text, const char *origin, SimKeyFn fn, void *user, EnvError *err) {
     LineReader reader = {text, 0, 1};
     IniRun run = {.fn = fn, .user = user, .reader = &reader};
     int rc = ini_parse_stream(read_line, &reader, on_ini_key, &run);
@@ -82,7 +121,7 @@ int cli_ini_parse(const char *text, const char *origin, CliKeyFn fn, void *user,
 
 #define MAX_CONFIG_BYTES (1 << 20)
 
-int cli_ini_read(const char *path, char **text, EnvError *err) {
+int sim_ini_read(const char *path, char **text, EnvError *err) {
     *text = NULL;
     FILE *f = fopen(path, "rb");
     if (!f)
@@ -112,26 +151,28 @@ int cli_ini_read(const char *path, char **text, EnvError *err) {
     return 0;
 }
 
-/* the world's keys; allow_preset: a file may start from a preset, a preset may not */
-typedef struct EnvKeys {
-    EnvParams *p;
-    int allow_preset;
-} EnvKeys;
+/* ---- presets, files and overrides ---- */
 
-static int env_key(void *user, const char *section, const char *name, const char *value, int first,
+/* the run's keys; allow_preset: a file may start from a preset, a preset may not */
+typedef struct SimKeys {
+    SimParams *p;
+    int allow_preset;
+} SimKeys;
+
+static int sim_key(void *user, const char *section, const char *name, const char *value, int first,
                    EnvError *err) {
-    EnvKeys *k = user;
+    SimKeys *k = user;
     if (strcmp(section, "env") == 0 && strcmp(name, "preset") == 0) {
         if (!k->allow_preset || !first)
             return env_fail(err, ENV_EINPUT,
                             "env.preset must be the first key of a config file, and presets "
                             "cannot name another preset");
-        return cli_load_preset(k->p, value, err);
+        return sim_params_load_preset(k->p, value, err);
     }
-    return env_params_set(k->p, section, name, value, err);
+    return sim_params_set(k->p, section, name, value, err);
 }
 
-int cli_load_preset(EnvParams *p, const char *name, EnvError *err) {
+int sim_params_load_preset(SimParams *p, const char *name, EnvError *err) {
     const char *text = env_builtin_preset(name);
     if (!text) {
         char list[512];
@@ -139,31 +180,31 @@ int cli_load_preset(EnvParams *p, const char *name, EnvError *err) {
         return env_fail(err, ENV_EINPUT, "unknown preset '%s'; presets are %s ('commons maps')",
                         name, list);
     }
-    EnvParams fresh;
-    env_params_default(&fresh);
+    SimParams fresh;
+    sim_params_default(&fresh);
     char origin[ENV_NAME_LEN + 32];
     snprintf(origin, sizeof origin, "preset '%s'", name);
-    EnvKeys keys = {&fresh, 0};
-    int rc = cli_ini_parse(text, origin, env_key, &keys, err);
+    SimKeys keys = {&fresh, 0};
+    int rc = sim_ini_parse(text, origin, sim_key, &keys, err);
     if (rc) return rc;
-    snprintf(fresh.preset, sizeof fresh.preset, "%s", name);
+    snprintf(fresh.env.preset, sizeof fresh.env.preset, "%s", name);
     *p = fresh;
     return 0;
 }
 
-int cli_load_file(EnvParams *p, const char *path, EnvError *err) {
+int sim_params_load_file(SimParams *p, const char *path, EnvError *err) {
     char *text;
-    int rc = cli_ini_read(path, &text, err);
+    int rc = sim_ini_read(path, &text, err);
     if (rc) return rc;
-    EnvParams work = *p;
-    EnvKeys keys = {&work, 1};
-    rc = cli_ini_parse(text, path, env_key, &keys, err);
+    SimParams work = *p;
+    SimKeys keys = {&work, 1};
+    rc = sim_ini_parse(text, path, sim_key, &keys, err);
     if (rc == 0) *p = work;
     free(text);
     return rc;
 }
 
-int cli_apply_set(EnvParams *p, const char *assignment, EnvError *err) {
+int sim_params_apply_set(SimParams *p, const char *assignment, EnvError *err) {
     const char *eq = strchr(assignment, '=');
     const char *dot = strchr(assignment, '.');
     if (!eq || !dot || dot > eq || dot == assignment || dot + 1 == eq)
@@ -185,7 +226,29 @@ int cli_apply_set(EnvParams *p, const char *assignment, EnvError *err) {
         return env_fail(err, ENV_EINPUT, "--set '%s': choose the preset with --env instead",
                         assignment);
     EnvError inner;
-    if (env_params_set(p, section, key, eq + 1, &inner) != 0)
+    if (sim_params_set(p, section, key, eq + 1, &inner) != 0)
         return env_fail(err, ENV_EINPUT, "--set '%s': %s", assignment, inner.msg);
     return 0;
+}
+
+/* ---- the config ---- */
+
+int sim_spec(const SimParams *p, EnvSpec *spec, EnvError *err) {
+    int rc = env_spec(&p->env, spec, err);
+    if (rc == 0) comm_spec(&p->comm, spec);
+    return rc;
+}
+
+int sim_config_init(SimConfig *c, const SimParams *p, EnvError *err) {
+    memset(c, 0, sizeof *c);
+    int rc = env_config_init(&c->env, &p->env, err);
+    if (rc) return rc;
+    c->comm = p->comm;
+    c->spec = c->env.spec;
+    comm_spec(&c->comm, &c->spec);
+    return 0;
+}
+
+void sim_config_close(SimConfig *c) {
+    env_config_close(&c->env);
 }

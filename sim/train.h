@@ -1,0 +1,51 @@
+/* train.h: the training driver: a PPO trainer (agents/ppo.h) fed by a batch of worlds (batch.h),
+ * and its checkpoints.
+ *
+ * Contract:
+ * - A SimTrainer holds shards first_shard .. first_shard + n_shards - 1 of cfg.shards: the
+ *   trainer's buffers and the worlds of those shards (global indices shard * worlds-per-shard
+ *   onwards). Every cross-sample sum goes through the trainer's PpoReduce hook over global shard
+ *   index, so trainers holding complementary shard ranges, joined by a combining hook, end with the
+ *   parameters of one trainer holding them all (tests/test_reduce.c).
+ * - A step of the rollout: inference on the current observations (ppo_policy_step), the batch
+ *   steps its worlds with the sampled actions (terminations and truncations apart, the final
+ *   observation of every ended episode), the trainer records the step and bootstraps the
+ *   truncations (ppo_record_step), and finished episodes are recorded for the statistics.
+ * - Worlds that communicate (comm.*) or share rewards are refused until the trainer reads signals
+ *   and messages; the batch already carries them.
+ * - A checkpoint holds the trainer's state and each held world's episode, tick, state hash and
+ *   the actions of its episode so far; restoring replays them and checks the hash.
+ */
+#ifndef COMMONS_SIM_TRAIN_H
+#define COMMONS_SIM_TRAIN_H
+
+#include "batch.h"
+#include "checkpoint.h"
+#include "params.h"
+#include "ppo.h"
+
+typedef struct SimTrainer {
+    const SimConfig *sim;
+    PpoTrainer ppo; /* the learning, its rollout buffers and counters */
+    SimBatch batch; /* the worlds of the held shards */
+} SimTrainer;
+
+/* Builds the trainer and its worlds (reset to episode 0, first observations in place). */
+int sim_trainer_init(SimTrainer *t, const PpoConfig *cfg, const SimConfig *sim, int first_shard,
+                     int n_shards, EnvError *err);
+void sim_trainer_close(SimTrainer *t);
+
+/* One whole update: the rollout through the worlds, GAE, epochs of minibatch steps. stats may be
+ * NULL. It is sim_trainer_rollout() then sim_trainer_learn(), apart for timing. */
+void sim_trainer_update(SimTrainer *t, PpoStats *stats);
+void sim_trainer_rollout(SimTrainer *t);
+void sim_trainer_learn(SimTrainer *t, PpoStats *stats);
+
+/* Writes a checkpoint of the trainer and its worlds, with the effective config text. */
+int sim_trainer_save(const SimTrainer *t, const char *config, const char *path, EnvError *err);
+
+/* Restores a trainer built from the checkpoint's config: parameters, moments, counters, and every
+ * world replayed to where it was (its state hash checked). */
+int sim_trainer_restore(SimTrainer *t, const PpoCheckpoint *ck, EnvError *err);
+
+#endif
