@@ -100,7 +100,7 @@ int cli_parse_record_options(const Options *o, const char *target, int *cell, in
     return 0;
 }
 
-void cli_policy_list(const CliPolicies *pols, int n, char *buf, size_t size) {
+void cli_policy_list(const SimPolicies *pols, int n, char *buf, size_t size) {
     size_t at = 0;
     buf[0] = 0;
     for (int i = 0; i < n && at < size; i++) {
@@ -168,7 +168,7 @@ int cli_capture_options(CliCapture *c, const Options *o) {
 int cli_capture_begin(CliCapture *c, SimEpisode *r, const char *policies) {
     if (!c->replay_out) return 0;
     EnvError err;
-    if (sim_replay_init(&c->replay, r->cfg, r->seed, r->world.index, policies, &err))
+    if (sim_replay_init(&c->replay, r->sim, r->seed, r->world.index, policies, &err))
         return cli_fail(&err);
     c->has_replay = 1;
     return 0;

@@ -12,7 +12,7 @@
 #ifndef COMMONS_CAPTURE_H
 #define COMMONS_CAPTURE_H
 
-#include "learn.h"
+#include "policy.h"
 #include "options.h"
 #include "raster.h"
 #include "record.h"
@@ -50,7 +50,7 @@ int cli_parse_record_options(const Options *o, const char *target, int *cell, in
 int cli_viewer_options(const Options *o, RenderViewerOptions *vo);
 
 /* Joins the policy names of n agents (as `commons run` prints them) with commas. */
-void cli_policy_list(const CliPolicies *pols, int n, char *buf, size_t size);
+void cli_policy_list(const SimPolicies *pols, int n, char *buf, size_t size);
 
 /* the --record / --replay-out options of `commons run` */
 typedef struct CliCapture {

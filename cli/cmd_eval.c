@@ -13,7 +13,7 @@
 
 #include "commands.h"
 #include "params.h"
-#include "learn.h"
+#include "policy.h"
 #include "options.h"
 #include "episode.h"
 
@@ -46,7 +46,7 @@ static void mean_sd(const double *x, int n, double *mean, double *sd) {
 }
 
 /* runs the episodes of one policy assignment: learned (ps) or a scripted kind for all */
-static int run_policy(const SimConfig *cfg, const CliPolicies *ps, ScriptedKind kind,
+static int run_policy(const SimConfig *cfg, const SimPolicies *ps, ScriptedKind kind,
                       long long seed, Rows *rows, double *mean_return) {
     EnvError err;
     ScriptedKind kinds[ENV_MAX_AGENTS];
@@ -116,26 +116,26 @@ int cli_cmd_eval(int argc, char **argv) {
     if (!target)
         return cli_input_error("eval needs a run directory or a checkpoint: commons eval RUN_DIR");
     nn_blas_single_thread();
-    CliPolicies ps;
+    SimPolicies ps;
     memset(&ps, 0, sizeof ps);
     ps.loaded = calloc(1, sizeof *ps.loaded);
     if (!ps.loaded) return cli_input_error("out of memory");
     EnvError err;
-    if (cli_learned_load(&ps.loaded[0], target, &err)) {
+    if (sim_learned_load(&ps.loaded[0], target, &err)) {
         free(ps.loaded);
         return cli_fail(&err);
     }
     ps.n_loaded = 1;
-    CliLearned *l = &ps.loaded[0];
+    SimLearned *l = &ps.loaded[0];
     SimParams sp = l->params;
     for (int i = 0; i < o.n_sets; i++)
         if (sim_params_apply_set(&sp, o.sets[i], &err)) {
-            cli_policies_close(&ps);
+            sim_policies_close(&ps);
             return cli_fail(&err);
         }
     SimConfig cfg;
     if (sim_config_init(&cfg, &sp, &err)) {
-        cli_policies_close(&ps);
+        sim_policies_close(&ps);
         return cli_fail(&err);
     }
     const EnvParams p = sp.env;
@@ -144,7 +144,7 @@ int cli_cmd_eval(int argc, char **argv) {
     Rows rows = {malloc(sizeof(double) * 4 * (size_t)ne), ne};
     if (!rows.v) {
         sim_config_close(&cfg);
-        cli_policies_close(&ps);
+        sim_policies_close(&ps);
         return cli_input_error("out of memory");
     }
     double ret;
@@ -172,6 +172,6 @@ int cli_cmd_eval(int argc, char **argv) {
 done:
     free(rows.v);
     sim_config_close(&cfg);
-    cli_policies_close(&ps);
+    sim_policies_close(&ps);
     return rc;
 }

@@ -9,7 +9,7 @@
 #include "capture.h"
 #include "commands.h"
 #include "params.h"
-#include "learn.h"
+#include "policy.h"
 #include "options.h"
 #include "report.h"
 #include "episode.h"
@@ -62,25 +62,25 @@ int cli_cmd_run(int argc, char **argv) {
     SimParams sp;
     if ((rc = cli_build_params(&o, o.env, &sp))) return rc;
     const EnvParams p = sp.env;
-    CliPolicies pols;
+    SimPolicies pols;
     if ((rc = cli_policies_parse(o.policy, p.n_agents, &pols))) return rc;
     ScriptedKind *kinds = pols.kind;
     SimConfig sim;
     EnvError err;
     if (sim_config_init(&sim, &sp, &err)) {
-        cli_policies_close(&pols);
+        sim_policies_close(&pols);
         return cli_fail(&err);
     }
     SimEpisode r;
     if (sim_episode_init(&r, &sim, kinds, (uint64_t)o.seed, 0, &err)) {
         sim_config_close(&sim);
-        cli_policies_close(&pols);
+        sim_policies_close(&pols);
         return cli_fail(&err);
     }
     if ((rc = cli_policies_attach(&pols, &r))) {
         sim_episode_close(&r);
         sim_config_close(&sim);
-        cli_policies_close(&pols);
+        sim_policies_close(&pols);
         return rc;
     }
     char policy_list[64 * ENV_MAX_AGENTS];
@@ -88,7 +88,7 @@ int cli_cmd_run(int argc, char **argv) {
     if ((rc = cli_capture_begin(&cap, &r, policy_list))) {
         sim_episode_close(&r);
         sim_config_close(&sim);
-        cli_policies_close(&pols);
+        sim_policies_close(&pols);
         return rc;
     }
     int n = p.n_agents;
@@ -115,7 +115,7 @@ int cli_cmd_run(int argc, char **argv) {
         if ((rc = cli_capture_episode(&cap, &r, (uint64_t)e, &ep))) {
             sim_episode_close(&r);
             sim_config_close(&sim);
-            cli_policies_close(&pols);
+            sim_policies_close(&pols);
             return rc;
         }
         cli_mean_add(&mean, &ep.social, o.episodes);
@@ -127,7 +127,7 @@ int cli_cmd_run(int argc, char **argv) {
     rc = cli_capture_end(&cap);
     sim_episode_close(&r);
     sim_config_close(&sim);
-    cli_policies_close(&pols);
+    sim_policies_close(&pols);
     return rc;
 }
 

@@ -28,7 +28,7 @@
 #include "commands.h"
 #include "io.h"
 #include "params.h"
-#include "learn.h"
+#include "policy.h"
 #include "options.h"
 #include "session.h"
 #include "train.h"
@@ -270,12 +270,12 @@ int cli_cmd_train(int argc, char **argv) {
     char ck_file[1024] = "", run_dir[1024];
     ppo_config_default(&c);
     if (resume) {
-        cli_checkpoint_file(resume, ck_file, sizeof ck_file);
+        sim_checkpoint_file(resume, ck_file, sizeof ck_file);
         if (ppo_checkpoint_load(&ck, ck_file, &err)) return cli_fail(&err);
         sim_params_default(&p);
         char origin[1100];
         snprintf(origin, sizeof origin, "%s (its config)", ck_file);
-        if (cli_train_load_text(&p, &c, ck.config, origin, &err)) {
+        if (sim_train_load_text(&p, &c, ck.config, origin, &err)) {
             ppo_checkpoint_close(&ck);
             return cli_fail(&err);
         }
@@ -301,7 +301,7 @@ int cli_cmd_train(int argc, char **argv) {
         if (out_dir) snprintf(run_dir, sizeof run_dir, "%s", out_dir);
     } else {
         if (sim_params_load_preset(&p, o.env, &err)) return cli_fail(&err);
-        if (cli_train_load_file(&p, &c, config, &err)) return cli_fail(&err);
+        if (sim_train_load_file(&p, &c, config, &err)) return cli_fail(&err);
         if (o.seed >= 0) c.seed = o.seed;
         if (out_dir) {
             snprintf(run_dir, sizeof run_dir, "%s", out_dir);
@@ -313,7 +313,7 @@ int cli_cmd_train(int argc, char **argv) {
         }
     }
     for (int i = 0; i < o.n_sets; i++)
-        if (cli_train_apply_set(&p, &c, o.sets[i], &err)) {
+        if (sim_train_apply_set(&p, &c, o.sets[i], &err)) {
             ppo_checkpoint_close(&ck);
             return cli_fail(&err);
         }
@@ -332,7 +332,7 @@ int cli_cmd_train(int argc, char **argv) {
     }
     PpoTrainer *t = &trainer.ppo;
     int exit_code = 0;
-    char *text = cli_train_config_text(&p, &c);
+    char *text = sim_train_config_text(&p, &c);
     char path[1200];
     FILE *progress = NULL, *episodes = NULL;
     double seconds_before = 0;

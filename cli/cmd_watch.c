@@ -36,7 +36,7 @@ static const char *WATCH_HELP =
 typedef struct Watch {
     const SimConfig *sim;
     const EnvConfig *cfg; /* &sim->env */
-    CliPolicies pols;     /* scripted kinds and trained checkpoints */
+    SimPolicies pols;     /* scripted kinds and trained checkpoints */
     SimEpisode r;
     int runner_open;
     uint64_t seed, episode;
@@ -187,7 +187,7 @@ done_cfg:
     free(w->obs);
     sim_config_close(&sim);
 done_pols:
-    cli_policies_close(&w->pols);
+    sim_policies_close(&w->pols);
     free(w);
     return rc;
 }

@@ -6,8 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "params.h"
 #include "options.h"
+#include "params.h"
+#include "policy.h"
 
 /* print a located input error and return the bad-input exit code */
 int cli_input_error(const char *fmt, ...) {
@@ -134,36 +135,17 @@ int cli_build_params(const Options *o, const char *env, SimParams *p) {
     return 0;
 }
 
-/* splits a comma-separated policy list; empty entries are errors */
 int cli_split_policies(const char *opt, const char *spec, ScriptedKind *kinds, int *n) {
     EnvError err;
-    *n = 0;
-    const char *q = spec;
-    for (int pos = 1;; pos++) {
-        size_t len = strcspn(q, ",");
-        char name[32];
-        if (len == 0)
-            return cli_input_error("%s: entry %d of '%s' is empty; give random, greedy or coop",
-                                   opt, pos, spec);
-        if (*n == ENV_MAX_AGENTS)
-            return cli_input_error("%s: more than %d entries", opt, ENV_MAX_AGENTS);
-        snprintf(name, sizeof name, "%.*s", (int)(len < 31 ? len : 31), q);
-        if (scripted_parse(name, &kinds[*n], &err)) return cli_input_error("%s: %s", opt, err.msg);
-        (*n)++;
-        if (q[len] == 0) return 0;
-        q += len + 1;
-    }
+    return sim_scripted_list(opt, spec, kinds, n, &err) ? cli_fail(&err) : 0;
 }
 
-/* one policy for all agents, or exactly one per agent */
-int cli_parse_policies(const char *spec, int n_agents, ScriptedKind *kinds) {
-    int n, rc = cli_split_policies("--policy", spec, kinds, &n);
-    if (rc) return rc;
-    if (n == 1)
-        for (int i = 1; i < n_agents; i++) kinds[i] = kinds[0];
-    else if (n != n_agents)
-        return cli_input_error("--policy: %d policies for %d agents; give one for all agents or "
-                               "exactly one per agent",
-                               n, n_agents);
-    return 0;
+int cli_policies_parse(const char *spec, int n_agents, SimPolicies *out) {
+    EnvError err;
+    return sim_policies_parse(spec, n_agents, out, &err) ? cli_fail(&err) : 0;
+}
+
+int cli_policies_attach(const SimPolicies *ps, SimEpisode *e) {
+    EnvError err;
+    return sim_policies_attach(ps, e, &err) ? cli_fail(&err) : 0;
 }

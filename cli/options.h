@@ -9,6 +9,7 @@
 
 #include "env.h"
 #include "params.h"
+#include "policy.h"
 #include "scripted.h"
 
 #define CLI_EXIT_INPUT 2
@@ -47,9 +48,10 @@ int cli_parse_options(int argc, char **argv, Options *o, const char *allowed);
 const char *cli_extra(const Options *o, const char *name);
 /* Preset, config file, then the quick options and --set in order. */
 int cli_build_params(const Options *o, const char *env, SimParams *p);
-/* Splits a comma list of policy names; empty entries are errors. */
+/* sim_scripted_list(), sim_policies_parse() and sim_policies_attach() (sim/policy.h), their
+ * errors printed: each returns an exit code. */
 int cli_split_policies(const char *opt, const char *spec, ScriptedKind *kinds, int *n);
-/* One policy for all agents, or exactly one per agent. */
-int cli_parse_policies(const char *spec, int n_agents, ScriptedKind *kinds);
+int cli_policies_parse(const char *spec, int n_agents, SimPolicies *out);
+int cli_policies_attach(const SimPolicies *ps, SimEpisode *e);
 
 #endif

@@ -1,5 +1,5 @@
-/* learn.c: training configs, checkpoints as policies, and policy lists with checkpoints
- * (see learn.h). */
+/* policy.c: training configs, checkpoints as policies, and policy lists with checkpoints
+ * (see policy.h). */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <stdio.h>
@@ -8,9 +8,7 @@
 #include <sys/stat.h>
 
 #include "params.h"
-#include "learn.h"
-#include "options.h"
-#include "episode.h"
+#include "policy.h"
 
 /* where the keys of a training config go */
 typedef struct TrainKeys {
@@ -38,7 +36,7 @@ static int train_key(void *user, const char *section, const char *name, const ch
     return rc;
 }
 
-int cli_train_load_text(SimParams *p, PpoConfig *c, const char *text, const char *origin,
+int sim_train_load_text(SimParams *p, PpoConfig *c, const char *text, const char *origin,
                         EnvError *err) {
     SimParams wp = *p;
     PpoConfig wc = *c;
@@ -50,16 +48,16 @@ int cli_train_load_text(SimParams *p, PpoConfig *c, const char *text, const char
     return 0;
 }
 
-int cli_train_load_file(SimParams *p, PpoConfig *c, const char *path, EnvError *err) {
+int sim_train_load_file(SimParams *p, PpoConfig *c, const char *path, EnvError *err) {
     char *text;
     int rc = sim_ini_read(path, &text, err);
     if (rc) return rc;
-    rc = cli_train_load_text(p, c, text, path, err);
+    rc = sim_train_load_text(p, c, text, path, err);
     free(text);
     return rc;
 }
 
-int cli_train_apply_set(SimParams *p, PpoConfig *c, const char *assignment, EnvError *err) {
+int sim_train_apply_set(SimParams *p, PpoConfig *c, const char *assignment, EnvError *err) {
     const char *dot = strchr(assignment, '.'), *eq = strchr(assignment, '=');
     if (dot && eq && dot < eq) {
         char section[64];
@@ -87,7 +85,7 @@ int cli_train_apply_set(SimParams *p, PpoConfig *c, const char *assignment, EnvE
     return sim_params_apply_set(p, assignment, err);
 }
 
-char *cli_train_config_text(const SimParams *p, const PpoConfig *c) {
+char *sim_train_config_text(const SimParams *p, const PpoConfig *c) {
     char *text = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&text, &len);
@@ -102,7 +100,7 @@ char *cli_train_config_text(const SimParams *p, const PpoConfig *c) {
     return text;
 }
 
-void cli_checkpoint_file(const char *path, char *out, size_t n) {
+void sim_checkpoint_file(const char *path, char *out, size_t n) {
     struct stat st;
     if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
         snprintf(out, n, "%s/checkpoint.ckpt", path);
@@ -110,14 +108,14 @@ void cli_checkpoint_file(const char *path, char *out, size_t n) {
         snprintf(out, n, "%s", path);
 }
 
-int cli_is_checkpoint_path(const char *s) {
+int sim_is_checkpoint_path(const char *s) {
     size_t n = strlen(s);
     return strchr(s, '/') != NULL || (n > 5 && strcmp(s + n - 5, ".ckpt") == 0);
 }
 
-int cli_learned_load(CliLearned *l, const char *path, EnvError *err) {
+int sim_learned_load(SimLearned *l, const char *path, EnvError *err) {
     memset(l, 0, sizeof *l);
-    cli_checkpoint_file(path, l->file, sizeof l->file);
+    sim_checkpoint_file(path, l->file, sizeof l->file);
     PpoCheckpoint ck;
     int rc = ppo_checkpoint_load(&ck, l->file, err);
     if (rc) return rc;
@@ -128,7 +126,7 @@ int cli_learned_load(CliLearned *l, const char *path, EnvError *err) {
     ppo_config_default(&l->ppo);
     EnvSpec spec;
     NnArch arch;
-    if ((rc = cli_train_load_text(&l->params, &l->ppo, ck.config, origin, err)) ||
+    if ((rc = sim_train_load_text(&l->params, &l->ppo, ck.config, origin, err)) ||
         (rc = sim_spec(&l->params, &spec, err)) ||
         (rc = ppo_config_check(&l->ppo, &spec, &arch, err))) {
         ppo_checkpoint_close(&ck);
@@ -152,11 +150,11 @@ int cli_learned_load(CliLearned *l, const char *path, EnvError *err) {
     return rc;
 }
 
-void cli_learned_close(CliLearned *l) {
+void sim_learned_close(SimLearned *l) {
     ppo_policy_close(&l->policy);
 }
 
-int cli_learned_check(const CliLearned *l, const EnvSpec *spec, EnvError *err) {
+int sim_learned_check(const SimLearned *l, const EnvSpec *spec, EnvError *err) {
     const NnArch *a = &l->policy.net.arch;
     int ids = spec->encoding == ENV_ENC_IDS;
     if (a->obs_h != spec->obs_h || a->obs_w != spec->obs_w || a->obs_c != spec->obs_c ||
@@ -171,7 +169,89 @@ int cli_learned_check(const CliLearned *l, const EnvSpec *spec, EnvError *err) {
     return 0;
 }
 
-int cli_policies_parse(const char *spec, int n_agents, CliPolicies *out) {
+int sim_scripted_list(const char *opt, const char *spec, ScriptedKind *kinds, int *n,
+                      EnvError *err) {
+    *n = 0;
+    const char *q = spec;
+    for (int pos = 1;; pos++) {
+        size_t len = strcspn(q, ",");
+        char name[32];
+        if (len == 0)
+            return env_fail(err, ENV_EINPUT,
+                            "%s: entry %d of '%s' is empty; give random, greedy or coop", opt, pos,
+                            spec);
+        if (*n == ENV_MAX_AGENTS)
+            return env_fail(err, ENV_EINPUT, "%s: more than %d entries", opt, ENV_MAX_AGENTS);
+        snprintf(name, sizeof name, "%.*s", (int)(len < 31 ? len : 31), q);
+        EnvError inner;
+        if (scripted_parse(name, &kinds[*n], &inner))
+            return env_fail(err, ENV_EINPUT, "%s: %s", opt, inner.msg);
+        (*n)++;
+        if (q[len] == 0) return 0;
+        q += len + 1;
+    }
+}
+
+int sim_scripted_policies(const char *spec, int n_agents, ScriptedKind *kinds, EnvError *err) {
+    int n, rc = sim_scripted_list("--policy", spec, kinds, &n, err);
+    if (rc) return rc;
+    if (n == 1)
+        for (int i = 1; i < n_agents; i++) kinds[i] = kinds[0];
+    else if (n != n_agents)
+        return env_fail(err, ENV_EINPUT,
+                        "--policy: %d policies for %d agents; give one for all agents or exactly "
+                        "one per agent",
+                        n, n_agents);
+    return 0;
+}
+
+/* splits a list with checkpoints into entries (at most ENV_MAX_AGENTS) */
+static int split_entries(const char *spec, char (*entries)[1024], int *n, EnvError *err) {
+    *n = 0;
+    for (const char *q = spec;; (*n)++) {
+        size_t len = strcspn(q, ",");
+        if (*n == ENV_MAX_AGENTS)
+            return env_fail(err, ENV_EINPUT, "--policy: more than %d entries", ENV_MAX_AGENTS);
+        if (len == 0)
+            return env_fail(
+                err, ENV_EINPUT,
+                "--policy: entry %d of '%s' is empty; give random, greedy, coop or a checkpoint",
+                *n + 1, spec);
+        snprintf(entries[*n], 1024, "%.*s", (int)(len < 1023 ? len : 1023), q);
+        if (!q[len]) {
+            (*n)++;
+            return 0;
+        }
+        q += len + 1;
+    }
+}
+
+/* entry i of the list: a scripted name, or a checkpoint loaded once however often it appears */
+static int parse_entry(SimPolicies *out, char (*entries)[1024], int i, EnvError *err) {
+    if (!sim_is_checkpoint_path(entries[i])) {
+        EnvError inner;
+        if (scripted_parse(entries[i], &out->kind[i], &inner))
+            return env_fail(err, ENV_EINPUT,
+                            "--policy: %s, or a checkpoint (a path with '/' or ending in .ckpt)",
+                            inner.msg);
+        snprintf(out->name[i], sizeof out->name[i], "%.63s", entries[i]);
+        return 0;
+    }
+    int found = -1;
+    for (int j = 0; j < i; j++)
+        if (out->learned[j] >= 0 && strcmp(entries[j], entries[i]) == 0) found = out->learned[j];
+    if (found < 0) {
+        int rc = sim_learned_load(&out->loaded[out->n_loaded], entries[i], err);
+        if (rc) return rc;
+        found = out->n_loaded++;
+    }
+    out->learned[i] = found;
+    out->kind[i] = SCRIPTED_RANDOM;
+    snprintf(out->name[i], sizeof out->name[i], "%.63s", entries[i]);
+    return 0;
+}
+
+int sim_policies_parse(const char *spec, int n_agents, SimPolicies *out, EnvError *err) {
     memset(out, 0, sizeof *out);
     for (int i = 0; i < ENV_MAX_AGENTS; i++) out->learned[i] = -1;
     /* without checkpoints: the scripted parser, its behaviour and messages unchanged */
@@ -180,68 +260,32 @@ int cli_policies_parse(const char *spec, int n_agents, CliPolicies *out) {
         char entry[1024];
         size_t len = strcspn(q, ",");
         snprintf(entry, sizeof entry, "%.*s", (int)(len < 1023 ? len : 1023), q);
-        any |= cli_is_checkpoint_path(entry);
+        any |= sim_is_checkpoint_path(entry);
         if (!q[len]) break;
         q += len + 1;
     }
     if (!any) {
-        int rc = cli_parse_policies(spec, n_agents, out->kind);
+        int rc = sim_scripted_policies(spec, n_agents, out->kind, err);
         for (int i = 0; i < n_agents && !rc; i++)
             snprintf(out->name[i], sizeof out->name[i], "%s", scripted_name(out->kind[i]));
         return rc;
     }
     /* split, loading checkpoints; scripted names go through the usual parser */
     char entries[ENV_MAX_AGENTS][1024];
-    int n = 0;
-    for (const char *q = spec;; n++) {
-        size_t len = strcspn(q, ",");
-        if (n == ENV_MAX_AGENTS)
-            return cli_input_error("--policy: more than %d entries", ENV_MAX_AGENTS);
-        if (len == 0)
-            return cli_input_error(
-                "--policy: entry %d of '%s' is empty; give random, greedy, coop or a checkpoint",
-                n + 1, spec);
-        snprintf(entries[n], sizeof entries[n], "%.*s", (int)(len < 1023 ? len : 1023), q);
-        if (!q[len]) {
-            n++;
-            break;
-        }
-        q += len + 1;
-    }
+    int n, rc = split_entries(spec, entries, &n, err);
+    if (rc) return rc;
     if (n != 1 && n != n_agents)
-        return cli_input_error("--policy: %d policies for %d agents; give one for all agents or "
-                               "exactly one per agent",
-                               n, n_agents);
+        return env_fail(err, ENV_EINPUT,
+                        "--policy: %d policies for %d agents; give one for all agents or exactly "
+                        "one per agent",
+                        n, n_agents);
     out->loaded = calloc((size_t)n, sizeof *out->loaded);
-    if (!out->loaded) return cli_input_error("out of memory");
-    for (int i = 0; i < n; i++) {
-        if (!cli_is_checkpoint_path(entries[i])) {
-            EnvError err;
-            if (scripted_parse(entries[i], &out->kind[i], &err)) {
-                cli_policies_close(out);
-                return cli_input_error("--policy: %s, or a checkpoint (a path with '/' or "
-                                       "ending in .ckpt)",
-                                       err.msg);
-            }
-            snprintf(out->name[i], sizeof out->name[i], "%.63s", entries[i]);
-            continue;
+    if (!out->loaded) return env_fail(err, ENV_ENOMEM, "out of memory for %d policies", n);
+    for (int i = 0; i < n; i++)
+        if ((rc = parse_entry(out, entries, i, err))) {
+            sim_policies_close(out);
+            return rc;
         }
-        int found = -1;
-        for (int j = 0; j < i; j++)
-            if (out->learned[j] >= 0 && strcmp(entries[j], entries[i]) == 0)
-                found = out->learned[j];
-        if (found < 0) {
-            EnvError err;
-            if (cli_learned_load(&out->loaded[out->n_loaded], entries[i], &err)) {
-                cli_policies_close(out);
-                return cli_fail(&err);
-            }
-            found = out->n_loaded++;
-        }
-        out->learned[i] = found;
-        out->kind[i] = SCRIPTED_RANDOM;
-        snprintf(out->name[i], sizeof out->name[i], "%.63s", entries[i]);
-    }
     for (int i = n; i < n_agents; i++) {
         out->kind[i] = out->kind[0];
         out->learned[i] = out->learned[0];
@@ -250,25 +294,26 @@ int cli_policies_parse(const char *spec, int n_agents, CliPolicies *out) {
     return 0;
 }
 
-void cli_policies_close(CliPolicies *ps) {
-    for (int i = 0; i < ps->n_loaded; i++) cli_learned_close(&ps->loaded[i]);
+void sim_policies_close(SimPolicies *ps) {
+    for (int i = 0; i < ps->n_loaded; i++) sim_learned_close(&ps->loaded[i]);
     free(ps->loaded);
     ps->loaded = NULL;
     ps->n_loaded = 0;
 }
 
-int cli_policies_attach(const CliPolicies *ps, SimEpisode *r) {
-    EnvError err;
-    for (int i = 0; i < r->cfg->p.n_agents; i++) {
+int sim_policies_attach(const SimPolicies *ps, SimEpisode *e, EnvError *err) {
+    for (int i = 0; i < e->cfg->p.n_agents; i++) {
         if (ps->learned[i] < 0) continue;
-        const CliLearned *l = &ps->loaded[ps->learned[i]];
-        if (cli_learned_check(l, &r->cfg->spec, &err)) return cli_fail(&err);
+        const SimLearned *l = &ps->loaded[ps->learned[i]];
+        int rc = sim_learned_check(l, &e->sim->spec, err);
+        if (rc) return rc;
         int g = l->policy.n_groups == 1 ? 0 : i;
         if (g >= l->policy.n_groups)
-            return cli_input_error("%s holds %d independent policies, one per agent slot; agent "
-                                   "%d has none",
-                                   l->file, l->policy.n_groups, i);
-        if (sim_episode_set_learned(r, i, &l->policy, g, &err)) return cli_fail(&err);
+            return env_fail(err, ENV_EINPUT,
+                            "%s holds %d independent policies, one per agent slot; agent %d has "
+                            "none",
+                            l->file, l->policy.n_groups, i);
+        if ((rc = sim_episode_set_learned(e, i, &l->policy, g, err))) return rc;
     }
     return 0;
 }
