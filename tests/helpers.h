@@ -1,4 +1,5 @@
-/* helpers.h: shared test helpers (cmocka). */
+/* helpers.h: shared test helpers (cmocka). They need the env library alone (env tests link
+ * commons_env only); tests built with COMMONS_TEST_CLI also get the CLI's config.h. */
 #ifndef COMMONS_TEST_HELPERS_H
 #define COMMONS_TEST_HELPERS_H
 
@@ -8,13 +9,16 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "config.h"
 #include "env.h"
+#ifdef COMMONS_TEST_CLI
+#include "config.h" /* cli_*, for the tests that link the CLI library */
+#endif
 
 /* Writes text to a fresh temporary file and returns its path; removed at exit (256 at most). */
 const char *th_write_temp(const char *text, const char *suffix);
 
-/* Loads a preset (asserting success), then applies "section.key=value" overrides (NULL-ended). */
+/* Loads a built-in preset (asserting success), then applies "section.key=value" overrides
+ * (NULL-ended). Reads the preset without the CLI: the same params as cli_load_preset. */
 void th_params(EnvParams *p, const char *preset, ...);
 
 /* Builds a config for a map given as text: writes it to a temp file and sets env.map. */
