@@ -1,6 +1,34 @@
 /* cleanup.c: Cleanup (Hughes et al. 2018 as in the SSD code, and Gallego 2026's rules).
  *
- * Rules, each step after moves, eating and beams:
+ * Map legend: '@' wall, ' ' or '.' floor, 'P' agent spawn point, 'A' apple spawn point (an apple
+ * there at the start when apples.start = 1), 'H' river holding waste at the start, 'R' clean
+ * river, 'S' stream (inert: never holds waste). The river cells ('H' and 'R') are where waste
+ * lives; a map without any is refused. 'M' (a river mouth) belongs to the ocean game and is
+ * refused. The params are refused unless pollution.restoration < pollution.depletion.
+ *
+ * Actions (9, agents face a direction): 0 forward, 1 backward, 2 strafe left, 3 strafe right,
+ * 4 turn left, 5 turn right, 6 stay, 7 fire, 8 clean. Out-of-range actions count as bad_actions
+ * and stay.
+ *
+ * Beams: both have the ray geometry of gathering.c (width rays centred on the firer, length
+ * cells, the centre ray from one cell ahead and the side rays from side_start, ended by the map
+ * edge, by walls when walls_block, by the first active agent when agents_block), with their own
+ * keys: beam.* for fire, clean.* for clean. Fire beams hit active agents: one hit per beam, each
+ * costing beam.hit_penalty; beam.hits_to_tag hits (0: never) tag the agent out for beam.tag_steps
+ * steps (gathering.c tells what a tagged agent may not do). A clean beam hits nobody; every waste
+ * cell a ray reaches becomes clean river, and with clean.stops_at_waste the ray ends at the first
+ * waste cell it cleans. Beams are traced in agent order, a clean beam on the cells as the earlier
+ * beams of the step left them; hits apply after all beams are traced. The presets: `cleanup` (the
+ * SSD code) three rays of length 5 from beside the agent, stopped by walls and the first agent,
+ * each clean ray clearing its first waste cell, firing costs 1, a hit 50, no tag-out, cleaning is
+ * free; `cleanup-gallego` 5x3 rectangles through walls and agents clearing all waste in them,
+ * firing and cleaning cost 1, a hit costs 50 and tags out for 25 steps.
+ *
+ * Rewards in a step: +apples.reward for an apple eaten; -beam.cost for firing; -clean.cost for
+ * cleaning; -beam.hit_penalty for each hit taken.
+ *
+ * Step order (step.c): timers, turns, simultaneous moves, every active agent on an apple eats it,
+ * beams (fire and clean), then this game's dynamics:
  *  1. waste: with density d = waste cells / river cells below pollution.depletion, one clean
  *     river cell without an agent, chosen uniformly, becomes waste with probability
  *     waste_spawn_prob ("single" mode), or with probability 1 - (1 - p)^k for k such cells
@@ -8,10 +36,12 @@
  *  2. apples: d is recomputed; p = 0 when d >= depletion, apple_max_prob when d <= restoration,
  *     and apple_max_prob * (depletion - d) / (depletion - restoration) between; every apple spawn
  *     point without an apple and without an agent regrows with p.
- * All arithmetic is integer (64-bit, 128-bit for the interpolation). Random draws, in order: the
- * waste draws (ssd: up to k, stopping at the first success; single: one), one more draw to pick
- * the cell when waste spawns, then one draw per eligible spawn point in spawn-point order when
- * p > 0.
+ * The tick then advances; the episode is truncated at env.max_steps and never terminates.
+ * All arithmetic is integer (64-bit, 128-bit for the interpolation). Random draws, all from the
+ * dynamics stream, in order: the move contests (step.c), the waste draws (ssd: up to k, stopping
+ * at the first success; single: one), one more draw to pick the cell when waste spawns, then one
+ * draw per eligible spawn point in spawn-point order when p > 0. Reset draws only the agents'
+ * places (step.c).
  */
 #include <string.h>
 
@@ -19,12 +49,39 @@
 
 __extension__ typedef unsigned __int128 u128;
 
+/* the restoration density must be below the depletion density */
+static int cleanup_check(const EnvParams *p, EnvError *err) {
+    if (p->restoration_ppb < p->depletion_ppb) return 0;
+    char res[32], dep[32];
+    env_params_get(p, "pollution", "restoration", res, sizeof res);
+    env_params_get(p, "pollution", "depletion", dep, sizeof dep);
+    return env_fail(err, ENV_EINPUT,
+                    "pollution.restoration = %s must be below pollution.depletion = %s", res, dep);
+}
+
+/* the map must have a river */
+static int cleanup_build(EnvConfig *cfg, EnvError *err) {
+    if (cfg->n_river > 0) return 0;
+    return env_fail(err, ENV_EINPUT,
+                    "map '%s' has no river cells ('H' or 'R'); cleanup needs a river",
+                    cfg->map.name);
+}
+
 static void cleanup_reset(EnvWorld *w) {
     (void)w;
 }
 
 static void cleanup_eaten(EnvWorld *w, int slot) {
     (void)w, (void)slot;
+}
+
+/* a clean ray reached waste at idx: the cell becomes clean river */
+static int cleanup_clean(EnvWorld *w, int32_t idx) {
+    int slot = w->cfg->river_slot[idx];
+    env_put_cell(w, idx, ENV_ID_RIVER);
+    w->n_waste--;
+    w->river_clean[slot / 64] |= 1ULL << (slot % 64);
+    return w->cfg->p.clean_stops_at_waste;
 }
 
 /* the apple regrowth threshold for the current waste count */
@@ -76,4 +133,16 @@ static void cleanup_dynamics(EnvWorld *w) {
     });
 }
 
-const EnvGameOps env_cleanup_ops = {cleanup_reset, cleanup_eaten, cleanup_dynamics, NULL};
+const EnvGameOps env_cleanup_ops = {
+    .name = "cleanup",
+    .n_actions = 9,
+    .egocentric = 1,
+    .refused = ENV_GRID_REFUSED,
+    .legend = ENV_GRID_LEGEND,
+    .check = cleanup_check,
+    .build = cleanup_build,
+    .reset = cleanup_reset,
+    .eaten = cleanup_eaten,
+    .clean = cleanup_clean,
+    .dynamics = cleanup_dynamics,
+};

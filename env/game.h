@@ -1,30 +1,69 @@
 /* game.h: what a game file provides to the world core, and the core helpers games use.
- * Internal to env/. */
+ * Internal to env/.
+ *
+ * Contract: a game is one .c file (gathering.c, harvest.c, cleanup.c, ocean.c) that opens with
+ * the complete rules of its game and exports one EnvGameOps table; games.c maps EnvGame to the
+ * tables. The core (config.c, grid.c, observe.c, step.c, world.c) names no game: every per-game
+ * difference is a field or hook below. Games include this header only; they call the core helpers
+ * declared here, and the core calls games only through their ops. A NULL hook does nothing,
+ * except where its comment says otherwise.
+ */
 #ifndef COMMONS_GAME_H
 #define COMMONS_GAME_H
 
 #include "env.h"
+#include "io.h" /* env_fnv1a64: games continue the state hash with it */
 
 typedef struct EnvGameOps {
-    /* called at reset after the cells are copied from the config's base grid */
+    const char *name; /* as env.game spells it (the same as env_game_name) */
+    int n_actions;    /* the game's actions are 0 .. n_actions - 1 */
+    int egocentric;   /* 1: agents face a direction (four rotated grids); 0: absolute moves */
+    int n_features;   /* float features per agent written by `features` */
+    /* the map legend: characters the game refuses among those env_map_parse accepts, and what
+     * the error message tells about the game's cells */
+    const char *refused;
+    const char *legend;
+
+    /* params checked together, beyond each key's range (env_spec) */
+    int (*check)(const EnvParams *p, EnvError *err);
+    /* the game's part of the config, built after the core's (grids, spawn points, apples, river,
+     * rotations, thresholds, palette, scratch_n, which it may raise); returns 0 or an error */
+    int (*build)(EnvConfig *cfg, EnvError *err);
+    /* bytes of the game's own arrays in a world's block (8-byte aligned), and the carving of
+     * them into the world's pointers */
+    size_t (*state_bytes)(const EnvConfig *cfg);
+    void (*carve)(EnvWorld *w, uint8_t *bytes);
+
+    /* called at reset after the cells are copied from the config's base grid and the agents
+     * placed (required) */
     void (*reset)(EnvWorld *w);
-    /* the apple at spawn point `slot` was just eaten (the cell is already empty) */
-    void (*eaten)(EnvWorld *w, int slot);
-    /* resource dynamics at the end of a step, after moves, eating and beams */
-    void (*dynamics)(EnvWorld *w);
     /* when set, replaces apple eating: every active agent collects from its cell */
     void (*collect)(EnvWorld *w);
+    /* the apple at spawn point `slot` was just eaten (the cell is already empty) (required) */
+    void (*eaten)(EnvWorld *w, int slot);
+    /* a clean beam reached a waste cell: returns 1 when the ray stops there */
+    int (*clean)(EnvWorld *w, int32_t idx);
+    /* resource dynamics at the end of a step, after moves, eating and beams (required) */
+    void (*dynamics)(EnvWorld *w);
+    /* 1 when the state is terminal: the step then ends the episode as ENV_TERMINATED */
+    int (*terminal)(const EnvWorld *w);
+
+    /* the game's state, hashed after the core's (env_fnv1a64) */
+    uint64_t (*hash)(const EnvWorld *w, uint64_t h);
+    /* writes out (n_agents, n_features) */
+    void (*features)(const EnvWorld *w, float *out);
 } EnvGameOps;
+
+/* the legend of the grid games (gathering, harvest, cleanup): every map character but 'M' */
+#define ENV_GRID_REFUSED "M"
+#define ENV_GRID_LEGEND "'M' (river mouth) belongs to the ocean game"
 
 extern const EnvGameOps env_gathering_ops;
 extern const EnvGameOps env_harvest_ops;
 extern const EnvGameOps env_cleanup_ops;
 extern const EnvGameOps env_ocean_ops;
 
-/* Ocean: builds the per-cell drift tables of the currents field (ocean.c). */
-void env_ocean_build_currents(EnvConfig *cfg);
-
-/* The hooks of a game. */
+/* The hooks of a game (games.c); an unknown game gets Gathering's. */
 const EnvGameOps *env_game_ops(EnvGame g);
 
 /* Writes a cell id into the grid and into the four rotated encoded copies. */

@@ -1,5 +1,10 @@
 /* harvest.c: Harvest (Hughes et al. 2018, the SSD code) and Commons (Perolat et al. 2017).
  *
+ * Map legend, actions (8: move, strafe, turn, stay, fire), the fire beam, tag-out and rewards
+ * (+apples.reward per apple eaten, -beam.cost per firing, -beam.hit_penalty per hit taken) are
+ * Gathering's (see gathering.c); the step order is the shared one (step.c), with this game's
+ * regrowth as the dynamics. The episode is truncated at env.max_steps and never terminates.
+ *
  * Rules: each step, every apple spawn point without an apple and without an agent regrows an
  * apple with probability regrowth.probs[min(L, n - 1)], where L is the number of apples in its
  * neighbourhood (regrowth.shape and regrowth.radius; the spawn point itself excluded). All
@@ -17,13 +22,38 @@
  * stream is drawn once per success, and a step costs a few operations per class: the empty
  * points of each class are kept as a bit set, and the k-th one is found by counting bits.
  * Countdowns start undrawn at reset, are drawn at first use, and are part of the world state.
+ * Random draws, all from the dynamics stream after the move contests (step.c), in order: for each
+ * class in increasing c that has empty points and p > 0, its countdown when undrawn, then one new
+ * countdown per success (one draw, more past the table).
  *
  * Neighbourhood counts are kept incrementally: an apple appearing or vanishing updates the counts
  * of the spawn points around it.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "game.h"
+
+__extension__ typedef unsigned __int128 u128;
+
+/* Powers (1 - p)^k * 2^32 for k < ENV_GEO_SPAN and each regrowth class, in integer arithmetic:
+ * geo[k + 1] = floor(geo[k] * q / 2^32) with q = 2^32 - threshold(p). */
+static int harvest_build(EnvConfig *cfg, EnvError *err) {
+    int span = ENV_GEO_SPAN, n_class = cfg->p.n_regrowth;
+    cfg->geo = malloc((size_t)n_class * (size_t)span * sizeof(uint32_t));
+    if (!cfg->geo) return env_fail(err, ENV_ENOMEM, "out of memory building the config");
+    for (int c = 0; c < n_class; c++) {
+        uint32_t *geo = cfg->geo + (size_t)c * (size_t)span;
+        uint64_t q = (1ULL << 32) - env_ppb_to_thr(cfg->p.regrowth_ppb[c]);
+        uint64_t g = 1ULL << 32;
+        geo[0] = UINT32_MAX; /* stands for 2^32: every draw is below it */
+        for (int k = 1; k < span; k++) {
+            g = (uint64_t)(((u128)g * q) >> 32);
+            geo[k] = (uint32_t)(g > UINT32_MAX ? UINT32_MAX : g);
+        }
+    }
+    return 0;
+}
 
 static int apple_class(const EnvWorld *w, int slot) {
     int last = w->cfg->p.n_regrowth - 1;
@@ -136,4 +166,20 @@ static void harvest_dynamics(EnvWorld *w) {
     }
 }
 
-const EnvGameOps env_harvest_ops = {harvest_reset, harvest_eaten, harvest_dynamics, NULL};
+/* the regrowth countdowns */
+static uint64_t harvest_hash(const EnvWorld *w, uint64_t h) {
+    return env_fnv1a64(h, w->regrow_skip, sizeof w->regrow_skip);
+}
+
+const EnvGameOps env_harvest_ops = {
+    .name = "harvest",
+    .n_actions = 8,
+    .egocentric = 1,
+    .refused = ENV_GRID_REFUSED,
+    .legend = ENV_GRID_LEGEND,
+    .build = harvest_build,
+    .reset = harvest_reset,
+    .eaten = harvest_eaten,
+    .dynamics = harvest_dynamics,
+    .hash = harvest_hash,
+};

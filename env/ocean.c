@@ -1,24 +1,32 @@
 /* ocean.c: the macroplastic-collection world (ocean.md; our design: no public grid spec exists).
  *
  * The map: '@' land, ' ' sea, 'P' vessel spawn point (sea), 'M' river mouth (a sea cell that
- * emits plastic). Vessels are the agents; their moves are absolute (stay, north, east, south,
- * west), resolved like every game's moves (no two vessels share a cell; contests drawn at random).
- * A vessel collects up to ocean.capacity units from its cell a step, and that is its reward.
+ * emits plastic); the grid games' 'A', 'H', 'R' and 'S' are refused.
  *
- * Each step, after moves and collection (world.c), in this order:
+ * Actions (5, absolute: vessels have no facing and one encoded grid): 0 stay, 1 north, 2 east,
+ * 3 south, 4 west; out-of-range actions count as bad_actions and stay. Moves resolve like every
+ * game's (step.c: no two vessels share a cell; contests drawn at random). There is no beam, so no
+ * hit and no tag-out. A vessel collects up to ocean.capacity units from its cell a step (instead
+ * of eating apples), and the units collected are its reward; nothing costs anything.
+ * Features (spec.n_features = 2): each vessel's own row and column over the map's height and
+ * width. The view exposes the plastic units per cell (EnvView.plastic).
+ *
+ * Each step, after moves and collection (step.c), in this order:
  *  1. every river mouth emits ocean.source_units with probability ocean.source_prob (one draw per
- *     mouth, in map order);
+ *     mouth, in map order, from the dynamics stream);
  *  2. with probability ocean.patch_prob (one draw), a patch of ocean.patch_units appears around a
  *     sea cell drawn uniformly (one more draw): the units are dealt one by one over the sea cells
  *     within Chebyshev distance ocean.patch_radius, in row-major order, round after round;
- *  Steps 1 and 2 and the initial patches draw from the world's events stream, which nothing the
- *  vessels do can change: for one seed every team meets the same plastic, so teams can be
- *  compared seed by seed.
+ *  Step 2 and the initial patches (reset: one draw of the centre per patch, after the vessels
+ *  are placed) draw from the world's events stream, which nothing the vessels do can change: for
+ *  one seed every team meets the same patches, so teams can be compared seed by seed.
  *  3. drift, from the dynamics stream: every cell holding plastic draws once (cells in
  *     row-major order); with the cell's
  *     first threshold its whole stack moves one cell in its first direction, with the second in
  *     its second direction, else it stays. A stack drifting onto land is beached (ocean.beaching)
  *     or stays. All moves are decided from the state before the drift, so order never matters.
+ * The tick then advances; the episode is truncated at env.max_steps and never terminates. Random
+ * draws of the dynamics stream in a step, in order: move contests (step.c), river mouths, drift.
  * Plastic is conserved: spawned = afloat + collected + beached, at every step (tested).
  *
  * Currents (per-cell tables built once with the config, integer arithmetic only):
@@ -31,6 +39,7 @@
  * Observation cells: sea ENV_ID_EMPTY, land ENV_ID_WALL, a river mouth without plastic
  * ENV_ID_SOURCE, plastic as ENV_ID_PLASTIC1..4 by level: level = ceil(4 * min(units, cap) / cap).
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "game.h"
@@ -163,7 +172,7 @@ static uint8_t dir_of(int vertical, long long v) {
     return v < 0 ? ENV_WEST : ENV_EAST;
 }
 
-void env_ocean_build_currents(EnvConfig *cfg) {
+static void build_currents(EnvConfig *cfg) {
     const EnvParams *p = &cfg->p;
     uint64_t thr = env_ppb_to_thr(p->current_ppb);
     if (thr > UINT32_MAX) thr = UINT32_MAX;
@@ -195,4 +204,92 @@ void env_ocean_build_currents(EnvConfig *cfg) {
         }
 }
 
-const EnvGameOps env_ocean_ops = {ocean_reset, ocean_eaten, ocean_dynamics, ocean_collect};
+/* sea: the cells plastic can occupy */
+static int is_sea(char ch) {
+    return ch == ' ' || ch == 'P' || ch == 'M';
+}
+
+/* the river mouths, the sea cells and the drift tables; the drift keeps 3 numbers a move */
+static int ocean_build(EnvConfig *cfg, EnvError *err) {
+    const EnvMap *m = &cfg->map;
+    size_t ncell = (size_t)cfg->hp * (size_t)cfg->wp;
+    int n_source = 0, n_sea = 0;
+    for (int i = 0; i < m->h * m->w; i++) {
+        n_source += m->cells[i] == 'M';
+        n_sea += is_sea(m->cells[i]);
+    }
+    cfg->source = malloc((size_t)(n_source ? n_source : 1) * sizeof(int32_t));
+    cfg->sea = malloc((size_t)(n_sea ? n_sea : 1) * sizeof(int32_t));
+    cfg->drift_dir = calloc(ncell * 2, 1);
+    cfg->drift_thr = calloc(ncell * 2, sizeof(uint32_t));
+    if (!cfg->source || !cfg->sea || !cfg->drift_dir || !cfg->drift_thr)
+        return env_fail(err, ENV_ENOMEM, "out of memory building the config");
+    for (int r = 0; r < m->h; r++)
+        for (int c = 0; c < m->w; c++) {
+            char ch = m->cells[r * m->w + c];
+            int32_t idx = (r + cfg->pad) * cfg->wp + (c + cfg->pad);
+            if (ch == 'M') cfg->source[cfg->n_source++] = idx;
+            if (is_sea(ch)) cfg->sea[cfg->n_sea++] = idx;
+        }
+    build_currents(cfg);
+    if (cfg->scratch_n < 3 * n_sea) cfg->scratch_n = 3 * n_sea;
+    return 0;
+}
+
+/* a world's plastic: the afloat bit set, then the units per cell */
+static size_t ocean_state_bytes(const EnvConfig *cfg) {
+    size_t ncell = (size_t)cfg->hp * (size_t)cfg->wp;
+    return (ncell + 63) / 64 * 8 + ncell * sizeof(int32_t);
+}
+
+static void ocean_carve(EnvWorld *w, uint8_t *bytes) {
+    size_t ncell = (size_t)w->cfg->hp * (size_t)w->cfg->wp;
+    w->afloat = (uint64_t *)bytes;
+    w->plastic = (int32_t *)(bytes + (ncell + 63) / 64 * 8);
+}
+
+/* the plastic counters and every map cell's units */
+static uint64_t ocean_hash(const EnvWorld *w, uint64_t h) {
+    const EnvConfig *cfg = w->cfg;
+    int64_t counts[3] = {w->spawned, w->collected, w->beached};
+    h = env_fnv1a64(h, counts, sizeof counts);
+    for (int r = 0; r < cfg->map.h; r++)
+        h = env_fnv1a64(h, w->plastic + (size_t)(r + cfg->pad) * (size_t)cfg->wp + (size_t)cfg->pad,
+                        (size_t)cfg->map.w * sizeof(int32_t));
+    return h;
+}
+
+/* own row and column, over the map's height and width */
+static void ocean_features(const EnvWorld *w, float *out) {
+    const EnvConfig *cfg = w->cfg;
+    for (int i = 0; i < cfg->p.n_agents; i++) {
+        int r = w->agent[i].pos / cfg->wp - cfg->pad, c = w->agent[i].pos % cfg->wp - cfg->pad;
+        out[i * 2] = (float)r / (float)cfg->map.h;
+        out[i * 2 + 1] = (float)c / (float)cfg->map.w;
+    }
+}
+
+int64_t env_plastic_afloat(const EnvWorld *w) {
+    const EnvConfig *cfg = w->cfg;
+    int64_t sum = 0;
+    for (int i = 0; i < cfg->n_sea; i++) sum += w->plastic[cfg->sea[i]];
+    return sum;
+}
+
+const EnvGameOps env_ocean_ops = {
+    .name = "ocean",
+    .n_actions = 5,
+    .egocentric = 0,
+    .n_features = 2,
+    .refused = "AHRS",
+    .legend = "the ocean has '@' land, ' ' sea, 'P' spawn and 'M' river mouth",
+    .build = ocean_build,
+    .state_bytes = ocean_state_bytes,
+    .carve = ocean_carve,
+    .reset = ocean_reset,
+    .collect = ocean_collect,
+    .eaten = ocean_eaten,
+    .dynamics = ocean_dynamics,
+    .hash = ocean_hash,
+    .features = ocean_features,
+};

@@ -2,6 +2,8 @@
 #define _DEFAULT_SOURCE
 #include "helpers.h"
 
+#include "keys.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,31 +33,79 @@ const char *th_write_temp(const char *text, const char *suffix) {
     return path;
 }
 
-static void sim_params_from(SimParams *p, const char *preset, va_list ap) {
-    EnvError err = {0};
-    int rc = sim_params_load_preset(p, preset, &err);
-    if (rc) fail_msg("preset %s: %s", preset, err.msg);
-    for (const char *s = va_arg(ap, const char *); s; s = va_arg(ap, const char *)) {
-        rc = sim_params_apply_set(p, s, &err);
-        if (rc) fail_msg("%s: %s", s, err.msg);
-    }
+/* copies s[0, n) without leading and trailing blanks into out (of size cap) */
+static void trimmed(char *out, size_t cap, const char *s, size_t n) {
+    while (n > 0 && (*s == ' ' || *s == '\t')) s++, n--;
+    while (n > 0 && strchr(" \t\r", s[n - 1])) n--;
+    if (n >= cap) fail_msg("line too long: %.*s", (int)n, s);
+    memcpy(out, s, n);
+    out[n] = 0;
 }
 
-void th_sim_params(SimParams *p, const char *preset, ...) {
-    va_list ap;
-    va_start(ap, preset);
-    sim_params_from(p, preset, ap);
-    va_end(ap);
+/* Reads a built-in preset's INI text into fresh defaults with env_params_set, as the CLI's loader
+ * does with libinih, so that env tests need the env library alone. The presets hold nothing but
+ * [section] headers, key = value lines, ';' or '#' comment lines and blank lines (test_helpers
+ * checks that both loaders agree on every preset). Keys of sections the world's table does not
+ * own ([comm], [rewards]) are skipped. */
+static void load_preset(EnvParams *p, const char *name) {
+    const char *text = env_builtin_preset(name);
+    if (!text) fail_msg("unknown preset %s", name);
+    env_params_default(p);
+    char section[64] = "", line[512], key[128];
+    EnvError err = {0};
+    for (int no = 1; *text; no++) {
+        size_t n = strcspn(text, "\n");
+        trimmed(line, sizeof line, text, n);
+        text += n + (text[n] == '\n');
+        if (line[0] == 0 || line[0] == ';' || line[0] == '#') continue;
+        char *eq = strchr(line, '=');
+        if (line[0] == '[' && strchr(line, ']')) {
+            trimmed(section, sizeof section, line + 1, (size_t)(strchr(line, ']') - line - 1));
+        } else if (eq) {
+            trimmed(key, sizeof key, line, (size_t)(eq - line));
+            char value[512];
+            trimmed(value, sizeof value, eq + 1, strlen(eq + 1));
+            /* the world's keys only: comm's sections belong to comm/ */
+            if (!env_keys_has_section(env_params_table(), section)) continue;
+            if (env_params_set(p, section, key, value, &err))
+                fail_msg("preset %s:%d: %s", name, no, err.msg);
+        } else {
+            fail_msg("preset %s:%d: malformed line '%s'", name, no, line);
+        }
+    }
+    snprintf(p->preset, sizeof p->preset, "%s", name);
+}
+
+/* applies "section.key=value" */
+static void apply_set(EnvParams *p, const char *s) {
+    const char *dot = strchr(s, '.'), *eq = strchr(s, '=');
+    if (!dot || !eq || dot > eq) fail_msg("%s: expected section.key=value", s);
+    char section[64], key[128];
+    trimmed(section, sizeof section, s, (size_t)(dot - s));
+    trimmed(key, sizeof key, dot + 1, (size_t)(eq - dot - 1));
+    EnvError err = {0};
+    if (env_params_set(p, section, key, eq + 1, &err)) fail_msg("%s: %s", s, err.msg);
 }
 
 void th_params(EnvParams *p, const char *preset, ...) {
-    SimParams sp;
+    load_preset(p, preset);
     va_list ap;
     va_start(ap, preset);
-    sim_params_from(&sp, preset, ap);
+    for (const char *s = va_arg(ap, const char *); s; s = va_arg(ap, const char *)) apply_set(p, s);
     va_end(ap);
-    *p = sp.env;
 }
+
+#ifdef COMMONS_TEST_CLI
+void th_sim_params(SimParams *p, const char *preset, ...) {
+    EnvError err = {0};
+    if (sim_params_load_preset(p, preset, &err)) fail_msg("preset %s: %s", preset, err.msg);
+    va_list ap;
+    va_start(ap, preset);
+    for (const char *s = va_arg(ap, const char *); s; s = va_arg(ap, const char *))
+        if (sim_params_apply_set(p, s, &err)) fail_msg("%s: %s", s, err.msg);
+    va_end(ap);
+}
+#endif
 
 void th_config_with_map(EnvConfig *cfg, EnvParams *p, const char *map_text) {
     EnvError err = {0};

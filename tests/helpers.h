@@ -1,4 +1,5 @@
-/* helpers.h: shared test helpers (cmocka). */
+/* helpers.h: shared test helpers (cmocka). They need the env library alone (env tests link
+ * commons_env only); tests built with COMMONS_TEST_CLI also get the CLI's config.h. */
 #ifndef COMMONS_TEST_HELPERS_H
 #define COMMONS_TEST_HELPERS_H
 
@@ -8,16 +9,22 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "params.h"
 #include "env.h"
+#ifdef COMMONS_TEST_CLI
+#include "params.h" /* sim_params_*, for the tests that link the upper layers */
+#endif
 
 /* Writes text to a fresh temporary file and returns its path; removed at exit (256 at most). */
 const char *th_write_temp(const char *text, const char *suffix);
 
-/* Loads a preset (asserting success), then applies "section.key=value" overrides (NULL-ended). */
-void th_sim_params(SimParams *p, const char *preset, ...);
-/* The same, keeping the world's params only. */
+/* Loads a built-in preset (asserting success), then applies "section.key=value" overrides
+ * (NULL-ended): the world's keys, read without the upper layers (the same params as
+ * sim_params_load_preset gives in SimParams.env). */
 void th_params(EnvParams *p, const char *preset, ...);
+#ifdef COMMONS_TEST_CLI
+/* The same, world and comm keys, through sim_params_load_preset and sim_params_apply_set. */
+void th_sim_params(SimParams *p, const char *preset, ...);
+#endif
 
 /* Builds a config for a map given as text: writes it to a temp file and sets env.map. */
 void th_config_with_map(EnvConfig *cfg, EnvParams *p, const char *map_text);
