@@ -1,0 +1,240 @@
+/* run.c: a training run in a directory (see run.h). */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "io.h"
+#include "policy.h"
+#include "run.h"
+
+static const char *PROGRESS_HEADER =
+    "update,env_steps,agent_steps,seconds,agent_steps_per_s,lr,episodes,return_mean,efficiency,"
+    "equality,sustainability,peace,reward_mean,policy_loss,value_loss,entropy,approx_kl,"
+    "clip_frac,grad_norm,explained_var\n";
+
+/* mkdir -p; on failure errno holds the cause */
+static int make_dirs(const char *path) {
+    char buf[SIM_RUN_PATH_LEN];
+    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    for (char *p = buf + 1; *p; p++)
+        if (*p == '/') {
+            *p = 0;
+            if (mkdir(buf, 0777) != 0 && errno != EEXIST) return -1;
+            *p = '/';
+        }
+    return mkdir(buf, 0777) != 0 && errno != EEXIST ? -1 : 0;
+}
+
+/* puts an append log's lines on disk; nonzero (errno set) when it or an earlier write failed */
+static int sync_log(FILE *f) {
+    errno = 0;
+    if (fflush(f) != 0 || ferror(f)) {
+        if (!errno) errno = EIO;
+        return 1;
+    }
+    return fsync(fileno(f)) != 0;
+}
+
+/* keeps the first line (a header, when `header`) and the lines whose leading number (after
+ * `key`, or at the start) is below `limit`; atomically. *last_value gets the last kept value of
+ * `column` (0-based, comma separated). */
+static int trim_log(const char *path, int header, const char *key, long long limit, int column,
+                    double *last_value, EnvError *err) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return errno == ENOENT ? 0 : env_fail(err, ENV_EIO, "cannot rewrite %s", path);
+    char *out = NULL, *line = NULL;
+    size_t out_len = 0, cap = 0;
+    FILE *o = open_memstream(&out, &out_len);
+    if (!o) {
+        fclose(f);
+        return env_fail(err, ENV_ENOMEM, "out of memory rewriting %s", path);
+    }
+    for (int first = 1; getline(&line, &cap, f) > 0; first = 0) {
+        const char *p = line;
+        if (!(first && header)) {
+            if (key && !(p = strstr(line, key))) continue;
+            p += key ? strlen(key) : 0;
+            if (strtoll(p, NULL, 10) >= limit) continue;
+            const char *c = line;
+            for (int k = 0; k < column && c; k++)
+                if ((c = strchr(c, ','))) c++;
+            if (last_value && c) *last_value = strtod(c, NULL);
+        }
+        fputs(line, o);
+    }
+    free(line);
+    fclose(f);
+    fclose(o);
+    int rc = env_write_atomic(path, out, out_len, NULL);
+    free(out);
+    return rc ? env_fail(err, ENV_EIO, "cannot rewrite %s", path) : 0;
+}
+
+/* the world's settings alone, as a --config file */
+static char *world_text(const SimParams *p) {
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (!f) return NULL;
+    fprintf(f, "[env]\npreset = %s\n\n", p->env.preset);
+    sim_params_write_ini(p, f);
+    fclose(f);
+    return text;
+}
+
+/* the config, the trainer (restored from ck when not NULL) and the effective config text */
+static int build(SimRun *r, const PpoCheckpoint *ck, EnvError *err) {
+    int rc = sim_config_init(&r->sim, &r->params, err);
+    if (rc) return rc;
+    r->open = 1;
+    if ((rc = sim_trainer_init(&r->trainer, &r->cfg, &r->sim, 0, r->cfg.shards, err))) return rc;
+    r->open = 2;
+    if (ck && (rc = sim_trainer_restore(&r->trainer, ck, err))) return rc;
+    if (!(r->config_text = sim_train_config_text(&r->params, &r->cfg)))
+        return env_fail(err, ENV_ENOMEM, "out of memory for the effective config");
+    snprintf(r->ckpt, sizeof r->ckpt, "%s/checkpoint.ckpt", r->dir);
+    return 0;
+}
+
+/* the directory, config.ini, world.ini and the logs (trimmed to the checkpoint on resume) */
+static int open_dir(SimRun *r, EnvError *err) {
+    char path[SIM_RUN_PATH_LEN + 32];
+    snprintf(path, sizeof path, "%s/progress.csv", r->dir);
+    if (!r->resumed && access(path, F_OK) == 0)
+        return env_fail(err, ENV_EINPUT,
+                        "%s already holds a run; continue it with 'commons train --resume %s' or "
+                        "choose another --out",
+                        r->dir, r->dir);
+    if (make_dirs(r->dir))
+        return env_fail(err, ENV_EIO, "cannot create the run directory %s: %s", r->dir,
+                        strerror(errno));
+    char *world = world_text(&r->params);
+    if (!world) return env_fail(err, ENV_ENOMEM, "out of memory for world.ini");
+    snprintf(path, sizeof path, "%s/config.ini", r->dir);
+    int rc = env_write_atomic(path, r->config_text, strlen(r->config_text), err);
+    /* the world alone, for 'commons run --config RUN_DIR/world.ini --policy RUN_DIR/' */
+    if (!rc) snprintf(path, sizeof path, "%s/world.ini", r->dir);
+    if (!rc) rc = env_write_atomic(path, world, strlen(world), err);
+    free(world);
+    if (rc) return env_fail(err, ENV_EIO, "cannot write %s: %s", path, strerror(errno));
+    /* logs: a resumed run drops what was written after its checkpoint */
+    const PpoTrainer *t = &r->trainer.ppo;
+    snprintf(path, sizeof path, "%s/progress.csv", r->dir);
+    if (r->resumed && (rc = trim_log(path, 1, NULL, t->update + 1, 3, &r->seconds_before, err)))
+        return rc;
+    r->progress = fopen(path, r->resumed ? "ab" : "wb");
+    snprintf(path, sizeof path, "%s/episodes.jsonl", r->dir);
+    if (r->resumed && (rc = trim_log(path, 0, "{\"episode\": ", t->episodes, 0, NULL, err)))
+        return rc;
+    r->episodes = fopen(path, r->resumed ? "ab" : "wb");
+    if (!r->progress || !r->episodes)
+        return env_fail(err, ENV_EIO, "cannot write the logs in %s: %s", r->dir, strerror(errno));
+    if (!r->resumed) fputs(PROGRESS_HEADER, r->progress);
+    return 0;
+}
+
+int sim_run_create(SimRun *r, const SimParams *p, const PpoConfig *c, const char *dir,
+                   EnvError *err) {
+    memset(r, 0, sizeof *r);
+    r->params = *p;
+    r->cfg = *c;
+    snprintf(r->dir, sizeof r->dir, "%s", dir);
+    int rc = build(r, NULL, err);
+    if (!rc) rc = open_dir(r, err);
+    if (rc) sim_run_close(r);
+    return rc;
+}
+
+int sim_run_resume(SimRun *r, const char *path, const char *dir, const char *const *sets,
+                   int n_sets, EnvError *err) {
+    memset(r, 0, sizeof *r);
+    r->resumed = 1;
+    char file[SIM_RUN_PATH_LEN], origin[SIM_RUN_PATH_LEN + 16];
+    sim_checkpoint_file(path, file, sizeof file);
+    PpoCheckpoint ck;
+    int rc = ppo_checkpoint_load(&ck, file, err);
+    if (rc) return rc;
+    /* the run's own settings, then the overrides the caller allowed */
+    sim_params_default(&r->params);
+    ppo_config_default(&r->cfg);
+    snprintf(origin, sizeof origin, "%s (its config)", file);
+    rc = sim_train_load_text(&r->params, &r->cfg, ck.config, origin, err);
+    for (int i = 0; i < n_sets && !rc; i++)
+        rc = sim_train_apply_set(&r->params, &r->cfg, sets[i], err);
+    /* the run directory is the checkpoint's */
+    snprintf(r->dir, sizeof r->dir, "%s", dir ? dir : file);
+    char *slash = strrchr(r->dir, '/');
+    if (!dir && slash) *slash = 0;
+    if (!dir && !slash) snprintf(r->dir, sizeof r->dir, ".");
+    if (!rc) rc = build(r, &ck, err);
+    ppo_checkpoint_close(&ck);
+    if (!rc) rc = open_dir(r, err);
+    if (rc) sim_run_close(r);
+    return rc;
+}
+
+void sim_run_close(SimRun *r) {
+    if (r->progress) fclose(r->progress);
+    if (r->episodes) fclose(r->episodes);
+    free(r->config_text);
+    if (r->open >= 2) sim_trainer_close(&r->trainer);
+    if (r->open >= 1) sim_config_close(&r->sim);
+    memset(r, 0, sizeof *r);
+}
+
+/* one line of episodes.jsonl */
+static void log_episode(FILE *f, const PpoEpisode *ep, int64_t update, int n_agents) {
+    fprintf(f,
+            "{\"episode\": %lld, \"update\": %lld, \"env_steps\": %lld, \"world\": %lld, "
+            "\"world_episode\": %llu, \"returns\": [",
+            (long long)ep->index, (long long)update, (long long)ep->env_steps, (long long)ep->world,
+            (unsigned long long)ep->episode);
+    for (int a = 0; a < n_agents; a++) fprintf(f, "%s%lld", a ? ", " : "", (long long)ep->ret[a]);
+    fprintf(f,
+            "], \"efficiency\": %.6f, \"equality\": %.6f, \"sustainability\": %.4f, "
+            "\"peace\": %.4f}\n",
+            ep->social.efficiency, ep->social.equality, ep->social.sustainability,
+            ep->social.peace);
+}
+
+int sim_run_log(SimRun *r, const PpoStats *st, double seconds, double rate, EnvError *err) {
+    const PpoTrainer *t = &r->trainer.ppo;
+    int A = t->n_agents;
+    for (int e = 0; e < t->n_ep; e++) log_episode(r->episodes, &t->ep[e], st->update, A);
+    /* one row per update; episode columns empty when none finished */
+    FILE *f = r->progress;
+    fprintf(f, "%lld,%lld,%lld,%.3f,%.0f,%.6g,%d,", (long long)st->update, (long long)st->env_steps,
+            (long long)st->env_steps * A, r->seconds_before + seconds, rate, st->lr,
+            st->n_episodes);
+    if (st->n_episodes)
+        fprintf(f, "%.4f,%.6f,%.6f,%.4f,%.4f,", st->return_mean, st->social.efficiency,
+                st->social.equality, st->social.sustainability, st->social.peace);
+    else
+        fprintf(f, ",,,,,");
+    fprintf(f, "%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f\n", st->reward_mean, st->policy_loss,
+            st->value_loss, st->entropy, st->approx_kl, st->clip_frac, st->grad_norm,
+            st->explained_var);
+    if (fflush(r->progress) != 0 || fflush(r->episodes) != 0)
+        return env_fail(err, ENV_EIO, "cannot write the logs in %s: %s", r->dir, strerror(errno));
+    return 0;
+}
+
+int sim_run_checkpoint_due(const SimRun *r) {
+    const PpoTrainer *t = &r->trainer.ppo;
+    return (r->cfg.checkpoint_every && t->update % r->cfg.checkpoint_every == 0) ||
+           t->update == t->n_updates;
+}
+
+int sim_run_checkpoint(SimRun *r, EnvError *err) {
+    /* the logs' rows reach the disk before the checkpoint that counts them */
+    if (sync_log(r->progress) || sync_log(r->episodes))
+        return env_fail(err, ENV_EIO, "cannot write the logs in %s: %s", r->dir, strerror(errno));
+    return sim_trainer_save(&r->trainer, r->config_text, r->ckpt, err);
+}
