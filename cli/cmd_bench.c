@@ -9,8 +9,7 @@
 #include "commands.h"
 #include "params.h"
 #include "options.h"
-#include "episode.h"
-#include "session.h"
+#include "batch.h"
 
 static const char *BENCH_HELP =
     "usage: commons bench [options]\n"
@@ -42,92 +41,85 @@ static int cmp_double(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
-/* one preset: batch of worlds, random actions, observations into a batch buffer */
-static int bench_one(const Options *o, const char *env, int first) {
-    SimParams p;
-    int rc = cli_build_params(o, env, &p);
-    if (rc) return rc;
-    SimConfig sim;
-    EnvError err;
-    if (sim_config_init(&sim, &p, &err)) return cli_fail(&err);
-    const EnvConfig *cfg = &sim.env;
-    int nb = (int)o->batch, n = p.env.n_agents;
-    const EnvSpec *s = &cfg->spec;
-    EnvWorld *worlds = calloc((size_t)nb, sizeof *worlds);
-    int32_t *actions = malloc(sizeof(int32_t) * (size_t)nb * (size_t)n);
-    uint8_t *obs = malloc(s->obs_size * (size_t)nb * (size_t)n);
-    float *rewards = malloc(sizeof(float) * (size_t)nb * (size_t)n);
-    uint8_t *dones = malloc(2 * (size_t)nb); /* (2, nb) terminations, then truncations */
-    double rates[1000];
-    if (!worlds || !actions || !obs || !rewards || !dones) {
-        fprintf(stderr, "commons: out of memory\n");
-        return 1;
-    }
-    for (int k = 0; k < nb; k++)
-        if (env_world_init(&worlds[k], cfg, (uint64_t)o->seed, (uint64_t)k, &err))
-            return cli_fail(&err);
-    /* worlds that communicate also emit random signal bits and receive messages every step */
-    int comm = comm_session_wanted(&p.comm), bits = p.comm.signal_bits;
-    CommSession *sessions = comm ? calloc((size_t)nb, sizeof *sessions) : NULL;
-    uint8_t sig[ENV_MAX_AGENTS * ENV_MAX_SIGNAL_BITS];
-    for (int k = 0; comm && k < nb; k++)
-        if (!sessions || comm_session_init(&sessions[k], cfg, &p.comm, &err)) return cli_fail(&err);
-    EnvRng rng;
-    env_rng_seed(&rng, env_hash4((uint64_t)o->seed, 0, 0, ENV_STREAM_BENCH));
-    uint64_t checksum = 0;
-    for (int rep = 0; rep < (int)o->repeat; rep++) {
-        double t0 = now_seconds();
-        for (long long t = 0; t < o->steps; t++) {
-            for (int i = 0; i < nb * n; i++)
-                actions[i] = (int32_t)env_rng_below(&rng, (uint32_t)s->n_actions);
-            if (!comm) {
-                env_batch_step(worlds, nb, actions, obs, rewards, dones, dones + nb, NULL);
-            } else {
-                for (int k = 0; k < nb; k++) {
-                    size_t a = (size_t)k * (size_t)n;
-                    env_batch_step(&worlds[k], 1, actions + a, obs + a * s->obs_size, rewards + a,
-                                   dones + k, dones + nb + k, NULL);
-                    for (int i = 0; i < n * bits; i++) sig[i] = (uint8_t)(env_rng_u32(&rng) & 1);
-                    if (dones[k] || dones[nb + k]) comm_session_reset(&sessions[k]);
-                    comm_session_emit(&sessions[k], sig);
-                    comm_session_observe(&sessions[k], &worlds[k]);
-                    checksum += (uint64_t)sessions[k].msg[0];
-                }
-            }
-            checksum += obs[(size_t)(t % nb) * s->obs_size];
-        }
-        double dt = now_seconds() - t0;
-        rates[rep] = (double)o->steps * nb * n / dt;
-    }
-    qsort(rates, (size_t)o->repeat, sizeof rates[0], cmp_double);
-    double med = rates[o->repeat / 2];
-    if (o->repeat % 2 == 0) med = 0.5 * (rates[o->repeat / 2 - 1] + rates[o->repeat / 2]);
-    size_t state = sizeof(EnvWorld) + cfg->world_bytes;
-    char shape[48];
+/* the median, slowest and fastest of n rates (sorted in place) */
+static void summarise(double *rates, int n, double out[3]) {
+    qsort(rates, (size_t)n, sizeof rates[0], cmp_double);
+    out[0] = n % 2 ? rates[n / 2] : 0.5 * (rates[n / 2 - 1] + rates[n / 2]);
+    out[1] = rates[0];
+    out[2] = rates[n - 1];
+}
+
+static void print_row(const Options *o, const char *env, const SimConfig *sim, double rate[3],
+                      int first) {
+    const EnvSpec *s = &sim->env.spec;
+    size_t state = sizeof(EnvWorld) + sim->env.world_bytes;
+    char shape[48], talk[32] = "-";
     snprintf(shape, sizeof shape, "%dx%dx%d", s->obs_h, s->obs_w, s->obs_c);
     const char *enc = s->encoding == ENV_ENC_RGB ? "rgb" : "ids";
-    char talk[32] = "-";
-    if (comm) snprintf(talk, sizeof talk, "%s/%db", comm_topology_name(p.comm.topology), bits);
+    if (comm_session_wanted(&sim->comm))
+        snprintf(talk, sizeof talk, "%s/%db", comm_topology_name(sim->comm.topology),
+                 sim->comm.signal_bits);
     if (o->json)
         printf("%s  {\"env\": \"%s\", \"agents\": %d, \"encoding\": \"%s\", \"obs\": \"%s\", "
                "\"batch\": %d, \"agent_steps_per_s\": %.0f, \"min\": %.0f, \"max\": %.0f, "
                "\"state_bytes\": %zu, \"comm\": \"%s\"}",
-               first ? "" : ",\n", env, n, enc, shape, nb, med, rates[0], rates[o->repeat - 1],
-               state, talk);
+               first ? "" : ",\n", env, s->n_agents, enc, shape, (int)o->batch, rate[0], rate[1],
+               rate[2], state, talk);
     else
-        printf("%-16s %6d %8s %10s %6d %14.0f %14.0f %14.0f %12zu  %s\n", env, n, enc, shape, nb,
-               med, rates[0], rates[o->repeat - 1], state, talk);
+        printf("%-16s %6d %8s %10s %6d %14.0f %14.0f %14.0f %12zu  %s\n", env, s->n_agents, enc,
+               shape, (int)o->batch, rate[0], rate[1], rate[2], state, talk);
     fflush(stdout);
-    for (int k = 0; k < nb; k++) env_world_close(&worlds[k]);
-    for (int k = 0; comm && k < nb; k++) comm_session_close(&sessions[k]);
-    free(sessions);
-    free(worlds);
-    free(actions);
-    free(obs);
-    free(rewards);
-    free(dones);
+}
+
+/* one preset: a batch of worlds (sim/batch.h) with random actions and signal bits, observations
+ * (and, in worlds that communicate, messages) into batch buffers */
+static int bench_one(const Options *o, const char *env, int first) {
+    SimParams p;
+    SimConfig sim;
+    SimBatch b;
+    EnvError err;
+    int rc = cli_build_params(o, env, &p);
+    if (rc) return rc;
+    if (sim_config_init(&sim, &p, &err)) return cli_fail(&err);
+    if (sim_batch_init(&b, &sim, (uint64_t)o->seed, 0, (int)o->batch, 0, &err)) {
+        sim_config_close(&sim);
+        return cli_fail(&err);
+    }
+    const EnvSpec *s = &sim.env.spec;
+    size_t rows = (size_t)o->batch * (size_t)s->n_agents, n_bits = rows * (size_t)b.n_bits;
+    int32_t *actions = malloc(sizeof(int32_t) * rows);
+    uint8_t *bits = malloc(n_bits + 1), *ends = malloc(2 * (size_t)o->batch);
+    SimBatchOut out = {malloc(s->obs_size * rows),
+                       malloc(sizeof(float) * rows),
+                       ends,
+                       ends + o->batch,
+                       NULL,
+                       b.comm ? malloc(sizeof(float) * rows * (size_t)b.msg_size) : NULL,
+                       NULL};
+    double rates[1000], rate[3];
+    rc = !actions || !bits || !ends || !out.obs || !out.rewards || (b.comm && !out.msg);
+    EnvRng rng;
+    env_rng_seed(&rng, env_hash4((uint64_t)o->seed, 0, 0, ENV_STREAM_BENCH));
+    uint64_t checksum = 0;
+    for (int rep = 0; rep < (int)o->repeat && !rc; rep++) {
+        double t0 = now_seconds();
+        for (long long t = 0; t < o->steps; t++) {
+            for (size_t i = 0; i < rows; i++)
+                actions[i] = (int32_t)env_rng_below(&rng, (uint32_t)s->n_actions);
+            for (size_t i = 0; i < n_bits; i++) bits[i] = (uint8_t)(env_rng_u32(&rng) & 1);
+            sim_batch_step(&b, actions, bits, &out);
+            checksum += out.obs[(size_t)(t % o->batch) * s->obs_size];
+            if (out.msg) checksum += (uint64_t)out.msg[0];
+        }
+        rates[rep] = (double)o->steps * (double)rows / (now_seconds() - t0);
+    }
+    if (!rc) summarise(rates, (int)o->repeat, rate);
+    if (!rc) print_row(o, env, &sim, rate, first);
+    if (rc) fprintf(stderr, "commons: out of memory for a batch of %lld worlds\n", o->batch);
+    free(actions), free(bits), free(ends), free(out.obs), free(out.rewards), free(out.msg);
+    sim_batch_close(&b);
     sim_config_close(&sim);
-    return checksum == 0xFFFFFFFFFFFFFFFFULL; /* keeps the observation writes observable */
+    return rc || checksum == 0xFFFFFFFFFFFFFFFFULL; /* keeps the observation writes observable */
 }
 
 int cli_cmd_bench(int argc, char **argv) {

@@ -86,19 +86,17 @@ static void print_row(const char *name, const Rows *rows, double ret, int json, 
                ret, m[0], sd[0], m[1], sd[1], m[2], sd[2], m[3], sd[3]);
 }
 
-int cli_cmd_eval(int argc, char **argv) {
-    const char *target = NULL;
-    int baselines = 0;
-    /* the positional run directory or checkpoint, and the --baselines flag */
+/* the positional run directory or checkpoint and the --baselines flag; the rest are options */
+static int split_args(int argc, char **argv, const char **target, int *baselines, Options *o) {
     char *rest[256];
     int n_rest = 0;
     for (int i = 0; i < argc && n_rest < 254; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--baselines") == 0) {
-            baselines = 1;
+            *baselines = 1;
         } else if (a[0] != '-') {
-            if (target) return cli_input_error("unexpected argument '%s'; see --help", a);
-            target = a;
+            if (*target) return cli_input_error("unexpected argument '%s'; see --help", a);
+            *target = a;
         } else {
             /* an option, and its value unless it is a flag or has one */
             rest[n_rest++] = argv[i];
@@ -106,8 +104,55 @@ int cli_cmd_eval(int argc, char **argv) {
             if (!flag && !strchr(a, '=') && i + 1 < argc) rest[n_rest++] = argv[++i];
         }
     }
+    return cli_parse_options(n_rest, rest, o, " --episodes --seed --set --json ");
+}
+
+/* the checkpoint as the policy of every agent, in its own world with the --set overrides */
+static int load_policy(const char *target, const Options *o, SimPolicies *ps, SimConfig *cfg,
+                       EnvError *err) {
+    memset(ps, 0, sizeof *ps);
+    if (!(ps->loaded = calloc(1, sizeof *ps->loaded)))
+        return env_fail(err, ENV_ENOMEM, "out of memory for a policy");
+    int rc = sim_learned_load(&ps->loaded[0], target, err);
+    if (rc) {
+        free(ps->loaded);
+        return rc;
+    }
+    ps->n_loaded = 1;
+    SimParams sp = ps->loaded[0].params;
+    for (int i = 0; i < o->n_sets && !rc; i++) rc = sim_params_apply_set(&sp, o->sets[i], err);
+    if (!rc) rc = sim_config_init(cfg, &sp, err);
+    if (rc) {
+        sim_policies_close(ps);
+        return rc;
+    }
+    for (int i = 0; i < sp.env.n_agents; i++) ps->learned[i] = 0;
+    return 0;
+}
+
+static void print_header(const SimLearned *l, const EnvParams *p, const Options *o) {
+    int ne = (int)o->episodes;
+    if (o->json)
+        printf("{\"checkpoint\": \"%s\", \"update\": %lld, \"updates\": %lld, \"env_steps\": %lld, "
+               "\"env\": \"%s\", \"agents\": %d, \"steps\": %d, \"episodes\": %d, \"seed\": %lld, "
+               "\"rows\": [\n",
+               l->file, (long long)l->update, (long long)l->n_updates, (long long)l->env_steps,
+               p->preset, p->n_agents, p->max_steps, ne, o->seed);
+    else
+        printf("checkpoint %s: update %lld of %lld, %lld env steps (%s parameters)\n"
+               "env %s, %d agents, %d steps, %d episodes (seeds %lld..%lld); mean +- sd\n"
+               "%-8s %9s %16s %16s %18s %16s\n",
+               l->file, (long long)l->update, (long long)l->n_updates, (long long)l->env_steps,
+               l->ppo.independent ? "independent" : "shared", p->preset, p->n_agents, p->max_steps,
+               ne, o->seed, o->seed + ne - 1, "policy", "return", "efficiency", "equality",
+               "sustainability", "peace");
+}
+
+int cli_cmd_eval(int argc, char **argv) {
+    const char *target = NULL;
+    int baselines = 0;
     Options o = {.episodes = 10, .seed = 1};
-    int rc = cli_parse_options(n_rest, rest, &o, " --episodes --seed --set --json ");
+    int rc = split_args(argc, argv, &target, &baselines, &o);
     if (rc) return rc;
     if (o.help) {
         fputs(EVAL_HELP, stdout);
@@ -117,59 +162,21 @@ int cli_cmd_eval(int argc, char **argv) {
         return cli_input_error("eval needs a run directory or a checkpoint: commons eval RUN_DIR");
     nn_blas_single_thread();
     SimPolicies ps;
-    memset(&ps, 0, sizeof ps);
-    ps.loaded = calloc(1, sizeof *ps.loaded);
-    if (!ps.loaded) return cli_input_error("out of memory");
-    EnvError err;
-    if (sim_learned_load(&ps.loaded[0], target, &err)) {
-        free(ps.loaded);
-        return cli_fail(&err);
-    }
-    ps.n_loaded = 1;
-    SimLearned *l = &ps.loaded[0];
-    SimParams sp = l->params;
-    for (int i = 0; i < o.n_sets; i++)
-        if (sim_params_apply_set(&sp, o.sets[i], &err)) {
-            sim_policies_close(&ps);
-            return cli_fail(&err);
-        }
     SimConfig cfg;
-    if (sim_config_init(&cfg, &sp, &err)) {
-        sim_policies_close(&ps);
-        return cli_fail(&err);
-    }
-    const EnvParams p = sp.env;
-    for (int i = 0; i < p.n_agents; i++) ps.learned[i] = 0;
+    EnvError err;
+    if (load_policy(target, &o, &ps, &cfg, &err)) return cli_fail(&err);
     int ne = (int)o.episodes;
     Rows rows = {malloc(sizeof(double) * 4 * (size_t)ne), ne};
-    if (!rows.v) {
-        sim_config_close(&cfg);
-        sim_policies_close(&ps);
-        return cli_input_error("out of memory");
-    }
     double ret;
-    if ((rc = run_policy(&cfg, &ps, SCRIPTED_RANDOM, o.seed, &rows, &ret))) goto done;
-    if (o.json)
-        printf("{\"checkpoint\": \"%s\", \"update\": %lld, \"updates\": %lld, \"env_steps\": %lld, "
-               "\"env\": \"%s\", \"agents\": %d, \"steps\": %d, \"episodes\": %d, \"seed\": %lld, "
-               "\"rows\": [\n",
-               l->file, (long long)l->update, (long long)l->n_updates, (long long)l->env_steps,
-               p.preset, p.n_agents, p.max_steps, ne, o.seed);
-    else
-        printf("checkpoint %s: update %lld of %lld, %lld env steps (%s parameters)\n"
-               "env %s, %d agents, %d steps, %d episodes (seeds %lld..%lld); mean +- sd\n"
-               "%-8s %9s %16s %16s %18s %16s\n",
-               l->file, (long long)l->update, (long long)l->n_updates, (long long)l->env_steps,
-               l->ppo.independent ? "independent" : "shared", p.preset, p.n_agents, p.max_steps, ne,
-               o.seed, o.seed + ne - 1, "policy", "return", "efficiency", "equality",
-               "sustainability", "peace");
-    print_row("trained", &rows, ret, o.json, !baselines);
-    for (int k = 0; baselines && k < SCRIPTED_COUNT; k++) {
-        if ((rc = run_policy(&cfg, NULL, (ScriptedKind)k, o.seed, &rows, &ret))) goto done;
+    if (!rows.v) rc = cli_fail(&(EnvError){ENV_ENOMEM, "out of memory for the results"});
+    if (!rc) rc = run_policy(&cfg, &ps, SCRIPTED_RANDOM, o.seed, &rows, &ret);
+    if (!rc) print_header(&ps.loaded[0], &cfg.env.p, &o);
+    if (!rc) print_row("trained", &rows, ret, o.json, !baselines);
+    for (int k = 0; !rc && baselines && k < SCRIPTED_COUNT; k++) {
+        if ((rc = run_policy(&cfg, NULL, (ScriptedKind)k, o.seed, &rows, &ret))) break;
         print_row(scripted_name((ScriptedKind)k), &rows, ret, o.json, k + 1 == SCRIPTED_COUNT);
     }
-    if (o.json) printf(" ]}\n");
-done:
+    if (!rc && o.json) printf(" ]}\n");
     free(rows.v);
     sim_config_close(&cfg);
     sim_policies_close(&ps);

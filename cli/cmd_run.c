@@ -47,6 +47,57 @@ static const char *COMPARE_HELP =
     "  --episodes N          episodes per policy, one seed each (default 10)\n"
     "  --env, --agents, --steps, --seed, --config, --set, --json   as for 'commons run'\n";
 
+/* what a run holds: the settings, the policies and the episode stepper */
+typedef struct Run {
+    SimParams sp;
+    SimPolicies pols;
+    SimConfig sim;
+    SimEpisode e;
+    int open; /* 1 policies, 2 config, 3 episode */
+} Run;
+
+static void run_close(Run *r) {
+    if (r->open >= 3) sim_episode_close(&r->e);
+    if (r->open >= 2) sim_config_close(&r->sim);
+    if (r->open >= 1) sim_policies_close(&r->pols);
+}
+
+/* settings, policies (scripted or checkpoints), the world and its stepper; an exit code */
+static int run_open(Run *r, const Options *o) {
+    EnvError err;
+    r->open = 0;
+    int rc = cli_build_params(o, o->env, &r->sp);
+    if (!rc) rc = cli_policies_parse(o->policy, r->sp.env.n_agents, &r->pols);
+    if (rc) return rc;
+    r->open = 1;
+    if (sim_config_init(&r->sim, &r->sp, &err)) return cli_fail(&err);
+    r->open = 2;
+    if (sim_episode_init(&r->e, &r->sim, r->pols.kind, (uint64_t)o->seed, 0, &err))
+        return cli_fail(&err);
+    r->open = 3;
+    return cli_policies_attach(&r->pols, &r->e);
+}
+
+static void print_header(const Run *r, const Options *o) {
+    const EnvParams *p = &r->sp.env;
+    const EnvMap *map = &r->sim.env.map;
+    int n = p->n_agents;
+    if (o->json) {
+        printf("{\"env\": \"%s\", \"game\": \"%s\", \"map\": \"%s\", \"agents\": %d, "
+               "\"steps\": %d, \"seed\": %lld, \"policies\": [",
+               p->preset, env_game_name(p->game), map->name, n, p->max_steps, o->seed);
+        for (int i = 0; i < n; i++) printf("%s\"%s\"", i ? ", " : "", r->pols.name[i]);
+        printf("],\n \"episodes\": [\n");
+    } else {
+        printf("env %s (game %s, map %s %dx%d), %d agents, %d steps, seed %lld\n", p->preset,
+               env_game_name(p->game), map->name, map->h, map->w, n, p->max_steps, o->seed);
+        printf("policies:");
+        for (int i = 0; i < n; i++) printf(" %s", r->pols.name[i]);
+        printf("\n%7s %10s %9s %14s %8s  %s\n", "episode", "efficiency", "equality",
+               "sustainability", "peace", "returns");
+    }
+}
+
 int cli_cmd_run(int argc, char **argv) {
     Options o = {.env = "harvest", .policy = "greedy", .episodes = 1, .seed = 1};
     int rc = cli_parse_options(argc, argv, &o,
@@ -58,76 +109,34 @@ int cli_cmd_run(int argc, char **argv) {
         return 0;
     }
     CliCapture cap;
-    if ((rc = cli_capture_options(&cap, &o))) return rc;
-    SimParams sp;
-    if ((rc = cli_build_params(&o, o.env, &sp))) return rc;
-    const EnvParams p = sp.env;
-    SimPolicies pols;
-    if ((rc = cli_policies_parse(o.policy, p.n_agents, &pols))) return rc;
-    ScriptedKind *kinds = pols.kind;
-    SimConfig sim;
-    EnvError err;
-    if (sim_config_init(&sim, &sp, &err)) {
-        sim_policies_close(&pols);
-        return cli_fail(&err);
-    }
-    SimEpisode r;
-    if (sim_episode_init(&r, &sim, kinds, (uint64_t)o.seed, 0, &err)) {
-        sim_config_close(&sim);
-        sim_policies_close(&pols);
-        return cli_fail(&err);
-    }
-    if ((rc = cli_policies_attach(&pols, &r))) {
-        sim_episode_close(&r);
-        sim_config_close(&sim);
-        sim_policies_close(&pols);
+    Run r = {.open = 0};
+    if ((rc = cli_capture_options(&cap, &o)) || (rc = run_open(&r, &o))) {
+        run_close(&r);
         return rc;
     }
+    int n = r.sp.env.n_agents, ocean = r.sp.env.game == ENV_GAME_OCEAN;
     char policy_list[64 * ENV_MAX_AGENTS];
-    cli_policy_list(&pols, p.n_agents, policy_list, sizeof policy_list);
-    if ((rc = cli_capture_begin(&cap, &r, policy_list))) {
-        sim_episode_close(&r);
-        sim_config_close(&sim);
-        sim_policies_close(&pols);
+    cli_policy_list(&r.pols, n, policy_list, sizeof policy_list);
+    if ((rc = cli_capture_begin(&cap, &r.e, policy_list))) {
+        run_close(&r);
         return rc;
     }
-    int n = p.n_agents;
+    print_header(&r, &o);
     EnvSocial mean = {0};
     uint64_t final_hash = 0;
-    if (o.json) {
-        printf(
-            "{\"env\": \"%s\", \"game\": \"%s\", \"map\": \"%s\", \"agents\": %d, \"steps\": %d, "
-            "\"seed\": %lld, \"policies\": [",
-            p.preset, env_game_name(p.game), sim.env.map.name, n, p.max_steps, o.seed);
-        for (int i = 0; i < n; i++) printf("%s\"%s\"", i ? ", " : "", pols.name[i]);
-        printf("],\n \"episodes\": [\n");
-    } else {
-        printf("env %s (game %s, map %s %dx%d), %d agents, %d steps, seed %lld\n", p.preset,
-               env_game_name(p.game), sim.env.map.name, sim.env.map.h, sim.env.map.w, n,
-               p.max_steps, o.seed);
-        printf("policies:");
-        for (int i = 0; i < n; i++) printf(" %s", pols.name[i]);
-        printf("\n%7s %10s %9s %14s %8s  %s\n", "episode", "efficiency", "equality",
-               "sustainability", "peace", "returns");
-    }
-    for (long long e = 0; e < o.episodes; e++) {
+    for (long long e = 0; e < o.episodes && !rc; e++) {
         SimResult ep;
-        if ((rc = cli_capture_episode(&cap, &r, (uint64_t)e, &ep))) {
-            sim_episode_close(&r);
-            sim_config_close(&sim);
-            sim_policies_close(&pols);
-            return rc;
-        }
+        if ((rc = cli_capture_episode(&cap, &r.e, (uint64_t)e, &ep))) break;
         cli_mean_add(&mean, &ep.social, o.episodes);
         final_hash = ep.hash;
-        cli_print_episode(&ep, n, p.game == ENV_GAME_OCEAN, o.json, e + 1 == o.episodes);
+        cli_print_episode(&ep, n, ocean, o.json, e + 1 == o.episodes);
     }
-    cli_print_mean(&mean, final_hash, o.json);
-    fflush(stdout);
-    rc = cli_capture_end(&cap);
-    sim_episode_close(&r);
-    sim_config_close(&sim);
-    sim_policies_close(&pols);
+    if (!rc) {
+        cli_print_mean(&mean, final_hash, o.json);
+        fflush(stdout);
+        rc = cli_capture_end(&cap);
+    }
+    run_close(&r);
     return rc;
 }
 

@@ -5,7 +5,7 @@
 #include "batch.h"
 
 int sim_batch_init(SimBatch *b, const SimConfig *sim, uint64_t seed, int64_t world_base,
-                   int n_worlds, EnvError *err) {
+                   int n_worlds, int keep_history, EnvError *err) {
     const EnvConfig *cfg = &sim->env;
     memset(b, 0, sizeof *b);
     b->sim = sim;
@@ -17,10 +17,10 @@ int sim_batch_init(SimBatch *b, const SimConfig *sim, uint64_t seed, int64_t wor
     b->comm = comm_session_wanted(&sim->comm);
     size_t W = (size_t)n_worlds, A = (size_t)b->n_agents, T = (size_t)cfg->p.max_steps;
     b->worlds = calloc(W, sizeof *b->worlds);
-    b->history = malloc(W * T * A * sizeof(int32_t));
+    if (keep_history) b->history = malloc(W * T * A * sizeof(int32_t));
     b->raw = malloc(A * sizeof(float));
     if (b->comm) b->sessions = calloc(W, sizeof *b->sessions);
-    if (!b->worlds || !b->history || !b->raw || (b->comm && !b->sessions)) {
+    if (!b->worlds || (keep_history && !b->history) || !b->raw || (b->comm && !b->sessions)) {
         sim_batch_close(b);
         return env_fail(err, ENV_ENOMEM, "out of memory for a batch of %d worlds", n_worlds);
     }
@@ -80,7 +80,8 @@ void sim_batch_step(SimBatch *b, const int32_t *actions, const uint8_t *bits,
         size_t rows = (size_t)k * A;
         const int32_t *act = actions + rows;
         /* remember the episode's actions (checkpoints replay them) */
-        memcpy(b->history + ((size_t)k * T + (size_t)w->tick) * A, act, A * sizeof(int32_t));
+        if (b->history)
+            memcpy(b->history + ((size_t)k * T + (size_t)w->tick) * A, act, A * sizeof(int32_t));
         /* the world; its rewards shared over the graph the agents acted on */
         float *rew = out->rewards ? out->rewards + rows : NULL;
         int end = env_step(w, act, cs && rew ? b->raw : rew);
@@ -121,7 +122,8 @@ int sim_batch_restore(SimBatch *b, int k, uint64_t episode, int tick, const int3
                         "%016llx, the checkpoint recorded %016llx (another build of the worlds?)",
                         (long long)(b->world_base + k), tick, (unsigned long long)h,
                         (unsigned long long)hash);
-    memcpy(b->history + (size_t)k * T * A, actions, (size_t)tick * A * sizeof(int32_t));
+    if (b->history)
+        memcpy(b->history + (size_t)k * T * A, actions, (size_t)tick * A * sizeof(int32_t));
     if (b->comm) {
         comm_session_reset(&b->sessions[k]);
         comm_session_observe(&b->sessions[k], w);

@@ -45,14 +45,14 @@ typedef struct SimBatch {
     CommSession *sessions; /* (W,) or NULL */
     int n_bits, msg_size;
     int32_t *history; /* (W, max_steps, A) actions of each world's episode so far (checkpoints
-                         restore a world by replaying them) */
+                         restore a world by replaying them), or NULL: not kept */
     float *raw;       /* (A,) one world's own rewards, before sharing */
 } SimBatch;
 
 /* Builds worlds world_base .. world_base + n_worlds - 1 of a run with this seed, reset to their
- * episode 0. */
+ * episode 0. keep_history: 1 to keep each episode's actions (for checkpoints). */
 int sim_batch_init(SimBatch *b, const SimConfig *sim, uint64_t seed, int64_t world_base,
-                   int n_worlds, EnvError *err);
+                   int n_worlds, int keep_history, EnvError *err);
 void sim_batch_close(SimBatch *b);
 
 /* The observation (and messages, features) of every world as it stands; out's other fields are
@@ -64,7 +64,7 @@ void sim_batch_step(SimBatch *b, const int32_t *actions, const uint8_t *bits,
                     const SimBatchOut *out);
 
 /* Restores world k to episode `episode` after `tick` steps of the recorded actions (tick, A) and
- * checks its state hash; ENV_EINPUT when the hash differs. */
+ * checks its state hash; ENV_EINPUT when the hash differs. The batch must keep its history. */
 int sim_batch_restore(SimBatch *b, int k, uint64_t episode, int tick, const int32_t *actions,
                       uint64_t hash, EnvError *err);
 

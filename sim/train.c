@@ -17,7 +17,7 @@ int sim_trainer_init(SimTrainer *t, const PpoConfig *cfg, const SimConfig *sim, 
     int rc = ppo_trainer_init(&t->ppo, cfg, &sim->spec, first_shard, n_shards, err);
     if (rc) return rc;
     PpoTrainer *p = &t->ppo;
-    if ((rc = sim_batch_init(&t->batch, sim, (uint64_t)cfg->seed, p->world_base, p->n_worlds,
+    if ((rc = sim_batch_init(&t->batch, sim, (uint64_t)cfg->seed, p->world_base, p->n_worlds, 1,
                              err))) {
         ppo_trainer_close(p);
         return rc;

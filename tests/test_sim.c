@@ -96,7 +96,7 @@ static void batch_matches_episodes(const char *preset, const char *s1, const cha
     int F = x.cfg.spec.n_features;
     EnvError err;
     SimBatch batch;
-    assert_int_equal(sim_batch_init(&batch, &x.sim, 11, 4, W, &err), 0);
+    assert_int_equal(sim_batch_init(&batch, &x.sim, 11, 4, W, 0, &err), 0);
     int M = batch.msg_size;
     SimEpisode e[3];
     for (int k = 0; k < W; k++) {
@@ -179,7 +179,7 @@ static void test_batch_shares_rewards(void **state) {
     setup(&x, "cleanup", "rewards.share=global", "comm.topology=full", NULL);
     EnvError err;
     SimBatch batch;
-    assert_int_equal(sim_batch_init(&batch, &x.sim, 2, 0, 1, &err), 0);
+    assert_int_equal(sim_batch_init(&batch, &x.sim, 2, 0, 1, 0, &err), 0);
     int A = x.p.n_agents;
     int32_t act[ENV_MAX_AGENTS];
     float rew[ENV_MAX_AGENTS];
@@ -207,8 +207,8 @@ static void test_batch_restore(void **state) {
     setup(&x, "harvest", "env.max_steps=50", NULL, NULL);
     EnvError err;
     SimBatch a, b;
-    assert_int_equal(sim_batch_init(&a, &x.sim, 8, 0, 2, &err), 0);
-    assert_int_equal(sim_batch_init(&b, &x.sim, 8, 0, 2, &err), 0);
+    assert_int_equal(sim_batch_init(&a, &x.sim, 8, 0, 2, 1, &err), 0);
+    assert_int_equal(sim_batch_init(&b, &x.sim, 8, 0, 2, 1, &err), 0);
     int A = x.p.n_agents;
     int32_t act[2 * ENV_MAX_AGENTS];
     SimBatchOut none = {0};
