@@ -112,70 +112,58 @@ static uint64_t take_u64(Reader *r) {
     return x;
 }
 
-int ppo_checkpoint_load(PpoCheckpoint *ck, const char *path, EnvError *err) {
-    memset(ck, 0, sizeof *ck);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return env_fail(err, ENV_EINPUT, "%s: cannot open checkpoint: %s", path, strerror(errno));
+/* the header of an open file: magic, byte order, version, size; the checksum into *sum */
+static int read_header(FILE *f, const char *path, uint64_t *size, uint64_t *sum, EnvError *err) {
     uint8_t head[HEADER_BYTES];
     size_t got = fread(head, 1, HEADER_BYTES, f);
-    if (got < HEADER_BYTES) {
-        fclose(f);
+    if (got < HEADER_BYTES)
         return env_fail(err, ENV_EINPUT,
                         "%s: not a commons checkpoint (%zu bytes, shorter than the %d-byte header)",
                         path, got, HEADER_BYTES);
-    }
     uint32_t version, hb, mark;
-    uint64_t size, sum;
     memcpy(&version, head + 8, 4);
     memcpy(&hb, head + 12, 4);
-    memcpy(&size, head + 16, 8);
-    memcpy(&sum, head + 24, 8);
+    memcpy(size, head + 16, 8);
+    memcpy(sum, head + 24, 8);
     memcpy(&mark, head + 32, 4);
-    int rc = 0;
     if (memcmp(head, PPO_CKPT_MAGIC, 8) != 0)
-        rc = env_fail(err, ENV_EINPUT, "%s: not a commons checkpoint (bad magic number)", path);
-    else if (mark != ENDIAN_MARK)
-        rc = env_fail(err, ENV_EINPUT, "%s: checkpoint written with another byte order", path);
-    else if (version != PPO_CKPT_VERSION || hb != HEADER_BYTES)
-        rc = env_fail(err, ENV_EINPUT, "%s: checkpoint version %u; this build reads version %u",
-                      path, version, PPO_CKPT_VERSION);
-    else if (size > ((uint64_t)1 << 40))
-        rc = env_fail(err, ENV_EINPUT, "%s: corrupted checkpoint (payload size %llu)", path,
-                      (unsigned long long)size);
-    if (rc) {
-        fclose(f);
-        return rc;
-    }
-    /* the payload: exactly `size` bytes, then the end of the file */
-    ck->data = malloc(size ? size : 1);
-    if (!ck->data) {
-        fclose(f);
+        return env_fail(err, ENV_EINPUT, "%s: not a commons checkpoint (bad magic number)", path);
+    if (mark != ENDIAN_MARK)
+        return env_fail(err, ENV_EINPUT, "%s: checkpoint written with another byte order", path);
+    if (version != PPO_CKPT_VERSION || hb != HEADER_BYTES)
+        return env_fail(err, ENV_EINPUT, "%s: checkpoint version %u; this build reads version %u",
+                        path, version, PPO_CKPT_VERSION);
+    if (*size > ((uint64_t)1 << 40))
+        return env_fail(err, ENV_EINPUT, "%s: corrupted checkpoint (payload size %llu)", path,
+                        (unsigned long long)*size);
+    return 0;
+}
+
+/* the payload: exactly `size` bytes, then the end of the file, with the header's checksum */
+static int read_payload(FILE *f, const char *path, uint64_t size, uint64_t sum, uint8_t **data,
+                        EnvError *err) {
+    if (!(*data = malloc(size ? size : 1)))
         return env_fail(err, ENV_ENOMEM, "%s: out of memory reading the checkpoint", path);
-    }
-    got = fread(ck->data, 1, size, f);
-    int extra = got == size && fgetc(f) != EOF;
-    fclose(f);
-    if (got < size) {
-        rc = env_fail(err, ENV_EINPUT,
-                      "%s: truncated checkpoint: %zu payload bytes, the header says %llu", path,
-                      got, (unsigned long long)size);
-    } else if (extra) {
-        rc =
-            env_fail(err, ENV_EINPUT, "%s: corrupted checkpoint: bytes after the %llu-byte payload",
-                     path, (unsigned long long)size);
-    } else {
-        uint64_t have = env_fnv1a64(ENV_FNV1A64_BASIS, ck->data, size);
-        if (have != sum)
-            rc = env_fail(err, ENV_EINPUT,
-                          "%s: corrupted checkpoint: checksum %016llx, the header says %016llx",
-                          path, (unsigned long long)have, (unsigned long long)sum);
-    }
-    if (rc) {
-        ppo_checkpoint_close(ck);
-        return rc;
-    }
-    /* records; sizes are checked against what is left */
+    size_t got = fread(*data, 1, size, f);
+    if (got < size)
+        return env_fail(err, ENV_EINPUT,
+                        "%s: truncated checkpoint: %zu payload bytes, the header says %llu", path,
+                        got, (unsigned long long)size);
+    if (fgetc(f) != EOF)
+        return env_fail(err, ENV_EINPUT,
+                        "%s: corrupted checkpoint: bytes after the %llu-byte payload", path,
+                        (unsigned long long)size);
+    uint64_t have = env_fnv1a64(ENV_FNV1A64_BASIS, *data, size);
+    if (have != sum)
+        return env_fail(err, ENV_EINPUT,
+                        "%s: corrupted checkpoint: checksum %016llx, the header says %016llx", path,
+                        (unsigned long long)have, (unsigned long long)sum);
+    return 0;
+}
+
+/* the records, once the checksum held; sizes are checked against what is left. Returns 0,
+ * ENV_EINPUT for a record that does not fit, or ENV_ENOMEM. */
+static int parse_records(PpoCheckpoint *ck, uint64_t size) {
     Reader r = {ck->data, size, 0, 0};
     uint64_t nc = take_u64(&r);
     const char *config = nc < size ? take(&r, nc) : NULL;
@@ -183,10 +171,8 @@ int ppo_checkpoint_load(PpoCheckpoint *ck, const char *path, EnvError *err) {
     const uint32_t *gh = take(&r, 8);
     uint64_t np = take_u64(&r);
     if (r.bad || !config || nc < 1 || config[nc - 1] != 0 || memchr(config, 0, nc - 1) ||
-        !counters || !gh || gh[0] < 1 || gh[0] > ENV_MAX_AGENTS || np > size) {
-        ppo_checkpoint_close(ck);
-        return env_fail(err, ENV_EINPUT, "%s: corrupted checkpoint: bad record sizes", path);
-    }
+        !counters || !gh || gh[0] < 1 || gh[0] > ENV_MAX_AGENTS || np > size)
+        return ENV_EINPUT;
     ck->seed = counters[0];
     ck->update = counters[1];
     ck->n_updates = counters[2];
@@ -202,36 +188,45 @@ int ppo_checkpoint_load(PpoCheckpoint *ck, const char *path, EnvError *err) {
     ck->v = take(&r, nf);
     const uint32_t *wa = take(&r, 8);
     const int64_t *base = take(&r, 8);
-    if (r.bad || !wa || wa[0] > 65536 || wa[1] < 1 || wa[1] > ENV_MAX_AGENTS) {
-        ppo_checkpoint_close(ck);
-        return env_fail(err, ENV_EINPUT, "%s: corrupted checkpoint: bad record sizes", path);
-    }
+    if (r.bad || !wa || wa[0] > 65536 || wa[1] < 1 || wa[1] > ENV_MAX_AGENTS) return ENV_EINPUT;
     ck->n_worlds = (int)wa[0];
     ck->n_agents = (int)wa[1];
     ck->world_base = *base;
-    ck->world = calloc(ck->n_worlds ? (size_t)ck->n_worlds : 1, sizeof *ck->world);
-    if (!ck->world) {
-        ppo_checkpoint_close(ck);
-        return env_fail(err, ENV_ENOMEM, "%s: out of memory reading the checkpoint", path);
-    }
+    if ((uint64_t)ck->n_worlds * 24 > size - r.off)
+        return ENV_EINPUT; /* 24 bytes a world at least */
+    if (!(ck->world = calloc(ck->n_worlds ? (size_t)ck->n_worlds : 1, sizeof *ck->world)))
+        return ENV_ENOMEM;
     for (int k = 0; k < ck->n_worlds && !r.bad; k++) {
         PpoWorldRecord *wr = &ck->world[k];
         wr->episode = take_u64(&r);
         const int32_t *tick = take(&r, 8);
         wr->hash = take_u64(&r);
-        if (!tick || tick[0] < 0 || (uint64_t)tick[0] > size) {
-            r.bad = 1;
-            break;
-        }
+        if (!tick || tick[0] < 0 || (uint64_t)tick[0] > size) return ENV_EINPUT;
         wr->tick = tick[0];
         wr->actions = take(&r, (size_t)wr->tick * (size_t)ck->n_agents * sizeof(int32_t));
     }
-    if (r.bad || r.off != size) {
-        ppo_checkpoint_close(ck);
-        return env_fail(err, ENV_EINPUT, "%s: corrupted checkpoint: bad record sizes", path);
-    }
+    if (r.bad || r.off != size) return ENV_EINPUT;
     ck->config = config;
     return 0;
+}
+
+int ppo_checkpoint_load(PpoCheckpoint *ck, const char *path, EnvError *err) {
+    memset(ck, 0, sizeof *ck);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return env_fail(err, ENV_EINPUT, "%s: cannot open checkpoint: %s", path, strerror(errno));
+    uint64_t size = 0, sum = 0;
+    int rc = read_header(f, path, &size, &sum, err);
+    if (!rc) rc = read_payload(f, path, size, sum, &ck->data, err);
+    fclose(f);
+    int parsed = rc ? 0 : parse_records(ck, size);
+    if (parsed == ENV_ENOMEM)
+        rc =
+            env_fail(err, ENV_ENOMEM, "%s: out of memory for %d world records", path, ck->n_worlds);
+    else if (parsed)
+        rc = env_fail(err, ENV_EINPUT, "%s: corrupted checkpoint: bad record sizes", path);
+    if (rc) ppo_checkpoint_close(ck);
+    return rc;
 }
 
 void ppo_checkpoint_close(PpoCheckpoint *ck) {

@@ -78,11 +78,11 @@ int ppo_config_section(const char *section);
 /* Sets one key; returns ENV_EINPUT with a message naming the key and the allowed range. */
 int ppo_config_set(PpoConfig *c, const char *section, const char *key, const char *value,
                    EnvError *err);
-/* Formats a key's value; returns 0, or -1 for an unknown key. */
+/* Formats a key's value; returns 0, or ENV_ENOTFOUND for an unknown key. */
 int ppo_config_get(const PpoConfig *c, const char *section, const char *key, char *buf, size_t n);
 /* Writes every key as INI, read back by ppo_config_set() to the same values. */
 void ppo_config_write_ini(const PpoConfig *c, FILE *f);
-/* Iterates over the keys: returns 0 and fills the strings for index i, or -1. */
+/* Iterates over the keys: returns 0 and fills the strings for index i, or ENV_ENOTFOUND past the end. */
 int ppo_config_key(int i, const char **section, const char **key, char *range, size_t n,
                    const char **doc);
 /* Checks the settings together against a world's spec and builds the network architecture. */

@@ -79,14 +79,14 @@ int comm_params_section(const char *section);
 int comm_params_set(CommParams *p, const char *section, const char *key, const char *value,
                     EnvError *err);
 
-/* Formats the current value of one key into buf. Returns 0, or -1 for an unknown key. */
+/* Formats the current value of one key into buf. Returns 0, or ENV_ENOTFOUND for an unknown key. */
 int comm_params_get(const CommParams *p, const char *section, const char *key, char *buf, size_t n);
 
 /* Writes the keys as INI ("\n[comm]\n" and "\n[rewards]\n" sections), read back by
  * comm_params_set() to the same values. */
 void comm_params_write_ini(const CommParams *p, FILE *f);
 
-/* Iterates over the documented keys: returns 0 and fills the strings for index i, or -1. */
+/* Iterates over the documented keys: returns 0 and fills the strings for index i, or ENV_ENOTFOUND past the end. */
 int comm_params_key(int i, const char **section, const char **key, char *range, size_t n,
                     const char **doc);
 

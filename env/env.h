@@ -38,6 +38,7 @@ enum {
     ENV_ENOMEM = -3,    /* out of memory; the message names what was being allocated */
     ENV_EIO = -4,       /* the file system or a child process failed: open, write, fsync, rename */
     ENV_EMISMATCH = -5, /* a replayed trajectory differs from its recording (another build?) */
+    ENV_ENOTFOUND = -6, /* a look-up found nothing: an unknown key, an index past the end */
 };
 
 /* The name of an error code ("ENV_EINPUT"), or "unknown error code". */
@@ -193,11 +194,12 @@ int env_params_set(EnvParams *p, const char *section, const char *key, const cha
 /* Writes the params as an INI file that env_params_set() reads back to the same values. */
 void env_params_write_ini(const EnvParams *p, FILE *f);
 
-/* Iterates over the documented keys: returns 0 and fills the strings for index i, or -1. */
+/* Iterates over the documented keys: returns 0 and fills the strings for index i, or ENV_ENOTFOUND
+ * past the end. */
 int env_params_key(int i, const char **section, const char **key, char *range, size_t n,
                    const char **doc);
 
-/* Formats the current value of one key into buf. Returns 0, or -1 for an unknown key. */
+/* Formats the current value of one key into buf. Returns 0, or ENV_ENOTFOUND for an unknown key. */
 int env_params_get(const EnvParams *p, const char *section, const char *key, char *buf, size_t n);
 
 /* the names of games, encodings and palettes */

@@ -38,7 +38,7 @@ static const struct {
     const char *name;
 } ERRORS[] = {
     {ENV_OK, "ENV_OK"},   {ENV_EINPUT, "ENV_EINPUT"},       {ENV_ENOMEM, "ENV_ENOMEM"},
-    {ENV_EIO, "ENV_EIO"}, {ENV_EMISMATCH, "ENV_EMISMATCH"},
+    {ENV_EIO, "ENV_EIO"}, {ENV_EMISMATCH, "ENV_EMISMATCH"}, {ENV_ENOTFOUND, "ENV_ENOTFOUND"},
 };
 
 const char *env_error_name(int code) {

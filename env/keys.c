@@ -49,21 +49,21 @@ int env_keys_unknown(const EnvKeyTable *const *tables, int n, const char *sectio
 static int parse_strict(const char *s, long long *out) {
     const char *q = s;
     if (*q == '+' || *q == '-') q++;
-    if (*q < '0' || *q > '9') return -1;
+    if (*q < '0' || *q > '9') return ENV_EINPUT;
     for (; *q; q++)
-        if (*q < '0' || *q > '9') return -1;
+        if (*q < '0' || *q > '9') return ENV_EINPUT;
     char *end;
     *out = strtoll(s, &end, 10);
-    return (*end == 0 && q - s < 19) ? 0 : -1;
+    return (*end == 0 && q - s < 19) ? 0 : ENV_EINPUT;
 }
 
 /* the trainer's integers: as strtoll reads them, blanks after allowed */
 static int parse_loose(const char *v, long long *out) {
     char *end;
-    if (!*v) return -1;
+    if (!*v) return ENV_EINPUT;
     long long x = strtoll(v, &end, 10);
     while (*end == ' ' || *end == '\t') end++;
-    if (*end) return -1;
+    if (*end) return ENV_EINPUT;
     *out = x;
     return 0;
 }
@@ -74,19 +74,19 @@ int env_keys_parse_ppb(const char *s, int64_t *out) {
     int digits = 0;
     for (; *q >= '0' && *q <= '9'; q++, digits++) {
         whole = whole * 10 + (*q - '0');
-        if (whole > 1) return -1;
+        if (whole > 1) return ENV_EINPUT;
     }
     if (*q == '.') {
         q++;
         for (int n = 0; *q >= '0' && *q <= '9'; q++, n++, digits++) {
-            if (n >= 9) return -1;
+            if (n >= 9) return ENV_EINPUT;
             scale /= 10;
             frac += (*q - '0') * scale;
         }
     }
-    if (*q != 0 || digits == 0) return -1;
+    if (*q != 0 || digits == 0) return ENV_EINPUT;
     *out = whole * ENV_PPB + frac;
-    return *out <= ENV_PPB ? 0 : -1;
+    return *out <= ENV_PPB ? 0 : ENV_EINPUT;
 }
 
 void env_keys_format_ppb(int64_t ppb, char *buf, size_t n) {
@@ -183,7 +183,7 @@ static void range_text(const EnvKeySpec *s, char *buf, size_t n) {
 
 int env_keys_describe(const EnvKeyTable *t, int i, const char **section, const char **key,
                       char *range, size_t n, const char **doc) {
-    if (i < 0 || i >= t->n) return -1;
+    if (i < 0 || i >= t->n) return ENV_ENOTFOUND;
     const EnvKeySpec *s = &t->keys[i];
     range_text(s, range, n);
     *section = s->section;
@@ -399,7 +399,7 @@ static void format_key(const EnvKeySpec *s, const void *obj, char *buf, size_t n
 int env_keys_get(const EnvKeyTable *t, const void *obj, const char *section, const char *key,
                  char *buf, size_t n) {
     int i = env_keys_find(t, section, key);
-    if (i < 0) return -1;
+    if (i < 0) return ENV_ENOTFOUND;
     format_key(&t->keys[i], obj, buf, n);
     return 0;
 }

@@ -101,7 +101,7 @@ int env_keys_set(const EnvKeyTable *t, void *obj, const char *section, const cha
 int env_keys_unknown(const EnvKeyTable *const *tables, int n, const char *section, const char *key,
                      EnvError *err);
 
-/* Formats the value of one key of obj into buf. Returns 0, or -1 for an unknown key. */
+/* Formats the value of one key of obj into buf. Returns 0, or ENV_ENOTFOUND for an unknown key. */
 int env_keys_get(const EnvKeyTable *t, const void *obj, const char *section, const char *key,
                  char *buf, size_t n);
 
@@ -117,7 +117,7 @@ int env_keys_describe(const EnvKeyTable *t, int i, const char **section, const c
 const EnvKeyTable *env_params_table(void);
 
 /* Parses an exact decimal in [0, 1] with at most 9 fraction digits into parts per billion.
- * Returns 0, or -1 for anything else. */
+ * Returns 0, or ENV_EINPUT for anything else. */
 int env_keys_parse_ppb(const char *s, int64_t *out);
 
 /* Formats parts per billion as the shortest exact decimal ("0", "0.005", "1"). */

@@ -37,14 +37,14 @@ void sim_params_default(SimParams *p);
 int sim_params_set(SimParams *p, const char *section, const char *key, const char *value,
                    EnvError *err);
 
-/* Formats the current value of one key into buf. Returns 0, or -1 for an unknown key. */
+/* Formats the current value of one key into buf. Returns 0, or ENV_ENOTFOUND for an unknown key. */
 int sim_params_get(const SimParams *p, const char *section, const char *key, char *buf, size_t n);
 
 /* Writes the effective config as INI: the world's keys (with their header line), then comm's. */
 void sim_params_write_ini(const SimParams *p, FILE *f);
 
 /* Iterates over every key (the world's, then comm's): returns 0 and fills the strings for index
- * i, or -1 past the end. */
+ * i, or ENV_ENOTFOUND past the end. */
 int sim_params_key(int i, const char **section, const char **key, char *range, size_t n,
                    const char **doc);
 

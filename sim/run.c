@@ -21,15 +21,15 @@ static int make_dirs(const char *path) {
     char buf[SIM_RUN_PATH_LEN];
     if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf) {
         errno = ENAMETOOLONG;
-        return -1;
+        return ENV_EIO;
     }
     for (char *p = buf + 1; *p; p++)
         if (*p == '/') {
             *p = 0;
-            if (mkdir(buf, 0777) != 0 && errno != EEXIST) return -1;
+            if (mkdir(buf, 0777) != 0 && errno != EEXIST) return ENV_EIO;
             *p = '/';
         }
-    return mkdir(buf, 0777) != 0 && errno != EEXIST ? -1 : 0;
+    return mkdir(buf, 0777) != 0 && errno != EEXIST ? ENV_EIO : 0;
 }
 
 /* puts an append log's lines on disk; nonzero (errno set) when it or an earlier write failed */

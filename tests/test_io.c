@@ -89,11 +89,13 @@ static void test_error_names(void **state) {
     assert_string_equal(env_error_name(ENV_ENOMEM), "ENV_ENOMEM");
     assert_string_equal(env_error_name(ENV_EIO), "ENV_EIO");
     assert_string_equal(env_error_name(ENV_EMISMATCH), "ENV_EMISMATCH");
+    assert_string_equal(env_error_name(ENV_ENOTFOUND), "ENV_ENOTFOUND");
     /* the numbers are part of the contract (files and tests compare them) */
     assert_int_equal(ENV_EINPUT, -2);
     assert_int_equal(ENV_ENOMEM, -3);
     assert_int_equal(ENV_EIO, -4);
     assert_int_equal(ENV_EMISMATCH, -5);
+    assert_int_equal(ENV_ENOTFOUND, -6);
     assert_string_equal(env_error_name(-1), "unknown error code");
     assert_string_equal(env_error_name(7), "unknown error code");
 }

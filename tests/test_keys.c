@@ -90,7 +90,7 @@ static void test_values(void **state) {
     assert_int_equal(d.n_probs, 3);
     assert_true(d.probs[1] == 250000000);
     assert_int_equal(d.n_ints, 0);
-    assert_int_equal(env_keys_get(&WORLD, &d, "a", "nosuch", buf, sizeof buf), -1);
+    assert_int_equal(env_keys_get(&WORLD, &d, "a", "nosuch", buf, sizeof buf), ENV_ENOTFOUND);
     /* the trainer's integers allow blanks around them; the world's do not */
     assert_int_equal(env_keys_set(&TRAIN, &d, "a", "i", " 4 ", &err), 0);
     assert_int_equal(d.i, 4);

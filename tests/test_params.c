@@ -34,7 +34,7 @@ static void test_set_values(void **state) {
     assert_string_equal(buf, "0,0.0025,0.005,0.025");
     assert_int_equal(env_params_get(&p, "pollution", "waste_spawn_prob", buf, sizeof buf), 0);
     assert_string_equal(buf, "0.005");
-    assert_int_equal(env_params_get(&p, "nosuch", "key", buf, sizeof buf), -1);
+    assert_int_equal(env_params_get(&p, "nosuch", "key", buf, sizeof buf), ENV_ENOTFOUND);
 }
 
 static void test_set_errors(void **state) {
