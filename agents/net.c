@@ -1,0 +1,325 @@
+/* net.c: the actor-critic network (encoder, hidden layers, one output layer of every head's
+ * logits and the value), its workspace, forward and backward passes over the layers of nn.c, and
+ * the model: parameters, gradients and Adam moments of every group in one allocation (see nn.h).
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nn.h"
+
+/* ---- the network ---- */
+
+static void add_layer(NnNet *net, NnKind kind, int in, int out, float gain) {
+    NnLayer *l = &net->layer[net->n_layers++];
+    memset(l, 0, sizeof *l);
+    l->kind = kind;
+    l->in = in;
+    l->out = out;
+    l->gain = gain;
+}
+
+/* the architecture's settings, each against its range */
+static int check_arch(const NnArch *a, EnvError *err) {
+    if (a->obs_h < 1 || a->obs_w < 1 || a->obs_c < 1)
+        return env_fail(err, ENV_EINPUT, "observation shape %dx%dx%d is empty", a->obs_h, a->obs_w,
+                        a->obs_c);
+    if (a->ids && (a->obs_c != 1 || a->n_ids < 2 || a->n_ids > 256))
+        return env_fail(err, ENV_EINPUT, "the ids encoding needs one channel and 2..256 ids");
+    if (a->n_heads < 1 || a->n_heads > NN_MAX_HEADS)
+        return env_fail(err, ENV_EINPUT, "net.heads: %d heads; allowed 1..%d", a->n_heads,
+                        NN_MAX_HEADS);
+    for (int h = 0; h < a->n_heads; h++)
+        if (a->heads[h] < 2)
+            return env_fail(err, ENV_EINPUT, "net.heads: a head of %d actions; allowed 2 or more",
+                            a->heads[h]);
+    if (a->n_hidden < 0 || a->n_hidden > NN_MAX_HIDDEN)
+        return env_fail(err, ENV_EINPUT, "net.hidden: %d layers; allowed 0..%d", a->n_hidden,
+                        NN_MAX_HIDDEN);
+    if (a->conv == 0 && a->n_hidden < 1)
+        return env_fail(err, ENV_EINPUT,
+                        "net.conv = 0 needs at least one net.hidden layer (the first layer then "
+                        "covers the whole view)");
+    if (a->activation != NN_RELU && a->activation != NN_TANH)
+        return env_fail(err, ENV_EINPUT, "net.activation: choose relu or tanh");
+    for (int l = 0; l < a->n_hidden; l++)
+        if (a->hidden[l] < 1)
+            return env_fail(err, ENV_EINPUT, "net.hidden: layer sizes must be 1 or more");
+    return 0;
+}
+
+/* parameter offsets: weights then biases, layer by layer */
+static void place_params(NnNet *net) {
+    size_t off = 0;
+    for (int l = 0; l < net->n_layers; l++) {
+        NnLayer *ly = &net->layer[l];
+        size_t nw = 0, nb = 0;
+        if (ly->kind == NN_LINEAR) {
+            nw = (size_t)ly->in * (size_t)ly->out;
+            nb = (size_t)ly->out;
+        } else if (ly->kind == NN_CONV || ly->kind == NN_EMBED) {
+            nw = (size_t)ly->conv.kh * ly->conv.kw * ly->conv.c * ly->conv.oc;
+            nb = (size_t)ly->conv.oc;
+        }
+        ly->w_off = off;
+        ly->b_off = off + nw;
+        ly->n_params = nw + nb;
+        off += nw + nb;
+    }
+    net->n_params = off;
+}
+
+int nn_net_init(NnNet *net, const NnArch *a, EnvError *err) {
+    memset(net, 0, sizeof *net);
+    net->arch = *a;
+    int rc = check_arch(a, err);
+    if (rc) return rc;
+    float act_gain = a->activation == NN_RELU ? sqrtf(2.0f) : 1.0f;
+    net->in_size = a->obs_h * a->obs_w * a->obs_c;
+    int next = 0; /* first hidden size not yet used */
+
+    /* encoder: a convolution (or one-hot embedding), or one layer over the whole view */
+    NnConvShape cs = {.h = a->obs_h, .w = a->obs_w, .c = a->ids ? a->n_ids : a->obs_c};
+    if (a->conv > 0) {
+        cs.kh = cs.kw = a->kernel;
+        cs.stride = a->stride;
+        cs.oc = a->conv;
+        if (nn_conv_shape(&cs))
+            return env_fail(err, ENV_EINPUT,
+                            "net.kernel = %d with net.stride = %d does not fit the %dx%d view",
+                            a->kernel, a->stride, a->obs_h, a->obs_w);
+    } else {
+        cs.kh = a->obs_h;
+        cs.kw = a->obs_w;
+        cs.stride = 1;
+        cs.oc = a->hidden[next++];
+        nn_conv_shape(&cs);
+    }
+    int feat = cs.oh * cs.ow * cs.oc;
+    if (a->ids) {
+        add_layer(net, NN_EMBED, net->in_size, feat, act_gain);
+        net->layer[0].conv = cs;
+    } else if (a->conv > 0) {
+        add_layer(net, NN_CONV, net->in_size, feat, act_gain);
+        net->layer[0].conv = cs;
+    } else {
+        add_layer(net, NN_LINEAR, net->in_size, feat, act_gain);
+    }
+    add_layer(net, a->activation, feat, feat, 0);
+    /* hidden layers */
+    for (; next < a->n_hidden; next++) {
+        add_layer(net, NN_LINEAR, feat, a->hidden[next], act_gain);
+        feat = a->hidden[next];
+        add_layer(net, a->activation, feat, feat, 0);
+    }
+    /* output: the heads' logits then the value */
+    net->n_out = 0;
+    for (int h = 0; h < a->n_heads; h++) {
+        net->head_off[h] = net->n_out;
+        net->n_out += a->heads[h];
+    }
+    net->n_out += 1;
+    add_layer(net, NN_LINEAR, feat, net->n_out, 1.0f);
+
+    place_params(net);
+    return 0;
+}
+
+/* a uniform float in [-1, 1) from 24 bits of a draw */
+static float uniform_pm1(EnvRng *r) {
+    return (float)(env_rng_u32(r) >> 8) * (2.0f / 16777216.0f) - 1.0f;
+}
+
+void nn_net_init_params(const NnNet *net, float *params, uint64_t key) {
+    memset(params, 0, sizeof(float) * net->n_params);
+    for (int l = 0; l < net->n_layers; l++) {
+        const NnLayer *ly = &net->layer[l];
+        if (ly->n_params == 0) continue;
+        EnvRng rng;
+        env_rng_seed(&rng, env_hash4(key, (uint64_t)l, 0, NN_STREAM_INIT));
+        int rows, cols;
+        float fan_in;
+        if (ly->kind == NN_LINEAR) {
+            rows = ly->in;
+            cols = ly->out;
+            fan_in = (float)ly->in;
+        } else {
+            rows = ly->conv.kh * ly->conv.kw * ly->conv.c;
+            cols = ly->conv.oc;
+            /* a one-hot input has one active value per kernel cell */
+            fan_in = (float)(ly->kind == NN_EMBED ? ly->conv.kh * ly->conv.kw : rows);
+        }
+        int is_out = l == net->n_layers - 1;
+        float *w = params + ly->w_off;
+        for (int i = 0; i < rows; i++)
+            for (int j = 0; j < cols; j++) {
+                float gain = ly->gain;
+                if (is_out) gain = j < cols - 1 ? 0.01f : 1.0f;
+                /* uniform on [-b, b] has standard deviation b / sqrt(3) */
+                float bound = gain * sqrtf(3.0f / fan_in);
+                w[(size_t)i * (size_t)cols + (size_t)j] = bound * uniform_pm1(&rng);
+            }
+    }
+}
+
+int nn_work_init(NnWork *ws, const NnNet *net, int max_n) {
+    memset(ws, 0, sizeof *ws);
+    ws->max_n = max_n;
+    const NnLayer *l0 = &net->layer[0];
+    size_t n_input = l0->kind == NN_EMBED ? 0 : (size_t)max_n * (size_t)net->in_size;
+    size_t n_col = l0->kind == NN_CONV ? nn_conv_col_floats(&l0->conv, max_n) : 0;
+    /* the gradients flowing down are as wide as the widest layer output (a layer's input is
+     * the previous layer's output) */
+    size_t widest = 0;
+    for (int l = 0; l < net->n_layers; l++)
+        if ((size_t)net->layer[l].out > widest) widest = (size_t)net->layer[l].out;
+    size_t n_dy = (size_t)max_n * widest;
+    /* carve one allocation: every view starts on a 16-float boundary */
+#define NN_ROUND(x) (((x) + 15) & ~(size_t)15)
+    size_t total = NN_ROUND(n_input) + NN_ROUND(n_col) + 2 * NN_ROUND(n_dy);
+    for (int l = 0; l < net->n_layers; l++)
+        total += NN_ROUND((size_t)max_n * (size_t)net->layer[l].out);
+    float *block = aligned_alloc(64, NN_ROUND(total) * sizeof(float));
+    if (!block) return ENV_ENOMEM;
+    memset(block, 0, NN_ROUND(total) * sizeof(float));
+    ws->block = block;
+    float *p = block;
+    ws->input = p;
+    p += NN_ROUND(n_input);
+    ws->col = p;
+    p += NN_ROUND(n_col);
+    ws->dy[0] = p;
+    p += NN_ROUND(n_dy);
+    ws->dy[1] = p;
+    p += NN_ROUND(n_dy);
+    for (int l = 0; l < net->n_layers; l++) {
+        ws->y[l] = p;
+        p += NN_ROUND((size_t)max_n * (size_t)net->layer[l].out);
+    }
+#undef NN_ROUND
+    return 0;
+}
+
+void nn_work_close(NnWork *ws) {
+    free(ws->block);
+    ws->block = NULL;
+}
+
+void nn_forward(const NnNet *net, const float *params, NnWork *ws, int n, const uint8_t *obs,
+                size_t stride) {
+    const NnLayer *l0 = &net->layer[0];
+    /* the first layer reads the observation: ids directly, colours as floats in [0, 1] */
+    if (l0->kind == NN_EMBED) {
+        nn_embed_forward(&l0->conv, n, obs, stride, params + l0->w_off, params + l0->b_off,
+                         ws->y[0]);
+    } else {
+        int m = net->in_size;
+        for (int i = 0; i < n; i++) {
+            const uint8_t *src = obs + (size_t)i * stride;
+            float *dst = ws->input + (size_t)i * (size_t)m;
+            for (int k = 0; k < m; k++) dst[k] = (float)src[k] * (1.0f / 255.0f);
+        }
+        if (l0->kind == NN_CONV)
+            nn_conv_forward(&l0->conv, n, ws->input, params + l0->w_off, params + l0->b_off,
+                            ws->y[0], ws->col);
+        else
+            nn_linear_forward(n, l0->in, l0->out, ws->input, params + l0->w_off, params + l0->b_off,
+                              ws->y[0]);
+    }
+    for (int l = 1; l < net->n_layers; l++) {
+        const NnLayer *ly = &net->layer[l];
+        const float *x = ws->y[l - 1];
+        size_t count = (size_t)n * (size_t)ly->out;
+        if (ly->kind == NN_RELU)
+            nn_relu_forward(count, x, ws->y[l]);
+        else if (ly->kind == NN_TANH)
+            nn_tanh_forward(count, x, ws->y[l]);
+        else
+            nn_linear_forward(n, ly->in, ly->out, x, params + ly->w_off, params + ly->b_off,
+                              ws->y[l]);
+    }
+}
+
+void nn_backward(const NnNet *net, const float *params, NnWork *ws, int n, const uint8_t *obs,
+                 size_t stride, const float *dout, float *grads) {
+    const float *d = dout; /* the gradient flowing into the current layer's output */
+    int spare = 0;         /* the ping-pong buffer that d is not in */
+    for (int l = net->n_layers - 1; l >= 1; l--) {
+        const NnLayer *ly = &net->layer[l];
+        size_t count = (size_t)n * (size_t)ly->out;
+        float *dx = ws->dy[spare];
+        if (ly->kind == NN_RELU) {
+            nn_relu_backward(count, ws->y[l], d, dx);
+        } else if (ly->kind == NN_TANH) {
+            nn_tanh_backward(count, ws->y[l], d, dx);
+        } else {
+            nn_linear_backward(n, ly->in, ly->out, ws->y[l - 1], params + ly->w_off, d, dx,
+                               grads + ly->w_off, grads + ly->b_off);
+        }
+        d = dx;
+        spare ^= 1;
+    }
+    /* the first layer: parameter gradients only */
+    const NnLayer *l0 = &net->layer[0];
+    if (l0->kind == NN_EMBED)
+        nn_embed_backward(&l0->conv, n, obs, stride, d, grads + l0->w_off, grads + l0->b_off);
+    else if (l0->kind == NN_CONV)
+        nn_conv_backward(&l0->conv, n, params + l0->w_off, d, NULL, grads + l0->w_off,
+                         grads + l0->b_off, ws->col);
+    else
+        nn_linear_backward(n, l0->in, l0->out, ws->input, params + l0->w_off, d, NULL,
+                           grads + l0->w_off, grads + l0->b_off);
+}
+
+/* ---- model and Adam ---- */
+
+int nn_model_init(NnModel *m, const NnArch *arch, int n_groups, uint64_t seed, EnvError *err) {
+    memset(m, 0, sizeof *m);
+    int rc = nn_net_init(&m->net, arch, err);
+    if (rc) return rc;
+    if (n_groups < 1) return env_fail(err, ENV_EINPUT, "a model needs at least one group");
+    m->n_groups = n_groups;
+    m->n = m->net.n_params;
+    /* params, grads, m and v of every group; each view on a 64-byte boundary */
+    size_t per = (m->n * (size_t)n_groups + 15) & ~(size_t)15;
+    float *block = aligned_alloc(64, 4 * per * sizeof(float));
+    if (!block) return env_fail(err, ENV_ENOMEM, "out of memory for %zu parameters", 4 * per);
+    memset(block, 0, 4 * per * sizeof(float));
+    m->block = block;
+    m->params = block;
+    m->grads = block + per;
+    m->m = block + 2 * per;
+    m->v = block + 3 * per;
+    for (int g = 0; g < n_groups; g++)
+        nn_net_init_params(&m->net, m->params + (size_t)g * m->n,
+                           env_hash4(seed, (uint64_t)g, 0, NN_STREAM_INIT));
+    return 0;
+}
+
+void nn_model_close(NnModel *m) {
+    free(m->block);
+    m->block = NULL;
+}
+
+void nn_adam_step(NnModel *md, float lr, float beta1, float beta2, float eps) {
+    md->adam_steps++;
+    double bc1 = 1.0 - pow((double)beta1, (double)md->adam_steps);
+    double bc2 = 1.0 - pow((double)beta2, (double)md->adam_steps);
+    float step = (float)((double)lr / bc1);
+    float inv_sqrt_bc2 = (float)(1.0 / sqrt(bc2));
+    size_t total = md->n * (size_t)md->n_groups;
+    float *restrict p = md->params, *restrict m = md->m, *restrict v = md->v;
+    const float *restrict g = md->grads;
+    float c1 = 1.0f - beta1, c2 = 1.0f - beta2;
+    for (size_t i = 0; i < total; i++) {
+        m[i] = beta1 * m[i] + c1 * g[i];
+        v[i] = beta2 * v[i] + c2 * g[i] * g[i];
+        p[i] -= step * m[i] / (sqrtf(v[i]) * inv_sqrt_bc2 + eps);
+    }
+}
+
+double nn_norm(const float *g, size_t n) {
+    double s = 0;
+    for (size_t i = 0; i < n; i++) s += (double)g[i] * (double)g[i];
+    return sqrt(s);
+}
