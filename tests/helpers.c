@@ -95,7 +95,7 @@ void th_params(EnvParams *p, const char *preset, ...) {
     va_end(ap);
 }
 
-#ifdef COMMONS_TEST_CLI
+#ifdef COMMONS_TEST_SIM
 void th_sim_params(SimParams *p, const char *preset, ...) {
     EnvError err = {0};
     if (sim_params_load_preset(p, preset, &err)) fail_msg("preset %s: %s", preset, err.msg);

@@ -1,5 +1,5 @@
 /* helpers.h: shared test helpers (cmocka). They need the env library alone (env tests link
- * commons_env only); tests built with COMMONS_TEST_CLI also get the CLI's config.h. */
+ * commons_env only); tests built with COMMONS_TEST_SIM also get the CLI's config.h. */
 #ifndef COMMONS_TEST_HELPERS_H
 #define COMMONS_TEST_HELPERS_H
 
@@ -10,7 +10,7 @@
 #include <cmocka.h>
 
 #include "env.h"
-#ifdef COMMONS_TEST_CLI
+#ifdef COMMONS_TEST_SIM
 #include "params.h" /* sim_params_*, for the tests that link the upper layers */
 #endif
 
@@ -21,7 +21,7 @@ const char *th_write_temp(const char *text, const char *suffix);
  * (NULL-ended): the world's keys, read without the upper layers (the same params as
  * sim_params_load_preset gives in SimParams.env). */
 void th_params(EnvParams *p, const char *preset, ...);
-#ifdef COMMONS_TEST_CLI
+#ifdef COMMONS_TEST_SIM
 /* The same, world and comm keys, through sim_params_load_preset and sim_params_apply_set. */
 void th_sim_params(SimParams *p, const char *preset, ...);
 #endif
