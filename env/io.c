@@ -1,5 +1,5 @@
-/* io.c: the atomic writer with its registry of temporaries, FNV-1a 64, and the table of error
- * codes (see io.h and env.h for the contracts).
+/* io.c: the atomic writer with its registry of temporaries, FNV-1a 64, and the error codes: their
+ * table of names and env_fail() (see io.h and env.h for the contracts).
  *
  * Registry slots go 0 (free) -> 1 (claimed, name being written or no longer armed) -> 2 (armed:
  * the signal handler may unlink the name) and back, with atomic operations only, so that a
@@ -10,7 +10,9 @@
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -32,6 +34,17 @@ uint64_t env_fnv1a64(uint64_t h, const void *data, size_t n) {
 }
 
 /* ---- error codes ---- */
+
+int env_fail(EnvError *err, int code, const char *fmt, ...) {
+    if (err) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+        va_end(ap);
+        err->code = code;
+    }
+    return code;
+}
 
 static const struct {
     int code;

@@ -5,24 +5,12 @@
  * malformed numbers and out-of-range values with a message that names the key and the allowed
  * range. Probabilities are exact decimals stored as parts per billion.
  */
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "env.h"
 #include "keys.h"
-
-int env_fail(EnvError *err, int code, const char *fmt, ...) {
-    if (err) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
-        va_end(ap);
-        err->code = code;
-    }
-    return code;
-}
 
 #define F(field) offsetof(EnvParams, field)
 
