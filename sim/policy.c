@@ -90,9 +90,9 @@ char *sim_train_config_text(const SimParams *p, const PpoConfig *c) {
     size_t len = 0;
     FILE *f = open_memstream(&text, &len);
     if (!f) return NULL;
-    fprintf(f, "; commons training config\n[env]\npreset = %s\n\n", p->env.preset);
+    fprintf(f, "%s[env]\npreset = %s\n\n", c ? "; commons training config\n" : "", p->env.preset);
     sim_params_write_ini(p, f);
-    ppo_config_write_ini(c, f);
+    if (c) ppo_config_write_ini(c, f);
     if (fclose(f) != 0) {
         free(text);
         return NULL;

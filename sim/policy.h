@@ -25,7 +25,8 @@ int sim_train_load_file(SimParams *p, PpoConfig *c, const char *path, EnvError *
 /* Applies one --set section.key=value to whichever of the two owns the section. */
 int sim_train_apply_set(SimParams *p, PpoConfig *c, const char *assignment, EnvError *err);
 /* The effective config as INI text (malloc'd): the preset, every world and comm key, every
- * training key. Reading it back with sim_train_load_text() gives the same values. */
+ * training key. Reading it back with sim_train_load_text() gives the same values. With c NULL,
+ * the world's settings alone, as a --config file for 'commons run'. */
 char *sim_train_config_text(const SimParams *p, const PpoConfig *c);
 
 /* The checkpoint file a path names: PATH/checkpoint.ckpt for a directory, else PATH. */

@@ -77,18 +77,6 @@ static int trim_log(const char *path, int header, const char *key, long long lim
     return rc ? env_fail(err, ENV_EIO, "cannot rewrite %s", path) : 0;
 }
 
-/* the world's settings alone, as a --config file */
-static char *world_text(const SimParams *p) {
-    char *text = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&text, &len);
-    if (!f) return NULL;
-    fprintf(f, "[env]\npreset = %s\n\n", p->env.preset);
-    sim_params_write_ini(p, f);
-    fclose(f);
-    return text;
-}
-
 /* the config, the trainer (restored from ck when not NULL) and the effective config text */
 static int build(SimRun *r, const PpoCheckpoint *ck, EnvError *err) {
     int rc = sim_config_init(&r->sim, &r->params, err);
@@ -115,7 +103,7 @@ static int open_dir(SimRun *r, EnvError *err) {
     if (make_dirs(r->dir))
         return env_fail(err, ENV_EIO, "cannot create the run directory %s: %s", r->dir,
                         strerror(errno));
-    char *world = world_text(&r->params);
+    char *world = sim_train_config_text(&r->params, NULL);
     if (!world) return env_fail(err, ENV_ENOMEM, "out of memory for world.ini");
     snprintf(path, sizeof path, "%s/config.ini", r->dir);
     int rc = env_write_atomic(path, r->config_text, strlen(r->config_text), err);
