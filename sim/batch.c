@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "batch.h"
+#include "episode.h"
 
 int sim_batch_init(SimBatch *b, const SimConfig *sim, uint64_t seed, int64_t world_base,
                    int n_worlds, int keep_history, EnvError *err) {
@@ -82,14 +83,9 @@ void sim_batch_step(SimBatch *b, const int32_t *actions, const uint8_t *bits,
         /* remember the episode's actions (checkpoints replay them) */
         if (b->history)
             memcpy(b->history + ((size_t)k * T + (size_t)w->tick) * A, act, A * sizeof(int32_t));
-        /* the world; its rewards shared over the graph the agents acted on */
+        /* the world, its learning rewards and this step's signals (episode.h) */
         float *rew = out->rewards ? out->rewards + rows : NULL;
-        int end = env_step(w, act, cs && rew ? b->raw : rew);
-        if (cs && rew) comm_session_rewards(cs, b->raw, rew);
-        if (cs) {
-            static const uint8_t none[ENV_MAX_AGENTS * ENV_MAX_SIGNAL_BITS];
-            comm_session_emit(cs, bits ? bits + rows * B : none);
-        }
+        int end = sim_world_step(w, cs, act, bits ? bits + rows * B : NULL, rew, b->raw);
         /* auto-reset */
         if (end != ENV_RUNNING) {
             if (out->final_obs) env_observe(w, out->final_obs + rows * cfg->spec.obs_size);

@@ -119,10 +119,18 @@ int sim_episode_step(SimEpisode *e, const int32_t *actions, const uint8_t *bits)
     }
     for (int k = 0; k < nb; k++) e->signals += e->bits[k];
     /* 3-4. the world, then this step's signals into the channel */
-    env_step(&e->world, e->actions, NULL);
-    if (e->comm) comm_session_emit(&e->session, e->bits);
+    sim_world_step(&e->world, e->comm ? &e->session : NULL, e->actions, e->bits, NULL, NULL);
     e->t++;
     return e->t >= e->steps;
+}
+
+int sim_world_step(EnvWorld *w, CommSession *cs, const int32_t *actions, const uint8_t *bits,
+                   float *rewards, float *raw) {
+    static const uint8_t none[ENV_MAX_AGENTS * ENV_MAX_SIGNAL_BITS];
+    int end = env_step(w, actions, cs && rewards ? raw : rewards);
+    if (cs && rewards) comm_session_rewards(cs, raw, rewards);
+    if (cs) comm_session_emit(cs, bits ? bits : none);
+    return end;
 }
 
 void sim_episode_run(SimEpisode *e, uint64_t episode, int steps, SimResult *out) {

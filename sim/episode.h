@@ -82,6 +82,15 @@ void sim_episode_start(SimEpisode *e, uint64_t episode, int steps);
  * e->bits. Returns 1 when the episode is over (it then takes no more steps). */
 int sim_episode_step(SimEpisode *e, const int32_t *actions, const uint8_t *bits);
 
+/* The world's part of every step, the one both this stepper and the batch (batch.h) take: the
+ * world steps with actions (n_agents,); when rewards (n_agents,) is not NULL it receives the
+ * learning rewards, the world's own shared over the graph the agents acted on as rewards.share
+ * asks (raw, n_agents floats, is scratch for the world's own); then the channel carries bits
+ * (n_agents, signal_bits; NULL sends zeros). cs is NULL for a world that does not communicate.
+ * Returns what env_step() returns. */
+int sim_world_step(EnvWorld *w, CommSession *cs, const int32_t *actions, const uint8_t *bits,
+                   float *rewards, float *raw);
+
 /* Runs a whole episode from its start, as sim_episode_start() and steps to the end. */
 void sim_episode_run(SimEpisode *e, uint64_t episode, int steps, SimResult *out);
 
