@@ -363,6 +363,11 @@ void env_world_close(EnvWorld *w);
 /* Starts episode `episode`: places agents and resources from that episode's streams. */
 void env_reset(EnvWorld *w, uint64_t episode);
 
+/* Ends the episode in progress and starts the next (auto-reset): its observation goes into
+ * final_obs (n_agents, obs_size) when not NULL, its metrics into last_metrics, and
+ * episodes_done counts it. */
+void env_auto_reset(EnvWorld *w, uint8_t *final_obs);
+
 /* How a step left the episode: still running, ended by the game (a terminal state, whose value
  * is 0), or cut by the time limit max_steps (a truncation: the episode could have gone on, so a
  * learner bootstraps from the value of the last observation). */

@@ -303,6 +303,13 @@ int env_step(EnvWorld *w, const int32_t *actions, float *rewards) {
     return w->tick >= p->max_steps ? ENV_TRUNCATED : ENV_RUNNING;
 }
 
+void env_auto_reset(EnvWorld *w, uint8_t *final_obs) {
+    if (final_obs) env_observe(w, final_obs);
+    w->last_metrics = w->metrics;
+    w->episodes_done++;
+    env_reset(w, w->episode + 1);
+}
+
 void env_batch_step(EnvWorld *worlds, int nw, const int32_t *actions, uint8_t *obs, float *rewards,
                     uint8_t *terminations, uint8_t *truncations, uint8_t *final_obs) {
     for (int k = 0; k < nw; k++) {
@@ -310,12 +317,8 @@ void env_batch_step(EnvWorld *worlds, int nw, const int32_t *actions, uint8_t *o
         const EnvSpec *s = &w->cfg->spec;
         size_t rows = (size_t)k * (size_t)s->n_agents;
         int end = env_step(w, actions + rows, rewards ? rewards + rows : NULL);
-        if (end != ENV_RUNNING) {
-            if (final_obs) env_observe(w, final_obs + rows * s->obs_size);
-            w->last_metrics = w->metrics;
-            w->episodes_done++;
-            env_reset(w, w->episode + 1);
-        }
+        if (end != ENV_RUNNING)
+            env_auto_reset(w, final_obs ? final_obs + rows * s->obs_size : NULL);
         if (terminations) terminations[k] = (uint8_t)(end == ENV_TERMINATED);
         if (truncations) truncations[k] = (uint8_t)(end == ENV_TRUNCATED);
         if (obs) env_observe(w, obs + rows * s->obs_size);

@@ -88,10 +88,7 @@ void sim_batch_step(SimBatch *b, const int32_t *actions, const uint8_t *bits,
         int end = sim_world_step(w, cs, act, bits ? bits + rows * B : NULL, rew, b->raw);
         /* auto-reset */
         if (end != ENV_RUNNING) {
-            if (out->final_obs) env_observe(w, out->final_obs + rows * cfg->spec.obs_size);
-            w->last_metrics = w->metrics;
-            w->episodes_done++;
-            env_reset(w, w->episode + 1);
+            env_auto_reset(w, out->final_obs ? out->final_obs + rows * cfg->spec.obs_size : NULL);
             if (cs) comm_session_reset(cs);
         }
         if (out->terminations) out->terminations[k] = (uint8_t)(end == ENV_TERMINATED);
