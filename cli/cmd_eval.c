@@ -3,7 +3,7 @@
  *
  * Episode e runs with seed s + e in world 0, episode 0, as `commons compare` does, so the rows
  * of the two commands compare directly. Trained agents sample their actions from their own
- * streams (runner.h).
+ * streams (sim/episode.h).
  */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
