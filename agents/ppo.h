@@ -82,7 +82,8 @@ int ppo_config_set(PpoConfig *c, const char *section, const char *key, const cha
 int ppo_config_get(const PpoConfig *c, const char *section, const char *key, char *buf, size_t n);
 /* Writes every key as INI, read back by ppo_config_set() to the same values. */
 void ppo_config_write_ini(const PpoConfig *c, FILE *f);
-/* Iterates over the keys: returns 0 and fills the strings for index i, or ENV_ENOTFOUND past the end. */
+/* Iterates over the keys: returns 0 and fills the strings for index i, or ENV_ENOTFOUND past the
+ * end. */
 int ppo_config_key(int i, const char **section, const char **key, char *range, size_t n,
                    const char **doc);
 /* Checks the settings together against a world's spec and builds the network architecture. */

@@ -86,7 +86,8 @@ int comm_params_get(const CommParams *p, const char *section, const char *key, c
  * comm_params_set() to the same values. */
 void comm_params_write_ini(const CommParams *p, FILE *f);
 
-/* Iterates over the documented keys: returns 0 and fills the strings for index i, or ENV_ENOTFOUND past the end. */
+/* Iterates over the documented keys: returns 0 and fills the strings for index i, or ENV_ENOTFOUND
+ * past the end. */
 int comm_params_key(int i, const char **section, const char **key, char *range, size_t n,
                     const char **doc);
 
