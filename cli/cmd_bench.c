@@ -1,4 +1,10 @@
-/* cmd_bench.c: `commons bench`: agent-steps per second with random actions. */
+/* cmd_bench.c: `commons bench`: agent-steps per second with random actions.
+ *
+ * Under mpirun or srun (sim/dist.h), each preset is measured twice: rank 0 alone (the others
+ * wait), then every rank at once on its own worlds (world indices rank x batch onwards). Rank 0
+ * prints the usual row (the rank alone), then each rank's rate, their total and the weak-scaling
+ * efficiency: the mean rate per rank at once over the rate of one rank alone.
+ */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <stdio.h>
@@ -10,6 +16,7 @@
 #include "params.h"
 #include "options.h"
 #include "batch.h"
+#include "dist.h"
 
 static const char *BENCH_HELP =
     "usage: commons bench [options]\n"
@@ -28,7 +35,10 @@ static const char *BENCH_HELP =
     "  --repeat N            repeats (default 5)\n"
     "  --encoding rgb|ids    observation encoding (default: the preset's)\n"
     "  --set SEC.KEY=VALUE   override one key (repeatable)\n"
-    "  --json                print JSON\n";
+    "  --json                print JSON\n"
+    "\n"
+    "Under 'mpirun -np R' each preset is also run on R processes at once (one batch each):\n"
+    "each rank's rate, the total and the weak-scaling efficiency (mean per rank / one alone).\n";
 
 static double now_seconds(void) {
     struct timespec ts;
@@ -49,8 +59,9 @@ static void summarise(double *rates, int n, double out[3]) {
     out[2] = rates[n - 1];
 }
 
+/* a preset's row; in JSON the object is left open when `open` (the spread follows) */
 static void print_row(const Options *o, const char *env, const SimConfig *sim, double rate[3],
-                      int first) {
+                      int first, int open) {
     const EnvSpec *s = &sim->env.spec;
     size_t state = sizeof(EnvWorld) + sim->env.world_bytes;
     char shape[48], talk[32] = "-";
@@ -62,9 +73,9 @@ static void print_row(const Options *o, const char *env, const SimConfig *sim, d
     if (o->json)
         printf("%s  {\"env\": \"%s\", \"agents\": %d, \"encoding\": \"%s\", \"obs\": \"%s\", "
                "\"batch\": %d, \"agent_steps_per_s\": %.0f, \"min\": %.0f, \"max\": %.0f, "
-               "\"state_bytes\": %zu, \"comm\": \"%s\"}",
+               "\"state_bytes\": %zu, \"comm\": \"%s\"%s",
                first ? "" : ",\n", env, s->n_agents, enc, shape, (int)o->batch, rate[0], rate[1],
-               rate[2], state, talk);
+               rate[2], state, talk, open ? "" : "}");
     else
         printf("%-16s %6d %8s %10s %6d %14.0f %14.0f %14.0f %12zu  %s\n", env, s->n_agents, enc,
                shape, (int)o->batch, rate[0], rate[1], rate[2], state, talk);
@@ -72,20 +83,21 @@ static void print_row(const Options *o, const char *env, const SimConfig *sim, d
 }
 
 /* one preset: a batch of worlds (sim/batch.h) with random actions and signal bits, observations
- * (and, in worlds that communicate, messages) into batch buffers */
-static int bench_one(const Options *o, const char *env, int first) {
+ * (and, in worlds that communicate, messages) into batch buffers; the median, slowest and fastest
+ * rate into rate; sim is built (close it) when it returns 0 */
+static int bench_one(const Options *o, const char *env, int rank, SimConfig *sim, double rate[3]) {
     SimParams p;
-    SimConfig sim;
     SimBatch b;
     EnvError err;
     int rc = cli_build_params(o, env, &p);
     if (rc) return rc;
-    if (sim_config_init(&sim, &p, &err)) return cli_fail(&err);
-    if (sim_batch_init(&b, &sim, (uint64_t)o->seed, 0, (int)o->batch, 0, &err)) {
-        sim_config_close(&sim);
+    if (sim_config_init(sim, &p, &err)) return cli_fail(&err);
+    if (sim_batch_init(&b, sim, (uint64_t)o->seed, (uint64_t)rank * (uint64_t)o->batch,
+                       (int)o->batch, 0, &err)) {
+        sim_config_close(sim);
         return cli_fail(&err);
     }
-    const EnvSpec *s = &sim.env.spec;
+    const EnvSpec *s = &sim->env.spec;
     size_t rows = (size_t)o->batch * (size_t)s->n_agents, n_bits = rows * (size_t)b.n_bits;
     int32_t *actions = malloc(sizeof(int32_t) * rows);
     uint8_t *bits = malloc(n_bits + 1), *ends = malloc(2 * (size_t)o->batch);
@@ -96,10 +108,10 @@ static int bench_one(const Options *o, const char *env, int first) {
                        NULL,
                        b.comm ? malloc(sizeof(float) * rows * (size_t)b.msg_size) : NULL,
                        NULL};
-    double rates[1000], rate[3];
+    double rates[1000];
     rc = !actions || !bits || !ends || !out.obs || !out.rewards || (b.comm && !out.msg);
     EnvRng rng;
-    env_rng_seed(&rng, env_hash4((uint64_t)o->seed, 0, 0, ENV_STREAM_BENCH));
+    env_rng_seed(&rng, env_hash4((uint64_t)o->seed, (uint64_t)rank, 0, ENV_STREAM_BENCH));
     uint64_t checksum = 0;
     for (int rep = 0; rep < (int)o->repeat && !rc; rep++) {
         double t0 = now_seconds();
@@ -114,26 +126,73 @@ static int bench_one(const Options *o, const char *env, int first) {
         rates[rep] = (double)o->steps * (double)rows / (now_seconds() - t0);
     }
     if (!rc) summarise(rates, (int)o->repeat, rate);
-    if (!rc) print_row(o, env, &sim, rate, first);
     if (rc) fprintf(stderr, "commons: out of memory for a batch of %lld worlds\n", o->batch);
     free(actions), free(bits), free(ends), free(out.obs), free(out.rewards), free(out.msg);
     sim_batch_close(&b);
-    sim_config_close(&sim);
     return rc || checksum == 0xFFFFFFFFFFFFFFFFULL; /* keeps the observation writes observable */
 }
 
-int cli_cmd_bench(int argc, char **argv) {
+/* every rank's rate at once after rank 0's alone: a line per preset under the row */
+static void print_spread(const Options *o, double alone, const double *rates, int R) {
+    double total = 0;
+    for (int q = 0; q < R; q++) total += rates[q];
+    double eff = alone > 0 ? total / R / alone : 0;
+    if (o->json) {
+        printf(",\n   \"ranks\": %d, \"rank_rates\": [", R);
+        for (int q = 0; q < R; q++) printf("%s%.0f", q ? ", " : "", rates[q]);
+        printf("], \"total\": %.0f, \"weak_scaling_efficiency\": %.4f}", total, eff);
+    } else {
+        printf("  %d ranks at once:", R);
+        for (int q = 0; q < R; q++) printf(" rank %d %.0f%s", q, rates[q], q + 1 < R ? "," : "");
+        printf("; total %.0f agent-steps/s; weak-scaling efficiency %.1f%% (mean per rank / rank 0 "
+               "alone)\n",
+               total, 100 * eff);
+    }
+    fflush(stdout);
+}
+
+/* one preset: alone, and under a launch also spread over the ranks */
+static int bench_preset(SimDist *d, const Options *o, const char *env, int first) {
+    SimConfig sim;
+    double rate[3] = {0}, alone[3] = {0};
+    int rc = 0;
+    /* rank 0 alone, the others waiting */
+    if (d->rank == 0) rc = bench_one(o, env, 0, &sim, alone);
+    if (d->rank == 0 && !rc) sim_config_close(&sim);
+    if ((rc = sim_dist_min(d, rc))) return rc;
+    if (d->size > 1) {
+        sim_dist_barrier(d);
+        if ((rc = sim_dist_min(d, bench_one(o, env, d->rank, &sim, rate)))) return rc;
+        sim_config_close(&sim);
+    }
+    double rates[4096];
+    EnvError err;
+    if (d->size > 4096) return cli_input_error("bench: at most 4096 processes");
+    if (sim_dist_allgather_f64(d, rate[0], rates, &err)) return cli_fail(&err);
+    if (d->rank != 0) return 0;
+    /* the row: the preset's config again for its sizes */
+    SimParams p;
+    if ((rc = cli_build_params(o, env, &p))) return rc;
+    if (sim_config_init(&sim, &p, &err)) return cli_fail(&err);
+    print_row(o, env, &sim, alone, first, o->json && d->size > 1);
+    sim_config_close(&sim);
+    if (d->size > 1) print_spread(o, alone[0], rates, d->size);
+    return 0;
+}
+
+int cli_cmd_bench(SimDist *d, int argc, char **argv) {
     Options o = {.env = "gathering,harvest,commons,cleanup,cleanup-gallego,ocean",
                  .batch = 16,
                  .steps = 4000,
                  .repeat = 5,
                  .seed = 1};
+    sim_dist_quiet(d);
     int rc = cli_parse_options(argc, argv, &o,
                                " --env --agents --batch --steps --repeat --encoding --set --seed "
                                "--json ");
     if (rc) return rc;
     if (o.help) {
-        fputs(BENCH_HELP, stdout);
+        if (d->rank == 0) fputs(BENCH_HELP, stdout);
         return 0;
     }
     /* --steps means steps per world here, not episode length */
@@ -151,10 +210,11 @@ int cli_cmd_bench(int argc, char **argv) {
         if (sim_config_init(&cfg, &p, &err)) return cli_fail(&err);
         sim_config_close(&cfg);
     }
-    if (o.json)
+    sim_dist_speak(d);
+    if (d->rank == 0 && o.json)
         printf("{\"threads\": 1, \"steps_per_world\": %lld, \"repeat\": %lld, \"results\": [\n",
                o.steps, o.repeat);
-    else
+    else if (d->rank == 0)
         printf("one core, random actions, observations written to a batch buffer; %lld steps per "
                "world, %lld repeats\n%-16s %6s %8s %10s %6s %14s %14s %14s %12s  %s\n",
                o.steps, o.repeat, "env", "agents", "encoding", "obs", "batch", "agent-steps/s",
@@ -163,9 +223,9 @@ int cli_cmd_bench(int argc, char **argv) {
     int first = 1;
     save = NULL;
     for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        if ((rc = bench_one(&o, tok, first))) return rc;
+        if ((rc = bench_preset(d, &o, tok, first))) return rc;
         first = 0;
     }
-    if (o.json) printf("\n]}\n");
+    if (d->rank == 0 && o.json) printf("\n]}\n");
     return 0;
 }

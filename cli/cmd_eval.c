@@ -4,6 +4,10 @@
  * Episode e runs with seed s + e in world 0, episode 0, as `commons compare` does, so the rows
  * of the two commands compare directly. Trained agents sample their actions from their own
  * streams (sim/episode.h).
+ *
+ * Under mpirun or srun (sim/dist.h) the list of every policy's episodes is spread over the ranks
+ * in contiguous blocks; rank 0 gathers the results in order and prints exactly what one process
+ * prints (the same sums in the same order).
  */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
@@ -16,6 +20,7 @@
 #include "policy.h"
 #include "options.h"
 #include "episode.h"
+#include "dist.h"
 
 static const char *EVAL_HELP =
     "usage: commons eval RUN_DIR|CHECKPOINT [options]\n"
@@ -45,32 +50,45 @@ static void mean_sd(const double *x, int n, double *mean, double *sd) {
     *sd = n > 1 ? sqrt(v / (n - 1)) : 0.0;
 }
 
-/* runs the episodes of one policy assignment: learned (ps) or a scripted kind for all */
-static int run_policy(const SimConfig *cfg, const SimPolicies *ps, ScriptedKind kind,
-                      long long seed, Rows *rows, double *mean_return) {
+/* what one episode gives: its four metrics and every agent's return */
+typedef struct EvalItem {
+    double metric[4];
+    int64_t ret[ENV_MAX_AGENTS]; /* (n_agents,) */
+} EvalItem;
+
+/* one episode of one policy assignment: learned (ps) or a scripted kind for all */
+static int run_episode(const SimConfig *cfg, const SimPolicies *ps, ScriptedKind kind,
+                       long long seed, EvalItem *out) {
     EnvError err;
     ScriptedKind kinds[ENV_MAX_AGENTS];
     for (int i = 0; i < ENV_MAX_AGENTS; i++) kinds[i] = kind;
+    SimEpisode r;
+    if (sim_episode_init(&r, cfg, kinds, (uint64_t)seed, 0, &err)) return cli_fail(&err);
+    int rc = ps ? cli_policies_attach(ps, &r) : 0;
+    if (rc) {
+        sim_episode_close(&r);
+        return rc;
+    }
+    SimResult ep;
+    sim_episode_run(&r, 0, 0, &ep);
+    memset(out, 0, sizeof *out);
+    out->metric[0] = ep.social.efficiency;
+    out->metric[1] = ep.social.equality;
+    out->metric[2] = ep.social.sustainability;
+    out->metric[3] = ep.social.peace;
+    memcpy(out->ret, ep.ret, sizeof ep.ret);
+    sim_episode_close(&r);
+    return 0;
+}
+
+/* one policy's rows and mean return from its items (rows->n of them), summed in episode order */
+static void policy_rows(const EvalItem *items, int n_agents, Rows *rows, double *mean_return) {
     *mean_return = 0;
     for (int e = 0; e < rows->n; e++) {
-        SimEpisode r;
-        if (sim_episode_init(&r, cfg, kinds, (uint64_t)(seed + e), 0, &err)) return cli_fail(&err);
-        int rc = ps ? cli_policies_attach(ps, &r) : 0;
-        if (rc) {
-            sim_episode_close(&r);
-            return rc;
-        }
-        SimResult ep;
-        sim_episode_run(&r, 0, 0, &ep);
-        rows->v[0 * rows->n + e] = ep.social.efficiency;
-        rows->v[1 * rows->n + e] = ep.social.equality;
-        rows->v[2 * rows->n + e] = ep.social.sustainability;
-        rows->v[3 * rows->n + e] = ep.social.peace;
-        for (int i = 0; i < cfg->env.p.n_agents; i++)
-            *mean_return += (double)ep.ret[i] / cfg->env.p.n_agents / rows->n;
-        sim_episode_close(&r);
+        for (int j = 0; j < 4; j++) rows->v[j * rows->n + e] = items[e].metric[j];
+        for (int i = 0; i < n_agents; i++)
+            *mean_return += (double)items[e].ret[i] / n_agents / rows->n;
     }
-    return 0;
 }
 
 static void print_row(const char *name, const Rows *rows, double ret, int json, int last) {
@@ -148,14 +166,37 @@ static void print_header(const SimLearned *l, const EnvParams *p, const Options 
                "sustainability", "peace");
 }
 
-int cli_cmd_eval(int argc, char **argv) {
+/* this rank's block of the list of every policy's episodes (policy 0 the trained one, then the
+ * baselines; policy k's episode e is item k * ne + e), gathered to rank 0 in order (*all) */
+static int eval_items(SimDist *d, const SimConfig *cfg, const SimPolicies *ps, int n_pol, int ne,
+                      long long seed, EvalItem **all) {
+    int64_t first, count;
+    sim_dist_share(d, (int64_t)n_pol * ne, &first, &count);
+    EvalItem *mine = malloc(sizeof *mine * (size_t)(count > 0 ? count : 1));
+    EnvError err = {ENV_ENOMEM, "out of memory for the results"};
+    int rc = mine ? 0 : cli_fail(&err);
+    for (int64_t i = 0; i < count && !rc; i++) {
+        int k = (int)((first + i) / ne), e = (int)((first + i) % ne);
+        rc = run_episode(cfg, k ? NULL : ps, k ? (ScriptedKind)(k - 1) : SCRIPTED_RANDOM, seed + e,
+                         &mine[i]);
+    }
+    size_t bytes;
+    if (!rc && sim_dist_gather(d, mine, sizeof *mine * (size_t)count, (void **)all, &bytes, &err))
+        rc = cli_fail(&err);
+    free(mine);
+    if (rc && d->size > 1) sim_dist_abort(d, rc);
+    return rc;
+}
+
+int cli_cmd_eval(SimDist *d, int argc, char **argv) {
     const char *target = NULL;
     int baselines = 0;
     Options o = {.episodes = 10, .seed = 1};
+    sim_dist_quiet(d);
     int rc = split_args(argc, argv, &target, &baselines, &o);
     if (rc) return rc;
     if (o.help) {
-        fputs(EVAL_HELP, stdout);
+        if (d->rank == 0) fputs(EVAL_HELP, stdout);
         return 0;
     }
     if (!target)
@@ -165,18 +206,25 @@ int cli_cmd_eval(int argc, char **argv) {
     SimConfig cfg;
     EnvError err;
     if (load_policy(target, &o, &ps, &cfg, &err)) return cli_fail(&err);
-    int ne = (int)o.episodes;
+    sim_dist_speak(d);
+    int ne = (int)o.episodes, n_pol = 1 + (baselines ? SCRIPTED_COUNT : 0);
+    EvalItem *all = NULL;
+    rc = eval_items(d, &cfg, &ps, n_pol, ne, o.seed, &all);
     Rows rows = {malloc(sizeof(double) * 4 * (size_t)ne), ne};
-    double ret;
-    if (!rows.v) rc = cli_fail(&(EnvError){ENV_ENOMEM, "out of memory for the results"});
-    if (!rc) rc = run_policy(&cfg, &ps, SCRIPTED_RANDOM, o.seed, &rows, &ret);
-    if (!rc) print_header(&ps.loaded[0], &cfg.env.p, &o);
-    if (!rc) print_row("trained", &rows, ret, o.json, !baselines);
-    for (int k = 0; !rc && baselines && k < SCRIPTED_COUNT; k++) {
-        if ((rc = run_policy(&cfg, NULL, (ScriptedKind)k, o.seed, &rows, &ret))) break;
-        print_row(scripted_name((ScriptedKind)k), &rows, ret, o.json, k + 1 == SCRIPTED_COUNT);
+    if (!rc && d->rank == 0 && !rows.v)
+        rc = cli_fail(&(EnvError){ENV_ENOMEM, "out of memory for the results"});
+    if (!rc && d->rank == 0) {
+        int n_agents = cfg.env.p.n_agents;
+        double ret;
+        print_header(&ps.loaded[0], &cfg.env.p, &o);
+        for (int k = 0; k < n_pol; k++) {
+            policy_rows(all + (size_t)k * ne, n_agents, &rows, &ret);
+            print_row(k ? scripted_name((ScriptedKind)(k - 1)) : "trained", &rows, ret, o.json,
+                      k + 1 == n_pol);
+        }
+        if (o.json) printf(" ]}\n");
     }
-    if (!rc && o.json) printf(" ]}\n");
+    free(all);
     free(rows.v);
     sim_config_close(&cfg);
     sim_policies_close(&ps);

@@ -1,4 +1,10 @@
-/* cmd_run.c: `commons run` and `commons compare`: episodes with scripted policies. */
+/* cmd_run.c: `commons run` and `commons compare`: episodes with scripted policies.
+ *
+ * Under mpirun or srun (sim/dist.h) the episodes are spread over the ranks in contiguous blocks
+ * (compare: the list of every policy's episodes), each rank runs its own, and rank 0 gathers the
+ * results in episode order and prints exactly what one process prints. An episode is the same
+ * wherever it runs (sim/episode.h). --record and --replay-out write one file from one process.
+ */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <stdio.h>
@@ -13,6 +19,7 @@
 #include "options.h"
 #include "report.h"
 #include "episode.h"
+#include "dist.h"
 
 static const char *RUN_HELP =
     "usage: commons run [options]\n"
@@ -98,19 +105,65 @@ static void print_header(const Run *r, const Options *o) {
     }
 }
 
-int cli_cmd_run(int argc, char **argv) {
+/* a failure in the middle of spread work: this rank says why and the run ends on every rank */
+static int fail_spread(SimDist *d, const EnvError *err) {
+    int rc = cli_fail(err);
+    if (d->size > 1) sim_dist_abort(d, rc);
+    return rc;
+}
+
+/* the episodes spread over the ranks; rank 0 prints them in order */
+static int run_spread(SimDist *d, Run *r, const Options *o) {
+    int n = r->sp.env.n_agents, ocean = r->sp.env.game == ENV_GAME_OCEAN;
+    int64_t first, count;
+    sim_dist_share(d, o->episodes, &first, &count);
+    SimResult *mine = calloc((size_t)(count > 0 ? count : 1), sizeof *mine);
+    EnvError err;
+    if (!mine) return fail_spread(d, &(EnvError){ENV_ENOMEM, "out of memory for the results"});
+    for (int64_t e = 0; e < count; e++) sim_episode_run(&r->e, (uint64_t)(first + e), 0, &mine[e]);
+    void *all;
+    size_t bytes;
+    int rc = sim_dist_gather(d, mine, sizeof *mine * (size_t)count, &all, &bytes, &err);
+    free(mine);
+    if (rc) return fail_spread(d, &err);
+    if (d->rank == 0) {
+        const SimResult *res = all;
+        print_header(r, o);
+        EnvSocial mean = {0};
+        for (long long e = 0; e < o->episodes; e++) {
+            cli_mean_add(&mean, &res[e].social, o->episodes);
+            cli_print_episode(&res[e], n, ocean, o->json, e + 1 == o->episodes);
+        }
+        cli_print_mean(&mean, o->episodes ? res[o->episodes - 1].hash : 0, o->json);
+        fflush(stdout);
+    }
+    free(all);
+    return 0;
+}
+
+int cli_cmd_run(SimDist *d, int argc, char **argv) {
     Options o = {.env = "harvest", .policy = "greedy", .episodes = 1, .seed = 1};
+    sim_dist_quiet(d);
     int rc = cli_parse_options(argc, argv, &o,
                                " --env --agents --steps --episodes --seed --policy --config --set "
                                "--json --record --replay-out --fps --cell ");
     if (rc) return rc;
     if (o.help) {
-        fputs(RUN_HELP, stdout);
+        if (d->rank == 0) fputs(RUN_HELP, stdout);
         return 0;
     }
+    if (d->size > 1 && (cli_extra(&o, "--record") || cli_extra(&o, "--replay-out")))
+        return cli_input_error("--record and --replay-out write one file from one process; run "
+                               "them without mpirun or srun");
     CliCapture cap;
     Run r = {.open = 0};
     if ((rc = cli_capture_options(&cap, &o)) || (rc = run_open(&r, &o))) {
+        run_close(&r);
+        return rc;
+    }
+    sim_dist_speak(d);
+    if (d->size > 1) {
+        rc = run_spread(d, &r, &o);
         run_close(&r);
         return rc;
     }
@@ -150,63 +203,47 @@ static void mean_sd(const double *x, int n, double *mean, double *sd) {
     *sd = n > 1 ? sqrt(v / (n - 1)) : 0.0;
 }
 
-int cli_cmd_compare(int argc, char **argv) {
-    Options o = {.env = "harvest", .policy = "greedy,coop", .episodes = 10, .seed = 1};
-    int rc =
-        cli_parse_options(argc, argv, &o,
-                          " --env --agents --steps --episodes --seed --policies --config --set "
-                          "--json ");
-    if (rc) return rc;
-    if (o.help) {
-        fputs(COMPARE_HELP, stdout);
-        return 0;
+/* the four metrics of episodes [first, first + count) of the list of every policy's episodes
+ * (policy k's episode e is item k * ne + e, with seed + e) into out (count, 4) */
+static int compare_items(const SimConfig *sim, const ScriptedKind *list, int ne, long long seed,
+                         int64_t first, int64_t count, double *out, EnvError *err) {
+    for (int64_t i = 0; i < count; i++) {
+        int k = (int)((first + i) / ne), e = (int)((first + i) % ne);
+        ScriptedKind kinds[ENV_MAX_AGENTS];
+        for (int a = 0; a < ENV_MAX_AGENTS; a++) kinds[a] = list[k];
+        SimEpisode r;
+        if (sim_episode_init(&r, sim, kinds, (uint64_t)(seed + e), 0, err)) return 1;
+        SimResult ep;
+        sim_episode_run(&r, 0, 0, &ep);
+        double *v = out + 4 * i;
+        v[0] = ep.social.efficiency;
+        v[1] = ep.social.equality;
+        v[2] = ep.social.sustainability;
+        v[3] = ep.social.peace;
+        sim_episode_close(&r);
     }
-    SimParams sp;
-    if ((rc = cli_build_params(&o, o.env, &sp))) return rc;
-    const EnvParams p = sp.env;
-    ScriptedKind list[ENV_MAX_AGENTS];
-    int n_pol;
-    EnvError err;
-    if ((rc = cli_split_policies("--policies", o.policy, list, &n_pol))) return rc;
-    SimConfig sim;
-    if (sim_config_init(&sim, &sp, &err)) return cli_fail(&err);
-    int ne = (int)o.episodes;
-    double *vals = malloc(sizeof(double) * 4 * (size_t)ne);
-    if (!vals) {
-        sim_config_close(&sim);
-        fprintf(stderr, "commons: out of memory\n");
-        return 1;
-    }
-    if (o.json)
+    return 0;
+}
+
+/* the table (or JSON) from every item's metrics all (n_pol * ne, 4) */
+static void print_compare(const Options *o, const EnvParams *p, const ScriptedKind *list, int n_pol,
+                          int ne, const double *all) {
+    if (o->json)
         printf("{\"env\": \"%s\", \"agents\": %d, \"steps\": %d, \"episodes\": %d, \"seed\": %lld, "
                "\"rows\": [\n",
-               p.preset, p.n_agents, p.max_steps, ne, o.seed);
+               p->preset, p->n_agents, p->max_steps, ne, o->seed);
     else
         printf("env %s, %d agents, %d steps, %d episodes (seeds %lld..%lld); mean +- sd\n"
                "%-8s %16s %16s %18s %16s\n",
-               p.preset, p.n_agents, p.max_steps, ne, o.seed, o.seed + ne - 1, "policy",
+               p->preset, p->n_agents, p->max_steps, ne, o->seed, o->seed + ne - 1, "policy",
                "efficiency", "equality", "sustainability", "peace");
-    for (int k = 0; k < n_pol; k++) {
-        ScriptedKind kinds[ENV_MAX_AGENTS];
-        for (int i = 0; i < p.n_agents; i++) kinds[i] = list[k];
-        for (int e = 0; e < ne; e++) {
-            SimEpisode r;
-            if (sim_episode_init(&r, &sim, kinds, (uint64_t)(o.seed + e), 0, &err)) {
-                free(vals);
-                sim_config_close(&sim);
-                return cli_fail(&err);
-            }
-            SimResult ep;
-            sim_episode_run(&r, 0, 0, &ep);
-            vals[0 * ne + e] = ep.social.efficiency;
-            vals[1 * ne + e] = ep.social.equality;
-            vals[2 * ne + e] = ep.social.sustainability;
-            vals[3 * ne + e] = ep.social.peace;
-            sim_episode_close(&r);
-        }
+    double vals[4 * 1024], *v = ne <= 1024 ? vals : malloc(sizeof(double) * 4 * (size_t)ne);
+    for (int k = 0; k < n_pol && v; k++) {
+        for (int e = 0; e < ne; e++)
+            for (int j = 0; j < 4; j++) v[j * ne + e] = all[((size_t)k * ne + e) * 4 + j];
         double m[4], sd[4];
-        for (int j = 0; j < 4; j++) mean_sd(vals + j * ne, ne, &m[j], &sd[j]);
-        if (o.json)
+        for (int j = 0; j < 4; j++) mean_sd(v + j * ne, ne, &m[j], &sd[j]);
+        if (o->json)
             printf(
                 "  {\"policy\": \"%s\", \"efficiency\": [%.6f, %.6f], \"equality\": [%.6f, %.6f], "
                 "\"sustainability\": [%.4f, %.4f], \"peace\": [%.4f, %.4f]}%s\n",
@@ -216,8 +253,44 @@ int cli_cmd_compare(int argc, char **argv) {
             printf("%-8s %8.3f +- %5.3f %8.3f +- %5.3f %10.1f +- %5.1f %8.3f +- %5.3f\n",
                    scripted_name(list[k]), m[0], sd[0], m[1], sd[1], m[2], sd[2], m[3], sd[3]);
     }
-    if (o.json) printf(" ]}\n");
-    free(vals);
+    if (o->json) printf(" ]}\n");
+    if (v != vals) free(v);
+}
+
+int cli_cmd_compare(SimDist *d, int argc, char **argv) {
+    Options o = {.env = "harvest", .policy = "greedy,coop", .episodes = 10, .seed = 1};
+    sim_dist_quiet(d);
+    int rc =
+        cli_parse_options(argc, argv, &o,
+                          " --env --agents --steps --episodes --seed --policies --config --set "
+                          "--json ");
+    if (rc) return rc;
+    if (o.help) {
+        if (d->rank == 0) fputs(COMPARE_HELP, stdout);
+        return 0;
+    }
+    SimParams sp;
+    if ((rc = cli_build_params(&o, o.env, &sp))) return rc;
+    ScriptedKind list[ENV_MAX_AGENTS];
+    int n_pol;
+    EnvError err;
+    if ((rc = cli_split_policies("--policies", o.policy, list, &n_pol))) return rc;
+    SimConfig sim;
+    if (sim_config_init(&sim, &sp, &err)) return cli_fail(&err);
+    sim_dist_speak(d);
+    /* this rank's block of the items, gathered to rank 0 in order */
+    int ne = (int)o.episodes;
+    int64_t first, count;
+    sim_dist_share(d, (int64_t)n_pol * ne, &first, &count);
+    double *mine = malloc(sizeof(double) * 4 * (size_t)(count > 0 ? count : 1));
+    void *all = NULL;
+    size_t bytes;
+    if (!mine) rc = 1, err = (EnvError){ENV_ENOMEM, "out of memory for the results"};
+    if (!rc) rc = compare_items(&sim, list, ne, o.seed, first, count, mine, &err);
+    if (!rc) rc = sim_dist_gather(d, mine, sizeof(double) * 4 * (size_t)count, &all, &bytes, &err);
+    free(mine);
+    if (!rc && d->rank == 0) print_compare(&o, &sp.env, list, n_pol, ne, all);
+    free(all);
     sim_config_close(&sim);
-    return 0;
+    return rc ? fail_spread(d, &err) : 0;
 }

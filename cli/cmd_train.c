@@ -2,8 +2,14 @@
  * holds, resuming, durability). This file reads the options, prints what is about to happen and
  * the progress, and drives the run's updates. Progress goes to stderr: one line rewritten in place
  * on a terminal, plain lines every 10 seconds otherwise.
+ *
+ * Under mpirun or srun every rank trains its block of shards (sim/dist.h) and rank 0 prints and
+ * writes. After every update the ranks agree on whether to go on: a failure on any rank, or a
+ * SIGTERM/SIGINT on any rank (main.c raises the flag), stops all of them after the same update,
+ * the latter with a checkpoint.
  */
 #define _POSIX_C_SOURCE 200809L
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,7 +41,12 @@ static const char *TRAIN_HELP =
     "  --keys                list the training keys with their allowed ranges\n"
     "\n"
     "Prints agent-steps per second (steps x agents / s) with inference, worlds and updates\n"
-    "included. Evaluate the result with 'commons eval RUN_DIR'.\n";
+    "included. Evaluate the result with 'commons eval RUN_DIR'.\n"
+    "\n"
+    "SIGTERM or SIGINT (Ctrl-C) stops after the update in progress with a checkpoint (exit 0;\n"
+    "continue with --resume); a second one stops at once. Under 'mpirun -np R' or 'srun' each\n"
+    "process trains train.shards / R shards (R must divide train.shards) and the weights are\n"
+    "the bits of one process; rank 0 writes the run directory.\n";
 
 static double now_seconds(void) {
     struct timespec ts;
@@ -170,7 +181,7 @@ static int parse_args(int argc, char **argv, TrainArgs *a) {
 }
 
 /* a new run: preset, config file, --seed, --set; the directory --out or runs/CONFIG-NAME */
-static int create_run(const TrainArgs *a, SimRun *run, EnvError *err) {
+static int create_run(const TrainArgs *a, SimDist *d, SimRun *run, EnvError *err) {
     SimParams p;
     PpoConfig c;
     ppo_config_default(&c);
@@ -188,7 +199,7 @@ static int create_run(const TrainArgs *a, SimRun *run, EnvError *err) {
         base = base ? base + 1 : a->config;
         snprintf(dir, sizeof dir, "runs/%.*s", (int)strcspn(base, "."), base);
     }
-    return sim_run_create(run, &p, &c, dir, err);
+    return sim_run_create(run, &p, &c, dir, a->config, d, err);
 }
 
 /* what is about to happen */
@@ -214,7 +225,11 @@ static void print_plan(const SimRun *run, const char *resumed_from) {
     printf("network: %s; %d group(s) x %s parameters\n", net_text, t->model.n_groups,
            grouped((long long)t->model.n, g3, 32));
     if (resumed_from) printf("resuming at update %lld from %s\n", (long long)t->update, run->ckpt);
-    printf("run directory %s (one process, one BLAS thread)\n", run->dir);
+    if (run->dist->size == 1)
+        printf("run directory %s (one process, one BLAS thread)\n", run->dir);
+    else
+        printf("run directory %s (%d processes of %d shards each, one BLAS thread each)\n",
+               run->dir, run->dist->size, t->n_shards);
     fflush(stdout);
 }
 
@@ -249,15 +264,26 @@ static void show_progress(const SimRun *run, Clock *k, const PpoStats *st, doubl
     fflush(stderr);
 }
 
-/* the updates: rollout, learning, logs, checkpoint, progress */
-static int train_loop(SimRun *run, long long stop_after, Clock *k, EnvError *err) {
+/* every rank's verdict after an update: the worst error code (0: all well), and whether any
+ * rank was asked to stop */
+static int agree(SimRun *run, int rc, int *stop, EnvError *err) {
+    SimDist *d = run->dist;
+    int all = sim_dist_min(d, rc);
+    if (all && !rc) env_fail(err, all, "another process failed (see its message)");
+    *stop = sim_dist_max(d, d->stop && *d->stop ? (int)*d->stop : 0);
+    return all;
+}
+
+/* the updates: rollout, learning, logs, checkpoint, progress; *stopped gets the signal that
+ * stopped them early */
+static int train_loop(SimRun *run, long long stop_after, Clock *k, int *stopped, EnvError *err) {
     PpoTrainer *t = &run->trainer.ppo;
-    int A = t->n_agents;
+    int A = t->n_agents, root = run->dist->rank == 0;
     double per_update = (double)run->cfg.worlds * run->cfg.rollout * A;
     k->first_update = t->update;
     k->start = now_seconds();
     k->last_show = -1e9;
-    if (t->update >= t->n_updates)
+    if (t->update >= t->n_updates && root)
         printf("the run has done its %lld updates; raise train.steps (--set) to continue it\n",
                (long long)t->n_updates);
     while (t->update < t->n_updates && (!stop_after || t->update - k->first_update < stop_after)) {
@@ -271,12 +297,14 @@ static int train_loop(SimRun *run, long long stop_after, Clock *k, EnvError *err
         k->learn += t2 - t1;
         double elapsed = t2 - k->start;
         double rate = (double)(t->update - k->first_update) * per_update / elapsed;
-        for (int e = 0; e < t->n_ep; e++) recent_add(&k->recent, &t->ep[e], A);
         int rc = sim_run_log(run, &st, elapsed, rate, err);
-        int stopping = stop_after && t->update - k->first_update == stop_after;
-        if (!rc && (sim_run_checkpoint_due(run) || stopping)) rc = sim_run_checkpoint(run, err);
+        for (int e = 0; root && e < run->n_ep; e++) recent_add(&k->recent, &run->ep[e], A);
+        if ((rc = agree(run, rc, stopped, err))) return rc;
+        int stopping = (stop_after && t->update - k->first_update == stop_after) || *stopped;
+        if (sim_run_checkpoint_due(run) || stopping) rc = sim_run_checkpoint(run, err);
         if (rc) return rc;
-        show_progress(run, k, &st, elapsed, rate, t->update == t->n_updates || stopping);
+        if (root) show_progress(run, k, &st, elapsed, rate, t->update == t->n_updates || stopping);
+        if (*stopped) break;
     }
     return 0;
 }
@@ -291,6 +319,12 @@ static void print_summary(const SimRun *run, const Clock *k) {
            "updates %.1f s; inference, worlds and updates included)\n",
            (long long)(t->update - k->first_update), grouped(done_steps, g1, 32), total,
            grouped(total > 0 ? (long long)(done_steps / total) : 0, g2, 32), k->rollout, k->learn);
+    int R = run->dist->size;
+    if (R > 1)
+        printf("%d processes: %s agent-steps/s per process (rank 0: rollouts %.1f s, updates "
+               "%.1f s)\n",
+               R, grouped(total > 0 ? (long long)(done_steps / total / R) : 0, g2, 32), k->rollout,
+               k->learn);
     const Recent *r = &k->recent;
     if (r->n)
         printf("last %d episodes: return %.2f per agent, efficiency %.3f, equality %.3f, "
@@ -300,29 +334,40 @@ static void print_summary(const SimRun *run, const Clock *k) {
     printf("checkpoint %s; evaluate with: commons eval %s\n", run->ckpt, run->dir);
 }
 
-int cli_cmd_train(int argc, char **argv) {
+int cli_cmd_train(SimDist *d, int argc, char **argv) {
     for (int i = 0; i < argc; i++)
         if (strcmp(argv[i], "--keys") == 0) {
-            list_keys();
+            if (d->rank == 0) list_keys();
             return 0;
         }
+    /* every rank reads the same input: rank 0 alone says what is wrong with it */
+    sim_dist_quiet(d);
     TrainArgs a;
     int rc = parse_args(argc, argv, &a);
     if (rc) return rc;
     if (a.o.help) {
-        fputs(TRAIN_HELP, stdout);
+        if (d->rank == 0) fputs(TRAIN_HELP, stdout);
         return 0;
     }
     nn_blas_single_thread();
     SimRun run;
     EnvError err;
-    rc = a.resume ? sim_run_resume(&run, a.resume, a.out, a.o.sets, a.o.n_sets, &err)
-                  : create_run(&a, &run, &err);
+    rc = a.resume ? sim_run_resume(&run, a.resume, a.out, a.o.sets, a.o.n_sets, d, &err)
+                  : create_run(&a, d, &run, &err);
     if (rc) return cli_fail(&err);
-    print_plan(&run, a.resume);
+    sim_dist_speak(d);
+    if (d->rank == 0) print_plan(&run, a.resume);
     Clock k = {0};
-    rc = train_loop(&run, a.stop_after, &k, &err);
-    if (!rc) print_summary(&run, &k);
+    int stopped = 0;
+    rc = train_loop(&run, a.stop_after, &k, &stopped, &err);
+    if (!rc && d->rank == 0) print_summary(&run, &k);
+    if (!rc && stopped && d->rank == 0)
+        printf("stopped by %s after update %lld of %lld; the checkpoint holds it: continue with "
+               "'commons train --resume %s'\n",
+               stopped == SIGTERM  ? "SIGTERM"
+               : stopped == SIGINT ? "SIGINT"
+                                   : "a signal",
+               (long long)run.trainer.ppo.update, (long long)run.trainer.ppo.n_updates, run.dir);
     sim_run_close(&run);
     return rc ? cli_fail(&err) : 0;
 }

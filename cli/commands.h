@@ -1,13 +1,17 @@
-/* commands.h: the commands of the commons tool; main.c dispatches to them. */
+/* commands.h: the commands of the commons tool; main.c dispatches to them. Those that take a
+ * SimDist spread their work over the processes of an MPI launch (one process without one) and
+ * print what one process prints, from rank 0. */
 #ifndef COMMONS_COMMANDS_H
 #define COMMONS_COMMANDS_H
 
-int cli_cmd_run(int argc, char **argv);
-int cli_cmd_compare(int argc, char **argv);
-int cli_cmd_bench(int argc, char **argv);
+#include "dist.h"
+
+int cli_cmd_run(SimDist *d, int argc, char **argv);
+int cli_cmd_compare(SimDist *d, int argc, char **argv);
+int cli_cmd_bench(SimDist *d, int argc, char **argv);
 int cli_cmd_maps(int argc, char **argv);
-int cli_cmd_train(int argc, char **argv);
-int cli_cmd_eval(int argc, char **argv);
+int cli_cmd_train(SimDist *d, int argc, char **argv);
+int cli_cmd_eval(SimDist *d, int argc, char **argv);
 int cli_cmd_watch(int argc, char **argv);
 int cli_cmd_replay(int argc, char **argv);
 

@@ -4,15 +4,23 @@
  * failure.
  *
  * SIGINT and SIGTERM remove the temporary files being written (env/io.h) and then end the process
- * by the same signal with its default action, so the caller sees the usual status. The library
- * installs no signal handler; this is the only place that does.
+ * by the same signal with its default action, so the caller sees the usual status. `commons
+ * train` is the exception: its first SIGINT or SIGTERM (a scheduler's warning before a time limit,
+ * or Ctrl-C) only raises a flag, and the training stops after the update in progress with a
+ * checkpoint; a second one ends the process as above. The library installs no signal handler;
+ * this is the only place that does.
+ *
+ * Processes (sim/dist.h): under mpirun or srun the commands that spread their work (run,
+ * compare, eval, bench, train) run on every rank; the others are refused there.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "commands.h"
+#include "dist.h"
 #include "io.h"
 #include "options.h"
 
@@ -33,24 +41,39 @@ static const char *USAGE =
 
 static const struct {
     const char *name;
-    int (*fn)(int argc, char **argv);
+    int (*fn)(int argc, char **argv);                 /* one process */
+    int (*spread)(SimDist *d, int argc, char **argv); /* over the ranks */
 } COMMANDS[] = {
     /* clang-format off */
-    {"run", cli_cmd_run},
-    {"compare", cli_cmd_compare},
-    {"bench", cli_cmd_bench},
-    {"maps", cli_cmd_maps},
-    {"train", cli_cmd_train},
-    {"eval", cli_cmd_eval},
-    {"watch", cli_cmd_watch},
-    {"replay", cli_cmd_replay},
+    {"run", NULL, cli_cmd_run},
+    {"compare", NULL, cli_cmd_compare},
+    {"bench", NULL, cli_cmd_bench},
+    {"maps", cli_cmd_maps, NULL},
+    {"train", NULL, cli_cmd_train},
+    {"eval", NULL, cli_cmd_eval},
+    {"watch", cli_cmd_watch, NULL},
+    {"replay", cli_cmd_replay, NULL},
     /* clang-format on */
 };
 
-/* async-signal-safe: unlink() the temporaries, then die of sig (SA_RESETHAND restored the default
- * action; the signal is blocked while the handler runs and delivered when it returns) */
+/* the training's stop flag: the signal that asked for a stop with a checkpoint, or 0 */
+static volatile sig_atomic_t stop_signal = 0;
+static volatile sig_atomic_t stop_gently = 0; /* 1 while `commons train` runs */
+
+/* async-signal-safe: the first signal during training raises the flag; otherwise unlink() the
+ * temporaries, then die of sig (the default action restored; the signal is blocked while the
+ * handler runs and delivered when it returns) */
 static void on_stop_signal(int sig) {
+    if (stop_gently && !stop_signal) {
+        stop_signal = sig;
+        static const char msg[] = "commons: stopping after this update with a checkpoint (the "
+                                  "same signal again stops at once)\n";
+        ssize_t w = write(STDERR_FILENO, msg, sizeof msg - 1);
+        (void)w;
+        return;
+    }
     env_atomic_remove_temps();
+    signal(sig, SIG_DFL);
     raise(sig);
 }
 
@@ -58,7 +81,6 @@ static void install_stop_handlers(void) {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_stop_signal;
-    sa.sa_flags = SA_RESETHAND;
     sigemptyset(&sa.sa_mask);
     sigaddset(&sa.sa_mask, SIGINT);
     sigaddset(&sa.sa_mask, SIGTERM);
@@ -69,6 +91,35 @@ static void install_stop_handlers(void) {
         if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler != SIG_IGN)
             sigaction(sigs[i], &sa, NULL);
     }
+}
+
+/* a command: in one process, or spread over the ranks of a launch */
+static int dispatch(int k, int argc, char **argv) {
+    SimDist d;
+    EnvError err;
+    if (sim_dist_init(&d, &argc, &argv, &err)) {
+        fprintf(stderr, "commons: %s\n", err.msg);
+        return CLI_EXIT_INPUT;
+    }
+    int rc;
+    if (COMMANDS[k].spread) {
+        d.stop = &stop_signal;
+        stop_gently = strcmp(COMMANDS[k].name, "train") == 0;
+        rc = COMMANDS[k].spread(&d, argc - 2, argv + 2);
+        stop_gently = 0;
+    } else if (d.size > 1) {
+        if (d.rank == 0)
+            fprintf(stderr,
+                    "commons: '%s' runs in one process, and this launch started %d; run it "
+                    "without mpirun or srun (run, compare, eval, bench and train spread over "
+                    "processes)\n",
+                    COMMANDS[k].name, d.size);
+        rc = CLI_EXIT_INPUT;
+    } else {
+        rc = COMMANDS[k].fn(argc - 2, argv + 2);
+    }
+    sim_dist_close(&d);
+    return rc;
 }
 
 int main(int argc, char **argv) {
@@ -83,7 +134,7 @@ int main(int argc, char **argv) {
         return 0;
     }
     for (size_t i = 0; i < sizeof COMMANDS / sizeof COMMANDS[0]; i++)
-        if (strcmp(cmd, COMMANDS[i].name) == 0) return COMMANDS[i].fn(argc - 2, argv + 2);
+        if (strcmp(cmd, COMMANDS[i].name) == 0) return dispatch((int)i, argc, argv);
     fprintf(stderr, "commons: unknown command '%s'\n\n%s", cmd, USAGE);
     return CLI_EXIT_INPUT;
 }

@@ -77,13 +77,25 @@ static int trim_log(const char *path, int header, const char *key, long long lim
     return rc ? env_fail(err, ENV_EIO, "cannot rewrite %s", path) : 0;
 }
 
-/* the config, the trainer (restored from ck when not NULL) and the effective config text */
-static int build(SimRun *r, const PpoCheckpoint *ck, EnvError *err) {
-    int rc = sim_config_init(&r->sim, &r->params, err);
+/* the processes, this rank's block of shards (refused before anything is built when the count
+ * does not divide them), the config, the trainer (restored from ck when not NULL) and the
+ * effective config text */
+static int build(SimRun *r, SimDist *dist, const char *origin, const PpoCheckpoint *ck,
+                 EnvError *err) {
+    if (!dist) {
+        r->one = (SimDist){.rank = 0, .size = 1, .quiet_fd = -1};
+        dist = &r->one;
+    }
+    r->dist = dist;
+    int first, count;
+    int rc = sim_dist_block(dist, r->cfg.shards, "train.shards", origin, &first, &count, err);
     if (rc) return rc;
+    if ((rc = sim_config_init(&r->sim, &r->params, err))) return rc;
     r->open = 1;
-    if ((rc = sim_trainer_init(&r->trainer, &r->cfg, &r->sim, 0, r->cfg.shards, err))) return rc;
+    if ((rc = sim_trainer_init(&r->trainer, &r->cfg, &r->sim, first, count, err))) return rc;
     r->open = 2;
+    r->trainer.dist = dist;
+    r->trainer.ppo.reduce = sim_dist_reduce(dist);
     if (ck && (rc = sim_trainer_restore(&r->trainer, ck, err))) return rc;
     if (!(r->config_text = sim_train_config_text(&r->params, &r->cfg)))
         return env_fail(err, ENV_ENOMEM, "out of memory for the effective config");
@@ -128,20 +140,33 @@ static int open_dir(SimRun *r, EnvError *err) {
     return 0;
 }
 
+/* the run directory, written by rank 0; every rank returns the verdict (an error message on the
+ * ranks where it happened; rank 0 names a failure of another rank) */
+static int open_dir_agreed(SimRun *r, int rc, EnvError *err) {
+    if (!rc && r->dist->rank == 0) rc = open_dir(r, err);
+    int all = sim_dist_min(r->dist, rc);
+    if (all && !rc)
+        env_fail(err, all,
+                 r->dist->rank == 0 ? "another process failed to build its part of the run"
+                                    : "rank 0 could not write the run directory");
+    return all;
+}
+
 int sim_run_create(SimRun *r, const SimParams *p, const PpoConfig *c, const char *dir,
-                   EnvError *err) {
+                   const char *origin, SimDist *dist, EnvError *err) {
     memset(r, 0, sizeof *r);
     r->params = *p;
     r->cfg = *c;
     snprintf(r->dir, sizeof r->dir, "%s", dir);
-    int rc = build(r, NULL, err);
-    if (!rc) rc = open_dir(r, err);
+    int rc = build(r, dist, origin, NULL, err);
+    /* a count that does not divide the shards is the same verdict on every rank: nothing ran */
+    if (rc != ENV_EINPUT || r->open) rc = open_dir_agreed(r, rc, err);
     if (rc) sim_run_close(r);
     return rc;
 }
 
 int sim_run_resume(SimRun *r, const char *path, const char *dir, const char *const *sets,
-                   int n_sets, EnvError *err) {
+                   int n_sets, SimDist *dist, EnvError *err) {
     memset(r, 0, sizeof *r);
     r->resumed = 1;
     char file[SIM_RUN_PATH_LEN], origin[SIM_RUN_PATH_LEN + 16];
@@ -161,14 +186,17 @@ int sim_run_resume(SimRun *r, const char *path, const char *dir, const char *con
     char *slash = strrchr(r->dir, '/');
     if (!dir && slash) *slash = 0;
     if (!dir && !slash) snprintf(r->dir, sizeof r->dir, ".");
-    if (!rc) rc = build(r, &ck, err);
+    if (!rc) {
+        rc = build(r, dist, origin, &ck, err);
+        if (rc != ENV_EINPUT || r->open) rc = open_dir_agreed(r, rc, err);
+    }
     ppo_checkpoint_close(&ck);
-    if (!rc) rc = open_dir(r, err);
     if (rc) sim_run_close(r);
     return rc;
 }
 
 void sim_run_close(SimRun *r) {
+    free(r->ep);
     if (r->progress) fclose(r->progress);
     if (r->episodes) fclose(r->episodes);
     free(r->config_text);
@@ -192,10 +220,37 @@ static void log_episode(FILE *f, const PpoEpisode *ep, int64_t update, int n_age
             ep->social.peace);
 }
 
+/* episodes in the order one process records them: by step (env_steps), then world */
+static int episode_order(const void *a, const void *b) {
+    const PpoEpisode *x = a, *y = b;
+    if (x->env_steps != y->env_steps) return x->env_steps < y->env_steps ? -1 : 1;
+    return (x->world > y->world) - (x->world < y->world);
+}
+
+/* every rank's episodes of the update to rank 0 (r->ep), numbered over the run; every rank's
+ * counter becomes the run's */
+static int gather_episodes(SimRun *r, const PpoStats *st, EnvError *err) {
+    PpoTrainer *t = &r->trainer.ppo;
+    int64_t before = t->episodes - t->n_ep;
+    t->episodes = before + st->n_episodes;
+    void *all;
+    size_t n;
+    int rc = sim_dist_gather(r->dist, t->ep, sizeof(PpoEpisode) * (size_t)t->n_ep, &all, &n, err);
+    if (rc) return rc;
+    free(r->ep);
+    r->ep = all;
+    r->n_ep = (int)(n / sizeof(PpoEpisode));
+    qsort(r->ep, (size_t)r->n_ep, sizeof *r->ep, episode_order);
+    for (int e = 0; e < r->n_ep; e++) r->ep[e].index = before + e;
+    return 0;
+}
+
 int sim_run_log(SimRun *r, const PpoStats *st, double seconds, double rate, EnvError *err) {
     const PpoTrainer *t = &r->trainer.ppo;
     int A = t->n_agents;
-    for (int e = 0; e < t->n_ep; e++) log_episode(r->episodes, &t->ep[e], st->update, A);
+    int rc = gather_episodes(r, st, err);
+    if (rc || r->dist->rank != 0) return rc;
+    for (int e = 0; e < r->n_ep; e++) log_episode(r->episodes, &r->ep[e], st->update, A);
     /* one row per update; episode columns empty when none finished */
     FILE *f = r->progress;
     fprintf(f, "%lld,%lld,%lld,%.3f,%.0f,%.6g,%d,", (long long)st->update, (long long)st->env_steps,
@@ -222,7 +277,11 @@ int sim_run_checkpoint_due(const SimRun *r) {
 
 int sim_run_checkpoint(SimRun *r, EnvError *err) {
     /* the logs' rows reach the disk before the checkpoint that counts them */
-    if (sync_log(r->progress) || sync_log(r->episodes))
-        return env_fail(err, ENV_EIO, "cannot write the logs in %s: %s", r->dir, strerror(errno));
+    int rc = 0;
+    if (r->dist->rank == 0 && (sync_log(r->progress) || sync_log(r->episodes)))
+        rc = env_fail(err, ENV_EIO, "cannot write the logs in %s: %s", r->dir, strerror(errno));
+    int all = sim_dist_min(r->dist, rc);
+    if (all && !rc) env_fail(err, all, "rank 0 could not write the logs in %s", r->dir);
+    if (all) return all;
     return sim_trainer_save(&r->trainer, r->config_text, r->ckpt, err);
 }

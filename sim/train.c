@@ -73,28 +73,98 @@ void sim_trainer_update(SimTrainer *t, PpoStats *stats) {
     sim_trainer_learn(t, stats);
 }
 
-int sim_trainer_save(const SimTrainer *t, const char *config, const char *path, EnvError *err) {
-    const SimBatch *b = &t->batch;
-    size_t T = (size_t)b->cfg->p.max_steps, A = (size_t)b->n_agents;
-    PpoWorldRecord *rec = calloc((size_t)(b->n_worlds > 0 ? b->n_worlds : 1), sizeof *rec);
-    if (!rec) return env_fail(err, ENV_ENOMEM, "out of memory for the world records of %s", path);
+/* the held worlds' records as bytes: per world u64 episode, i32 tick, i32 0, u64 hash, then the
+ * actions (tick, n_agents) as i32 */
+static uint8_t *pack_worlds(const SimBatch *b, size_t *n) {
+    size_t T = (size_t)b->cfg->p.max_steps, A = (size_t)b->n_agents, bytes = 0;
+    for (int k = 0; k < b->n_worlds; k++) bytes += 24 + (size_t)b->worlds[k].tick * A * 4;
+    uint8_t *buf = malloc(bytes ? bytes : 1), *p = buf;
+    if (!buf) return NULL;
     for (int k = 0; k < b->n_worlds; k++) {
         const EnvWorld *w = &b->worlds[k];
-        rec[k] = (PpoWorldRecord){w->episode, w->tick, env_state_hash(w),
-                                  b->history + (size_t)k * T * A};
+        uint64_t episode = w->episode, hash = env_state_hash(w);
+        int32_t tick[2] = {w->tick, 0};
+        memcpy(p, &episode, 8), memcpy(p + 8, tick, 8), memcpy(p + 16, &hash, 8);
+        memcpy(p + 24, b->history + (size_t)k * T * A, (size_t)w->tick * A * 4);
+        p += 24 + (size_t)w->tick * A * 4;
     }
-    int rc = ppo_checkpoint_save(&t->ppo, rec, b->n_worlds, config, path, err);
+    *n = bytes;
+    return buf;
+}
+
+/* the records of n worlds packed back to back, as views into buf */
+static int unpack_worlds(const uint8_t *buf, size_t n, int worlds, int A, PpoWorldRecord *rec) {
+    size_t off = 0;
+    for (int k = 0; k < worlds; k++) {
+        if (off + 24 > n) return 1;
+        int32_t tick[2];
+        memcpy(&rec[k].episode, buf + off, 8), memcpy(tick, buf + off + 8, 8);
+        memcpy(&rec[k].hash, buf + off + 16, 8);
+        rec[k].tick = tick[0];
+        rec[k].actions = (const int32_t *)(const void *)(buf + off + 24);
+        off += 24 + (size_t)tick[0] * (size_t)A * 4;
+    }
+    return off != n;
+}
+
+int sim_trainer_save(const SimTrainer *t, const char *config, const char *path, EnvError *err) {
+    const SimBatch *b = &t->batch;
+    SimDist *d = t->dist;
+    int many = d && d->size > 1, worlds = many ? t->ppo.cfg.worlds : b->n_worlds, rc = 0;
+    size_t n = 0, n_all = 0;
+    void *all = NULL;
+    uint8_t *mine = pack_worlds(b, &n);
+    if (!mine) rc = env_fail(err, ENV_ENOMEM, "out of memory for the world records of %s", path);
+    /* one process holds every world; several gather them to rank 0 */
+    if (many) {
+        if (sim_dist_min(d, rc)) {
+            free(mine);
+            return rc ? rc : env_fail(err, ENV_ENOMEM, "out of memory on another rank");
+        }
+        rc = sim_dist_gather(d, mine, n, &all, &n_all, err);
+        free(mine);
+    } else {
+        all = mine, n_all = n;
+    }
+    PpoWorldRecord *rec = NULL;
+    if (!rc && (!d || d->rank == 0)) {
+        rec = calloc((size_t)worlds, sizeof *rec);
+        if (!rec)
+            rc = env_fail(err, ENV_ENOMEM, "out of memory for the world records of %s", path);
+        else if (unpack_worlds(all, n_all, worlds, b->n_agents, rec))
+            rc = env_fail(err, ENV_EIO, "the world records gathered for %s do not add up", path);
+        /* gathered: the checkpoint of every world, as one process holding them all writes it */
+        PpoTrainer whole = t->ppo;
+        if (many) whole.world_base = 0;
+        if (!rc) rc = ppo_checkpoint_save(&whole, rec, worlds, config, path, err);
+    }
     free(rec);
+    free(all);
+    if (many) {
+        rc = sim_dist_min(d, rc);
+        if (rc && d->rank != 0) env_fail(err, rc, "rank 0 could not write %s", path);
+    }
     return rc;
 }
 
 int sim_trainer_restore(SimTrainer *t, const PpoCheckpoint *ck, EnvError *err) {
     PpoTrainer *p = &t->ppo;
-    int rc = ppo_trainer_restore(p, ck, t->batch.n_worlds, err);
+    /* the held block of the checkpoint's worlds */
+    PpoCheckpoint block = *ck;
+    int64_t skip = p->world_base - ck->world_base;
+    if (skip < 0 || skip + t->batch.n_worlds > ck->n_worlds)
+        return env_fail(err, ENV_EINPUT,
+                        "the checkpoint holds worlds %lld..%lld; this trainer holds %lld..%lld",
+                        (long long)ck->world_base, (long long)ck->world_base + ck->n_worlds - 1,
+                        (long long)p->world_base, (long long)p->world_base + t->batch.n_worlds - 1);
+    block.world = ck->world + skip;
+    block.n_worlds = t->batch.n_worlds;
+    block.world_base = p->world_base;
+    int rc = ppo_trainer_restore(p, &block, t->batch.n_worlds, err);
     if (rc) return rc;
     /* every world back where it was: its episode replayed from the start */
     for (int k = 0; k < t->batch.n_worlds; k++) {
-        const PpoWorldRecord *wr = &ck->world[k];
+        const PpoWorldRecord *wr = &block.world[k];
         if ((rc = sim_batch_restore(&t->batch, k, wr->episode, wr->tick, wr->actions, wr->hash,
                                     err)))
             return rc;

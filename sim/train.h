@@ -13,14 +13,18 @@
  *   truncations (ppo_record_step), and finished episodes are recorded for the statistics.
  * - Worlds that communicate (comm.*) or share rewards are refused until the trainer reads signals
  *   and messages; the batch already carries them.
- * - A checkpoint holds the trainer's state and each held world's episode, tick, state hash and
- *   the actions of its episode so far; restoring replays them and checks the hash.
+ * - A checkpoint holds the trainer's state and EVERY world's episode, tick, state hash and the
+ *   actions of its episode so far: with several processes (dist set) the world records are
+ *   gathered to rank 0, which writes the file. Restoring takes the held block of worlds from a
+ *   checkpoint of all of them (written by any number of processes), replays them and checks the
+ *   hash.
  */
 #ifndef COMMONS_SIM_TRAIN_H
 #define COMMONS_SIM_TRAIN_H
 
 #include "batch.h"
 #include "checkpoint.h"
+#include "dist.h"
 #include "params.h"
 #include "ppo.h"
 
@@ -28,6 +32,7 @@ typedef struct SimTrainer {
     const SimConfig *sim;
     PpoTrainer ppo; /* the learning, its rollout buffers and counters */
     SimBatch batch; /* the worlds of the held shards */
+    SimDist *dist;  /* the processes holding the other shards; NULL: one process holds all */
 } SimTrainer;
 
 /* Builds the trainer and its worlds (reset to episode 0, first observations in place). */
@@ -41,11 +46,14 @@ void sim_trainer_update(SimTrainer *t, PpoStats *stats);
 void sim_trainer_rollout(SimTrainer *t);
 void sim_trainer_learn(SimTrainer *t, PpoStats *stats);
 
-/* Writes a checkpoint of the trainer and its worlds, with the effective config text. */
+/* Writes a checkpoint of the trainer and its worlds, with the effective config text. With
+ * several processes it is collective: rank 0 gathers every world's record and writes the file,
+ * and every rank returns rank 0's verdict (the message on rank 0). */
 int sim_trainer_save(const SimTrainer *t, const char *config, const char *path, EnvError *err);
 
 /* Restores a trainer built from the checkpoint's config: parameters, moments, counters, and every
- * world replayed to where it was (its state hash checked). */
+ * held world replayed to where it was (its state hash checked). The checkpoint must hold the
+ * held worlds (a checkpoint of every world does, whoever wrote it). */
 int sim_trainer_restore(SimTrainer *t, const PpoCheckpoint *ck, EnvError *err);
 
 #endif
