@@ -59,6 +59,7 @@ static const struct {
 /* the training's stop flag: the signal that asked for a stop with a checkpoint, or 0 */
 static volatile sig_atomic_t stop_signal = 0;
 static volatile sig_atomic_t stop_gently = 0; /* 1 while `commons train` runs */
+static volatile sig_atomic_t stop_quiet = 0;  /* 1 on ranks other than 0: rank 0 says it */
 
 /* async-signal-safe: the first signal during training raises the flag; otherwise unlink() the
  * temporaries, then die of sig (the default action restored; the signal is blocked while the
@@ -68,8 +69,10 @@ static void on_stop_signal(int sig) {
         stop_signal = sig;
         static const char msg[] = "commons: stopping after this update with a checkpoint (the "
                                   "same signal again stops at once)\n";
-        ssize_t w = write(STDERR_FILENO, msg, sizeof msg - 1);
-        (void)w;
+        if (!stop_quiet) {
+            ssize_t w = write(STDERR_FILENO, msg, sizeof msg - 1);
+            (void)w;
+        }
         return;
     }
     env_atomic_remove_temps();
@@ -104,6 +107,7 @@ static int dispatch(int k, int argc, char **argv) {
     int rc;
     if (COMMANDS[k].spread) {
         d.stop = &stop_signal;
+        stop_quiet = d.rank != 0;
         stop_gently = strcmp(COMMANDS[k].name, "train") == 0;
         rc = COMMANDS[k].spread(&d, argc - 2, argv + 2);
         stop_gently = 0;
