@@ -322,9 +322,10 @@ static void print_summary(const SimRun *run, const Clock *k) {
     int R = run->dist->size;
     if (R > 1)
         printf("%d processes: %s agent-steps/s per process (rank 0: rollouts %.1f s, updates "
-               "%.1f s)\n",
+               "%.1f s, of which %.2f s in %lld sums over ranks sending %.1f MB)\n",
                R, grouped(total > 0 ? (long long)(done_steps / total / R) : 0, g2, 32), k->rollout,
-               k->learn);
+               k->learn, run->dist->sum_seconds, (long long)run->dist->sum_calls,
+               (double)run->dist->sum_bytes / 1e6);
     const Recent *r = &k->recent;
     if (r->n)
         printf("last %d episodes: return %.2f per agent, efficiency %.3f, equality %.3f, "

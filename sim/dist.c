@@ -353,6 +353,7 @@ static int exchange(SimDist *d, const void *const *node, int nodes, size_t n, si
         int64_t qlo = 0, qlen = (int64_t)n;
         if (sliced) share(q, S, (int64_t)n, &qlo, &qlen);
         sc[q] = nodes * (int)qlen, sd[q] = (int)send_n, send_n += (size_t)sc[q];
+        if (q != d->rank) d->sum_bytes += (int64_t)sc[q] * (int64_t)es;
         rc[q] = m->nodes[q] * (int)my_len, rd[q] = (int)recv_n, recv_n += (size_t)rc[q];
     }
     if (grow((void **)&m->send, &m->send_cap, send_n * es + 1)) out_of_memory(d, send_n * es);
@@ -385,7 +386,7 @@ static int exchange(SimDist *d, const void *const *node, int nodes, size_t n, si
 }
 
 /* after a sliced sum: every rank's finished slice of out to every rank */
-static void gather_slices(SimDist *d, void *out, size_t n, MPI_Datatype type) {
+static void gather_slices(SimDist *d, void *out, size_t n, size_t es, MPI_Datatype type) {
     Impl *m = d->impl;
     int S = d->size, *cnt = m->cnt, *off = cnt + S;
     for (int q = 0; q < S; q++) {
@@ -393,6 +394,7 @@ static void gather_slices(SimDist *d, void *out, size_t n, MPI_Datatype type) {
         share(q, S, (int64_t)n, &lo, &len);
         cnt[q] = (int)len, off[q] = (int)lo;
     }
+    d->sum_bytes += (int64_t)cnt[d->rank] * (S - 1) * (int64_t)es;
     MPI_Request req;
     check(d, MPI_Iallgatherv(MPI_IN_PLACE, 0, type, out, cnt, off, type, MPI_COMM_WORLD, &req),
           "the sum over shards");
@@ -417,6 +419,7 @@ static void mpi_f32(void *ctx, float *const *chunks, int first, int count, int t
         return;
     }
     Impl *m = d->impl;
+    double t0 = sim_dist_now();
     int start[PPO_TREE_MAX_NODES];
     int nodes = ppo_tree_presum_f32(chunks, first, count, total, n, start);
     const void *node[PPO_TREE_MAX_NODES];
@@ -427,7 +430,9 @@ static void mpi_f32(void *ctx, float *const *chunks, int first, int count, int t
     memset(m->p32, 0, sizeof(float *) * (size_t)total);
     for (int k = 0; k < m->n_all; k++) m->p32[m->all_start[k]] = (float *)(m->recv + m->all_off[k]);
     ppo_tree_sum_f32(m->p32, total, len, out + lo);
-    if (sliced) gather_slices(d, out, n, MPI_FLOAT);
+    if (sliced) gather_slices(d, out, n, sizeof(float), MPI_FLOAT);
+    d->sum_calls++;
+    d->sum_seconds += sim_dist_now() - t0;
 }
 
 static void mpi_f64(void *ctx, double *const *chunks, int first, int count, int total, size_t n,
@@ -438,6 +443,7 @@ static void mpi_f64(void *ctx, double *const *chunks, int first, int count, int 
         return;
     }
     Impl *m = d->impl;
+    double t0 = sim_dist_now();
     int start[PPO_TREE_MAX_NODES];
     int nodes = ppo_tree_presum_f64(chunks, first, count, total, n, start);
     const void *node[PPO_TREE_MAX_NODES];
@@ -449,7 +455,9 @@ static void mpi_f64(void *ctx, double *const *chunks, int first, int count, int 
     for (int k = 0; k < m->n_all; k++)
         m->p64[m->all_start[k]] = (double *)(m->recv + m->all_off[k]);
     ppo_tree_sum_f64(m->p64, total, len, out + lo);
-    if (sliced) gather_slices(d, out, n, MPI_DOUBLE);
+    if (sliced) gather_slices(d, out, n, sizeof(double), MPI_DOUBLE);
+    d->sum_calls++;
+    d->sum_seconds += sim_dist_now() - t0;
 }
 
 PpoReduce sim_dist_reduce(SimDist *d) {

@@ -40,7 +40,11 @@ typedef struct SimDist {
      * loop, which stops every rank at the same update */
     volatile sig_atomic_t *stop;
     int quiet_fd; /* stderr saved while a rank other than 0 is quiet, else -1 */
-    void *impl;   /* buffers of the reduction and the peers' pids (dist.c) */
+    /* the sums over ranks so far (the hook): calls, bytes this rank sent, seconds in them
+     * (exchanging, and waiting for the slowest rank) */
+    int64_t sum_calls, sum_bytes;
+    double sum_seconds;
+    void *impl; /* buffers of the reduction and the peers' pids (dist.c) */
 } SimDist;
 
 /* 1 when this build has MPI. */

@@ -240,7 +240,7 @@ static int gather_episodes(SimRun *r, const PpoStats *st, EnvError *err) {
     free(r->ep);
     r->ep = all;
     r->n_ep = (int)(n / sizeof(PpoEpisode));
-    qsort(r->ep, (size_t)r->n_ep, sizeof *r->ep, episode_order);
+    if (r->n_ep > 1) qsort(r->ep, (size_t)r->n_ep, sizeof *r->ep, episode_order);
     for (int e = 0; e < r->n_ep; e++) r->ep[e].index = before + e;
     return 0;
 }
