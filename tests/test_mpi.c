@@ -3,11 +3,11 @@
  * moments, counters, every world) and logs of one process; compare, run and eval print the bytes
  * of one process; a run written by 3 ranks resumes on 2 to the bits of an uninterrupted run; a
  * rank count that does not divide the shards and a command that runs in one process are refused
- * with their texts; SIGTERM (to mpirun, as a scheduler sends it) and SIGINT (one process, run
- * with or without MPI) stop with a checkpoint that resumes to the uninterrupted bits; a rank killed
- * with -9 stops the others within seconds with a message naming it. Without MPI in the build, a
- * launch as several ranks is refused with what is missing, and the rest is skipped with that
- * reason.
+ * with their texts; SIGTERM (to a rank, as Slurm signals its tasks, or to mpirun) and SIGINT (one
+ * process, run with or without MPI) stop with a checkpoint that resumes to the uninterrupted bits;
+ * a rank killed with -9 stops the others within seconds with a message naming it. Without MPI in
+ * the build, a launch as several ranks is refused with what is missing, and the rest is skipped
+ * with that reason.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "helpers.h"
@@ -30,11 +30,14 @@ static const char *TINY = "[env]\npreset = gathering-small\nmax_steps = 20\n[obs
                           "[train]\nsteps = 1536\nworlds = 12\nrollout = 16\nshards = 12\n"
                           "checkpoint_every = 2\n[ppo]\nepochs = 2\nminibatches = 2\n"
                           "[net]\nconv = 0\nhidden = 16\n";
-/* the same, long enough to be stopped midway (120 updates, under a second in one process) */
-static const char *LONG = "[env]\npreset = gathering-small\nmax_steps = 20\n[obs]\nencoding = ids\n"
-                          "[train]\nsteps = 23040\nworlds = 12\nrollout = 16\nshards = 12\n"
-                          "checkpoint_every = 10\n[ppo]\nepochs = 2\nminibatches = 2\n"
-                          "[net]\nconv = 0\nhidden = 16\n";
+/* the same without learning-rate annealing, so that the weights after N updates do not depend on
+ * train.steps: runs of 2400 updates are stopped after a few and resumed with train.steps = 46080
+ * (240 updates, about a second), to the bits of the run of 240 updates */
+static const char *LONG =
+    "[env]\npreset = gathering-small\nmax_steps = 20\n[obs]\nencoding = ids\n"
+    "[train]\nsteps = 460800\nworlds = 12\nrollout = 16\nshards = 12\n"
+    "checkpoint_every = 10\n[ppo]\nanneal_lr = 0\nepochs = 2\nminibatches = 2\n"
+    "[net]\nconv = 0\nhidden = 16\n";
 
 static double now(void) {
     struct timespec ts;
@@ -299,56 +302,6 @@ static int wait_exit(pid_t pid, double limit, double *took) {
     return status;
 }
 
-/* the uninterrupted reference run of long.ini, in one process */
-static void whole_run(void) {
-    char path[300];
-    snprintf(path, sizeof path, "%s/whole/checkpoint.ckpt", dir);
-    if (access(path, F_OK))
-        assert_int_equal(commons(1, "train long.ini --out whole", 0, out1, sizeof out1), 0);
-}
-
-static void test_sigterm(void **state) {
-    (void)state;
-    need_mpi();
-    whole_run();
-    /* a scheduler's SIGTERM to mpirun: every rank stops after the same update with a checkpoint */
-    char cmd[1024], pre[600];
-    launch(2, pre, sizeof pre);
-    snprintf(cmd, sizeof cmd, "exec %s train long.ini --out termed", pre);
-    pid_t pid = spawn(cmd, "termed.txt");
-    wait_rows("termed", 3);
-    kill(pid, SIGTERM);
-    wait_exit(pid, 30, NULL);
-    size_t n;
-    char *text = slurp("termed.txt", &n);
-    if (!strstr(text, "stopped by SIGTERM after update "))
-        fail_msg("no stop message in:\n%s", text);
-    free(text);
-    assert_int_equal(commons(3, "train --resume termed", 0, out1, sizeof out1), 0);
-    same_run("whole", "termed");
-}
-
-/* Ctrl-C in one process: a checkpoint, exit 0, and the resumed run ends with the same bits */
-static void test_sigint(void **state) {
-    (void)state;
-    whole_run();
-    char cmd[1024];
-    snprintf(cmd, sizeof cmd, "exec '%s' train long.ini --out inted", COMMONS_BIN);
-    pid_t pid = spawn(cmd, "inted.txt");
-    wait_rows("inted", 3);
-    kill(pid, SIGINT);
-    int status = wait_exit(pid, 30, NULL);
-    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-    size_t n;
-    char *text = slurp("inted.txt", &n);
-    if (!strstr(text, "stopped by SIGINT after update ")) fail_msg("no stop message in:\n%s", text);
-    if (!strstr(text, "commons: stopping after this update with a checkpoint"))
-        fail_msg("no notice in:\n%s", text);
-    free(text);
-    assert_int_equal(commons(MPIRUN[0] ? 2 : 1, "train --resume inted", 0, out1, sizeof out1), 0);
-    same_run("whole", "inted");
-}
-
 /* the pid of the child of parent that is MPI rank `rank` */
 static pid_t rank_pid(pid_t parent, int rank) {
     char want[64];
@@ -379,6 +332,84 @@ static pid_t rank_pid(pid_t parent, int rank) {
     return found;
 }
 
+/* the uninterrupted reference run of long.ini, in one process */
+static void whole_run(void) {
+    char path[300];
+    snprintf(path, sizeof path, "%s/whole/checkpoint.ckpt", dir);
+    if (access(path, F_OK))
+        assert_int_equal(
+            commons(1, "train long.ini --out whole --set train.steps=46080", 0, out1, sizeof out1),
+            0);
+}
+
+/* the update a stopped run says it stopped after, checked to lie inside the 240 */
+static void stopped_early(const char *text, const char *sig) {
+    char want[64];
+    snprintf(want, sizeof want, "stopped by %s after update ", sig);
+    const char *at = strstr(text, want);
+    if (!at) fail_msg("no stop message in:\n%s", text);
+    int update = atoi(at + strlen(want));
+    if (update < 1 || update >= 240) fail_msg("stopped after update %d, not inside 1..239", update);
+}
+
+/* a scheduler's SIGTERM (Slurm signals every task; here one rank alone is signalled): every rank
+ * stops after the same update with a checkpoint and exits 0; resumed on 3 ranks, the run ends
+ * with the uninterrupted bits. A SIGTERM to mpirun reaches the ranks too (later, through mpirun) */
+static void test_sigterm(void **state) {
+    (void)state;
+    need_mpi();
+    whole_run();
+    char cmd[1024], pre[600];
+    launch(2, pre, sizeof pre);
+    snprintf(cmd, sizeof cmd, "exec %s train long.ini --out termed", pre);
+    pid_t pid = spawn(cmd, "termed.txt");
+    wait_rows("termed", 3);
+    pid_t rank1 = rank_pid(pid, 1);
+    assert_true(rank1 > 0);
+    kill(rank1, SIGTERM);
+    int status = wait_exit(pid, 30, NULL);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    size_t n;
+    char *text = slurp("termed.txt", &n);
+    stopped_early(text, "SIGTERM");
+    free(text);
+    assert_int_equal(
+        commons(3, "train --resume termed --set train.steps=46080", 0, out1, sizeof out1), 0);
+    same_run("whole", "termed");
+    /* through mpirun */
+    snprintf(cmd, sizeof cmd, "exec %s train long.ini --out termed2", pre);
+    pid = spawn(cmd, "termed2.txt");
+    wait_rows("termed2", 3);
+    kill(pid, SIGTERM);
+    wait_exit(pid, 30, NULL);
+    text = slurp("termed2.txt", &n);
+    if (!strstr(text, "stopped by SIGTERM after update ")) fail_msg("no stop in:\n%s", text);
+    free(text);
+}
+
+/* Ctrl-C in one process: a checkpoint, exit 0, and the resumed run ends with the same bits */
+static void test_sigint(void **state) {
+    (void)state;
+    whole_run();
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "exec '%s' train long.ini --out inted", COMMONS_BIN);
+    pid_t pid = spawn(cmd, "inted.txt");
+    wait_rows("inted", 3);
+    kill(pid, SIGINT);
+    int status = wait_exit(pid, 30, NULL);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    size_t n;
+    char *text = slurp("inted.txt", &n);
+    stopped_early(text, "SIGINT");
+    if (!strstr(text, "commons: stopping after this update with a checkpoint"))
+        fail_msg("no notice in:\n%s", text);
+    free(text);
+    assert_int_equal(commons(MPIRUN[0] ? 2 : 1, "train --resume inted --set train.steps=46080", 0,
+                             out1, sizeof out1),
+                     0);
+    same_run("whole", "inted");
+}
+
 static void test_kill_rank(void **state) {
     (void)state;
     need_mpi();
@@ -400,7 +431,8 @@ static void test_kill_rank(void **state) {
     if (!strstr(text, "rank 1")) fail_msg("the dead rank is not named in:\n%s", text);
     free(text);
     /* the last checkpoint resumes to the uninterrupted bits */
-    assert_int_equal(commons(2, "train --resume killed", 0, out1, sizeof out1), 0);
+    assert_int_equal(
+        commons(2, "train --resume killed --set train.steps=46080", 0, out1, sizeof out1), 0);
     same_run("whole", "killed");
 }
 
