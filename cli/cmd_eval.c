@@ -5,8 +5,8 @@
  * of the two commands compare directly. Trained agents sample their actions from their own
  * streams (sim/episode.h).
  *
- * Under mpirun or srun (sim/dist.h) the list of every policy's episodes is spread over the ranks
- * in contiguous blocks; rank 0 gathers the results in order and prints exactly what one process
+ * Under mpirun or srun (sim/dist.h) the list of every policy's episodes is dealt round the
+ * ranks; rank 0 gathers the results in order and prints exactly what one process
  * prints (the same sums in the same order).
  */
 #define _POSIX_C_SOURCE 200809L
@@ -166,22 +166,21 @@ static void print_header(const SimLearned *l, const EnvParams *p, const Options 
                "sustainability", "peace");
 }
 
-/* this rank's block of the list of every policy's episodes (policy 0 the trained one, then the
+/* this rank's items of the list of every policy's episodes (policy 0 the trained one, then the
  * baselines; policy k's episode e is item k * ne + e), gathered to rank 0 in order (*all) */
 static int eval_items(SimDist *d, const SimConfig *cfg, const SimPolicies *ps, int n_pol, int ne,
                       long long seed, EvalItem **all) {
-    int64_t first, count;
-    sim_dist_share(d, (int64_t)n_pol * ne, &first, &count);
+    int64_t n_items = (int64_t)n_pol * ne, count = sim_dist_deal(d, n_items);
     EvalItem *mine = malloc(sizeof *mine * (size_t)(count > 0 ? count : 1));
     EnvError err = {ENV_ENOMEM, "out of memory for the results"};
     int rc = mine ? 0 : cli_fail(&err);
     for (int64_t i = 0; i < count && !rc; i++) {
-        int k = (int)((first + i) / ne), e = (int)((first + i) % ne);
+        int64_t item = sim_dist_dealt(d, i);
+        int k = (int)(item / ne), e = (int)(item % ne);
         rc = run_episode(cfg, k ? NULL : ps, k ? (ScriptedKind)(k - 1) : SCRIPTED_RANDOM, seed + e,
                          &mine[i]);
     }
-    size_t bytes;
-    if (!rc && sim_dist_gather(d, mine, sizeof *mine * (size_t)count, (void **)all, &bytes, &err))
+    if (!rc && sim_dist_gather_dealt(d, mine, sizeof *mine, n_items, (void **)all, &err))
         rc = cli_fail(&err);
     free(mine);
     if (rc && d->size > 1) sim_dist_abort(d, rc);

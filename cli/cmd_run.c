@@ -1,9 +1,9 @@
 /* cmd_run.c: `commons run` and `commons compare`: episodes with scripted policies.
  *
- * Under mpirun or srun (sim/dist.h) the episodes are spread over the ranks in contiguous blocks
- * (compare: the list of every policy's episodes), each rank runs its own, and rank 0 gathers the
- * results in episode order and prints exactly what one process prints. An episode is the same
- * wherever it runs (sim/episode.h). --record and --replay-out write one file from one process.
+ * Under mpirun or srun (sim/dist.h) the episodes are dealt round the ranks (compare: the list of
+ * every policy's episodes), each rank runs its own, and rank 0 gathers the results in order and
+ * prints exactly what one process prints. An episode is the same wherever it runs (sim/episode.h).
+ * --record and --replay-out write one file from one process.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
@@ -115,15 +115,14 @@ static int fail_spread(SimDist *d, const EnvError *err) {
 /* the episodes spread over the ranks; rank 0 prints them in order */
 static int run_spread(SimDist *d, Run *r, const Options *o) {
     int n = r->sp.env.n_agents, ocean = r->sp.env.game == ENV_GAME_OCEAN;
-    int64_t first, count;
-    sim_dist_share(d, o->episodes, &first, &count);
+    int64_t count = sim_dist_deal(d, o->episodes);
     SimResult *mine = calloc((size_t)(count > 0 ? count : 1), sizeof *mine);
     EnvError err;
     if (!mine) return fail_spread(d, &(EnvError){ENV_ENOMEM, "out of memory for the results"});
-    for (int64_t e = 0; e < count; e++) sim_episode_run(&r->e, (uint64_t)(first + e), 0, &mine[e]);
+    for (int64_t k = 0; k < count; k++)
+        sim_episode_run(&r->e, (uint64_t)sim_dist_dealt(d, k), 0, &mine[k]);
     void *all;
-    size_t bytes;
-    int rc = sim_dist_gather(d, mine, sizeof *mine * (size_t)count, &all, &bytes, &err);
+    int rc = sim_dist_gather_dealt(d, mine, sizeof *mine, o->episodes, &all, &err);
     free(mine);
     if (rc) return fail_spread(d, &err);
     if (d->rank == 0) {
@@ -203,12 +202,13 @@ static void mean_sd(const double *x, int n, double *mean, double *sd) {
     *sd = n > 1 ? sqrt(v / (n - 1)) : 0.0;
 }
 
-/* the four metrics of episodes [first, first + count) of the list of every policy's episodes
- * (policy k's episode e is item k * ne + e, with seed + e) into out (count, 4) */
-static int compare_items(const SimConfig *sim, const ScriptedKind *list, int ne, long long seed,
-                         int64_t first, int64_t count, double *out, EnvError *err) {
+/* the four metrics of this rank's items of the list of every policy's episodes (policy k's
+ * episode e is item k * ne + e, with seed + e) into out (count, 4) */
+static int compare_items(const SimDist *d, const SimConfig *sim, const ScriptedKind *list, int ne,
+                         long long seed, int64_t count, double *out, EnvError *err) {
     for (int64_t i = 0; i < count; i++) {
-        int k = (int)((first + i) / ne), e = (int)((first + i) % ne);
+        int64_t item = sim_dist_dealt(d, i);
+        int k = (int)(item / ne), e = (int)(item % ne);
         ScriptedKind kinds[ENV_MAX_AGENTS];
         for (int a = 0; a < ENV_MAX_AGENTS; a++) kinds[a] = list[k];
         SimEpisode r;
@@ -278,16 +278,14 @@ int cli_cmd_compare(SimDist *d, int argc, char **argv) {
     SimConfig sim;
     if (sim_config_init(&sim, &sp, &err)) return cli_fail(&err);
     sim_dist_speak(d);
-    /* this rank's block of the items, gathered to rank 0 in order */
+    /* this rank's items, gathered to rank 0 in order */
     int ne = (int)o.episodes;
-    int64_t first, count;
-    sim_dist_share(d, (int64_t)n_pol * ne, &first, &count);
+    int64_t n_items = (int64_t)n_pol * ne, count = sim_dist_deal(d, n_items);
     double *mine = malloc(sizeof(double) * 4 * (size_t)(count > 0 ? count : 1));
     void *all = NULL;
-    size_t bytes;
     if (!mine) rc = 1, err = (EnvError){ENV_ENOMEM, "out of memory for the results"};
-    if (!rc) rc = compare_items(&sim, list, ne, o.seed, first, count, mine, &err);
-    if (!rc) rc = sim_dist_gather(d, mine, sizeof(double) * 4 * (size_t)count, &all, &bytes, &err);
+    if (!rc) rc = compare_items(d, &sim, list, ne, o.seed, count, mine, &err);
+    if (!rc) rc = sim_dist_gather_dealt(d, mine, sizeof(double) * 4, n_items, &all, &err);
     free(mine);
     if (!rc && d->rank == 0) print_compare(&o, &sp.env, list, n_pol, ne, all);
     free(all);

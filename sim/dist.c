@@ -51,12 +51,41 @@ static void share(int rank, int size, int64_t n, int64_t *first, int64_t *count)
     *count = n * (rank + 1) / size - *first;
 }
 
-void sim_dist_share_of(int rank, int size, int64_t n, int64_t *first, int64_t *count) {
-    share(rank, size, n, first, count);
+static int64_t dealt_to(int rank, int size, int64_t n) {
+    return n > rank ? (n - rank + size - 1) / size : 0;
 }
 
-void sim_dist_share(const SimDist *d, int64_t n, int64_t *first, int64_t *count) {
-    share(d->rank, d->size, n, first, count);
+int64_t sim_dist_deal(const SimDist *d, int64_t n) {
+    return dealt_to(d->rank, d->size, n);
+}
+
+int64_t sim_dist_dealt(const SimDist *d, int64_t k) {
+    return d->rank + k * d->size;
+}
+
+int sim_dist_gather_dealt(SimDist *d, const void *mine, size_t item, int64_t n, void **all,
+                          EnvError *err) {
+    void *got;
+    size_t bytes;
+    *all = NULL;
+    int rc = sim_dist_gather(d, mine, item * (size_t)sim_dist_deal(d, n), &got, &bytes, err);
+    if (rc || d->rank != 0) return rc;
+    /* rank q's items come after those of the ranks before it; item i is rank i % size's
+     * (i / size)-th */
+    char *out = malloc(item * (size_t)(n > 0 ? n : 1));
+    if (!out) {
+        free(got);
+        return env_fail(err, ENV_ENOMEM, "out of memory gathering %lld results", (long long)n);
+    }
+    const char *src = got;
+    for (int q = 0; q < d->size; q++) {
+        int64_t k_n = dealt_to(q, d->size, n);
+        for (int64_t k = 0; k < k_n; k++, src += item)
+            memcpy(out + (size_t)(q + k * d->size) * item, src, item);
+    }
+    free(got);
+    *all = out;
+    return 0;
 }
 
 int sim_dist_block(const SimDist *d, int total, const char *key, const char *where, int *first,

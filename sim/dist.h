@@ -6,9 +6,9 @@
  *   SLURM_STEP_NUM_TASKS in the environment); a plain `commons` is one rank and never touches MPI.
  *   A build without MPI launched as several ranks is refused (ENV_EINPUT) with what is missing.
  * - Work is split by global index, never by rank: shards in equal contiguous blocks (a count that
- *   does not divide the shards is refused, naming the key and where it came from), episodes in
- *   contiguous near-equal blocks. Results are gathered to rank 0 in global order, so what rank 0
- *   prints or writes is what one process would.
+ *   does not divide the shards is refused, naming the key and where it came from), episodes dealt
+ *   round the ranks. Results are gathered to rank 0 in global order, so what rank 0 prints or
+ *   writes is what one process would.
  * - The reduction hook (sim_dist_reduce) follows agents/ppo.h's PpoReduce: each rank presums the
  *   whole subtrees inside its block (ppo_tree_presum_*), the subtree sums are exchanged, and the
  *   tree is finished with the bits of one process on every rank. Large vectors (gradients) are
@@ -67,10 +67,16 @@ void sim_dist_speak(SimDist *d);
  * with a message naming key (e.g. "train.shards"), where it was set and the counts that work. */
 int sim_dist_block(const SimDist *d, int total, const char *key, const char *where, int *first,
                    int *count, EnvError *err);
-/* This rank's share of n items: [first, first + count), contiguous, rank order. */
-void sim_dist_share(const SimDist *d, int64_t n, int64_t *first, int64_t *count);
-/* The share of any rank. */
-void sim_dist_share_of(int rank, int size, int64_t n, int64_t *first, int64_t *count);
+/* Items dealt like cards: of n items, this rank takes rank, rank + size, rank + 2 size, ...
+ * (items of unequal cost, such as one policy's episodes after another's, balance out); returns
+ * how many. */
+int64_t sim_dist_deal(const SimDist *d, int64_t n);
+/* The global index of this rank's k-th dealt item. */
+int64_t sim_dist_dealt(const SimDist *d, int64_t k);
+/* Gathers every rank's dealt items (sim_dist_deal(d, n) of `item` bytes each, in its order) to
+ * rank 0 in global item order: *all (malloc'd, n items) on rank 0, NULL elsewhere. */
+int sim_dist_gather_dealt(SimDist *d, const void *mine, size_t item, int64_t n, void **all,
+                          EnvError *err);
 
 /* The PpoReduce hook over the ranks' blocks; the plain tree for one process. */
 PpoReduce sim_dist_reduce(SimDist *d);
