@@ -446,6 +446,7 @@ static void ptrs_fit(SimDist *d, int total) {
     m->ptr_cap = total;
 }
 
+/* the hook, for floats (gradients) and doubles (statistics): the same steps on the two types */
 static void mpi_f32(void *ctx, float *const *chunks, int first, int count, int total, size_t n,
                     float *out) {
     SimDist *d = ctx;

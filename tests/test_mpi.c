@@ -160,13 +160,21 @@ static void need_mpi(void) {
 
 static char out1[1 << 16], out2[1 << 16];
 
+/* the reference run of tiny.ini in one process, once */
+static void one_run(void) {
+    char path[300];
+    snprintf(path, sizeof path, "%s/one/checkpoint.ckpt", dir);
+    if (access(path, F_OK))
+        assert_int_equal(commons(1, "train tiny.ini --out one", 0, out1, sizeof out1), 0);
+}
+
 /* ---- training ---- */
 
 static void test_train_same_bits(void **state) {
     (void)state;
     need_mpi();
     assert_int_equal(commons(1, "train tiny.ini --out one", 0, out1, sizeof out1), 0);
-    assert_non_null(strstr(out1, "(one process, one BLAS thread)"));
+    assert_non_null(strstr(out1, "(one process, one BLAS thread)")); /* the reference of one_run */
     assert_int_equal(commons(2, "train tiny.ini --out two", 0, out1, sizeof out1), 0);
     assert_non_null(strstr(out1, "(2 processes of 6 shards each, one BLAS thread each)"));
     assert_non_null(strstr(out1, "2 processes: "));
@@ -178,10 +186,7 @@ static void test_train_same_bits(void **state) {
 static void test_resume_other_count(void **state) {
     (void)state;
     need_mpi();
-    char path[300];
-    snprintf(path, sizeof path, "%s/one/checkpoint.ckpt", dir);
-    if (access(path, F_OK))
-        assert_int_equal(commons(1, "train tiny.ini --out one", 0, out1, 64), 0);
+    one_run();
     /* 3 ranks stop after 3 updates (with a checkpoint), 2 ranks finish */
     assert_int_equal(commons(3, "train tiny.ini --out moved --stop-after 3", 0, out1, sizeof out1),
                      0);
@@ -234,10 +239,7 @@ static void test_rollouts_same_bytes(void **state) {
         "run --episodes 3 --steps 40 --json --env ocean-small",
         "eval one --episodes 5 --set env.max_steps=30 --baselines",
     };
-    char path[300];
-    snprintf(path, sizeof path, "%s/one/checkpoint.ckpt", dir);
-    if (access(path, F_OK))
-        assert_int_equal(commons(1, "train tiny.ini --out one", 0, out1, 64), 0);
+    one_run();
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
         const char *args = cmds[i];
         assert_int_equal(commons(1, args, 1, out1, sizeof out1), 0);
