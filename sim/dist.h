@@ -54,8 +54,9 @@ int sim_dist_available(void);
 int sim_dist_init(SimDist *d, int *argc, char ***argv, EnvError *err);
 /* Ends MPI (collective); a one-process SimDist is just cleared. */
 void sim_dist_close(SimDist *d);
-/* Ends every process of the run with code (MPI_Abort), or this one (exit) without MPI. For the
- * command-line tool's failures in the middle of distributed work. */
+/* Ends every process of the run with code (MPI_Abort) when there are several; returns at once
+ * with one (the caller returns its code). For failures in the middle of distributed work, where
+ * the other ranks would otherwise wait for this one. */
 void sim_dist_abort(SimDist *d, int code);
 
 /* Ranks other than 0 send stderr to /dev/null until sim_dist_speak(): every rank reads the same

@@ -1,13 +1,13 @@
 /* test_mpi.c: the commons tool over several processes (sim/dist.h), under `mpirun
  * --oversubscribe` with 2 and 3 ranks: training ends with the checkpoint bytes (weights, Adam
  * moments, counters, every world) and logs of one process; compare, run and eval print the bytes
- * of one process; a run written by 3 ranks resumes on 2 to the bits of an uninterrupted run; a
- * rank count that does not divide the shards and a command that runs in one process are refused
- * with their texts; SIGTERM (to a rank, as Slurm signals its tasks, or to mpirun) and SIGINT (one
- * process, run with or without MPI) stop with a checkpoint that resumes to the uninterrupted bits;
- * a rank killed with -9 stops the others within seconds with a message naming it. Without MPI in
- * the build, a launch as several ranks is refused with what is missing, and the rest is skipped
- * with that reason.
+ * of one process; bench prints each rank's rate, the total and the efficiency; a run written by
+ * 3 ranks resumes on 2 to the bits of an uninterrupted run; a rank count that does not divide the
+ * shards and a command that runs in one process are refused with their texts; SIGTERM (to a rank,
+ * as Slurm signals its tasks, or to mpirun) and SIGINT (one process, run with or without MPI) stop
+ * with a checkpoint that resumes to the uninterrupted bits; a rank killed with -9 stops the others
+ * within seconds with a message naming it. Without MPI in the build, a launch as several ranks is
+ * refused with what is missing, and the rest is skipped with that reason.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "helpers.h"
@@ -252,6 +252,21 @@ static void test_rollouts_same_bytes(void **state) {
     }
 }
 
+static void test_bench_spread(void **state) {
+    (void)state;
+    need_mpi();
+    const char *args = "bench --env gathering-small,cleanup --steps 40 --repeat 1 --batch 2";
+    assert_int_equal(commons(2, args, 1, out1, sizeof out1), 0);
+    /* each preset's row (rank 0 alone), then the ranks at once */
+    const char *g = strstr(out1, "gathering-small"), *c = strstr(out1, "\ncleanup");
+    assert_true(g && c && g < c);
+    const char *spread = strstr(g, "  2 ranks at once: rank 0 ");
+    assert_true(spread && spread < c);
+    assert_non_null(strstr(spread, ", rank 1 "));
+    assert_non_null(strstr(spread, " agent-steps/s; weak-scaling efficiency "));
+    assert_non_null(strstr(c, "  2 ranks at once: rank 0 "));
+}
+
 /* ---- signals and faults ---- */
 
 /* starts sh -c cmd in the temporary folder, stdout and stderr to files; returns its pid */
@@ -462,8 +477,9 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_train_same_bits), cmocka_unit_test(test_resume_other_count),
         cmocka_unit_test(test_refusals),        cmocka_unit_test(test_rollouts_same_bytes),
-        cmocka_unit_test(test_sigterm),         cmocka_unit_test(test_sigint),
-        cmocka_unit_test(test_kill_rank),       cmocka_unit_test(test_without_mpi),
+        cmocka_unit_test(test_bench_spread),    cmocka_unit_test(test_sigterm),
+        cmocka_unit_test(test_sigint),          cmocka_unit_test(test_kill_rank),
+        cmocka_unit_test(test_without_mpi),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
