@@ -46,11 +46,6 @@ static int launched_size(const char **var) {
     return getenv("PMIX_RANK") ? -1 : 0;
 }
 
-static void share(int rank, int size, int64_t n, int64_t *first, int64_t *count) {
-    *first = n * rank / size;
-    *count = n * (rank + 1) / size - *first;
-}
-
 static int64_t dealt_to(int rank, int size, int64_t n) {
     return n > rank ? (n - rank + size - 1) / size : 0;
 }
@@ -205,6 +200,12 @@ void sim_dist_barrier(SimDist *d) {
 }
 
 #else /* COMMONS_HAVE_MPI */
+
+/* rank's slice of n values: [first, first + count) */
+static void share(int rank, int size, int64_t n, int64_t *first, int64_t *count) {
+    *first = n * rank / size;
+    *count = n * (rank + 1) / size - *first;
+}
 
 /* what the MPI side keeps: the peers, and the reduction's buffers (they only grow) */
 typedef struct Impl {
