@@ -1,4 +1,5 @@
-/* scripted.c: random, greedy and cooperative scripted policies (see scripted.h).
+/* scripted.c: random, greedy and cooperative scripted policies (see scripted.h); gallego is in
+ * scripted_gallego.c.
  * They read only the const EnvView: no world state is written here. */
 #include <math.h>
 #include <stdlib.h>
@@ -6,7 +7,7 @@
 
 #include "scripted.h"
 
-static const char *NAMES[SCRIPTED_COUNT] = {"random", "greedy", "coop"};
+static const char *NAMES[SCRIPTED_COUNT] = {"random", "greedy", "coop", "gallego"};
 
 int scripted_parse(const char *name, ScriptedKind *out, EnvError *err) {
     for (int k = 0; k < SCRIPTED_COUNT; k++)
@@ -14,7 +15,10 @@ int scripted_parse(const char *name, ScriptedKind *out, EnvError *err) {
             *out = (ScriptedKind)k;
             return 0;
         }
-    return env_fail(err, ENV_EINPUT, "unknown policy '%s'; choose random, greedy or coop", name);
+    return env_fail(err, ENV_EINPUT,
+                    "unknown policy '%s'; choose random, greedy or coop, or gallego (Gallego "
+                    "2026's published Cleanup policy)",
+                    name);
 }
 
 const char *scripted_name(ScriptedKind k) {
@@ -25,7 +29,8 @@ int scripted_scratch_init(ScriptedScratch *s, const EnvConfig *cfg) {
     s->n = cfg->hp * cfg->wp;
     s->queue = malloc((size_t)s->n * sizeof(int32_t));
     s->first = malloc((size_t)s->n);
-    if (!s->queue || !s->first) {
+    s->mark = malloc((size_t)s->n);
+    if (!s->queue || !s->first || !s->mark) {
         scripted_scratch_close(s);
         return ENV_ENOMEM;
     }
@@ -35,8 +40,10 @@ int scripted_scratch_init(ScriptedScratch *s, const EnvConfig *cfg) {
 void scripted_scratch_close(ScriptedScratch *s) {
     free(s->queue);
     free(s->first);
+    free(s->mark);
     s->queue = NULL;
     s->first = NULL;
+    s->mark = NULL;
 }
 
 void scripted_init(ScriptedPolicy *pol, ScriptedKind kind, int agent, uint64_t seed, uint64_t world,
@@ -285,6 +292,8 @@ int scripted_act(ScriptedPolicy *pol, const EnvView *v, ScriptedScratch *s) {
         return (int)env_rng_below(&pol->rng, (uint32_t)cfg->spec.n_actions);
     case SCRIPTED_GREEDY:
         return seek(pol, v, s, goal_apple, NULL, 0);
+    case SCRIPTED_GALLEGO:
+        return scripted_gallego_act(v, pol->agent, s);
     case SCRIPTED_COOP:
     default:
         switch (cfg->p.game) {
