@@ -67,7 +67,8 @@ static int walkable(uint8_t id) {
 /* Breadth-first search from the agent; returns the world direction (0..3) of the first step
  * toward the nearest goal cell, 4 when the agent stands on one, BFS_NONE (negative, not an error)
  * when none is reachable.
- * Other agents block paths. Neighbours are expanded in orientation order N, E, S, W. */
+ * Other agents block paths, unless agents may share cells (env.overlap). Neighbours are expanded
+ * in orientation order N, E, S, W. */
 static int bfs(const EnvView *v, int agent, Goal goal, ScriptedScratch *s) {
     int32_t start = v->agent[agent].pos;
     if (goal(v, agent, start)) return 4;
@@ -80,7 +81,7 @@ static int bfs(const EnvView *v, int agent, Goal goal, ScriptedScratch *s) {
         for (int d = 0; d < 4; d++) {
             int32_t nb = cur + env_dr[d] * v->wp + env_dc[d];
             if (s->first[nb] || !walkable(v->cell[nb])) continue;
-            if (v->occ[nb] && v->occ[nb] != agent + 1) continue;
+            if (v->occ[nb] && v->occ[nb] != agent + 1 && !v->cfg->p.overlap) continue;
             s->first[nb] = (uint8_t)(cur == start ? d + 1 : s->first[cur]);
             if (goal(v, agent, nb)) return s->first[nb] - 1;
             s->queue[tail++] = nb;

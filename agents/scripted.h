@@ -1,7 +1,8 @@
 /* scripted.h: hand-written policies that read a const view of a world.
  *
  * - random: a uniform action from the game's action set.
- * - greedy: breadth-first search to the nearest apple, stepping there without turning.
+ * - greedy: breadth-first search to the nearest apple (through other agents where agents may
+ *   share cells, env.overlap), stepping there without turning.
  * - coop:   a cooperative reference per game:
  *     gathering: greedy over the apples closer to this agent than to any other (a Voronoi share);
  *     harvest:   restraint: eats only apples with at least `coop_min_neighbours` apples around
