@@ -70,6 +70,16 @@ unsigned scripted_signals(const ScriptedPolicy *pol, const EnvView *v);
 /* ocean: a stack this large in view makes the signalling vessel signal */
 #define SCRIPTED_SIGNAL_UNITS 4
 
+/* Internal to agents/scripted*.c. A search goal: is cell idx one agent `agent` looks for? */
+typedef int (*ScriptedGoal)(const EnvView *v, int agent, int32_t idx, const ScriptedScratch *s);
+
+/* Internal to agents/scripted*.c. Breadth-first search from the agent's cell: returns the world
+ * direction (ENV_NORTH..ENV_WEST) of the first step toward the nearest goal cell, 4 when the agent
+ * stands on one, -1 (not an error) when none is reachable. Neighbours are expanded in `order`;
+ * walls and the map edge block, other agents too unless through_agents. */
+int scripted_bfs(const EnvView *v, int agent, const int order[4], int through_agents,
+                 ScriptedGoal goal, ScriptedScratch *s);
+
 /* The gallego policy's action for agent `me` (scripted_gallego.c). */
 int scripted_gallego_act(const EnvView *v, int me, ScriptedScratch *s);
 

@@ -40,39 +40,19 @@
 /* the reference's neighbour order: north, south, west, east */
 static const int BFS_ORDER[4] = {ENV_NORTH, ENV_SOUTH, ENV_WEST, ENV_EAST};
 
-typedef int (*GallegoGoal)(const EnvView *v, const uint8_t *mark, int32_t idx);
-
-static int goal_apple(const EnvView *v, const uint8_t *mark, int32_t idx) {
-    (void)mark;
+static int goal_apple(const EnvView *v, int agent, int32_t idx, const ScriptedScratch *s) {
+    (void)agent, (void)s;
     return v->cell[idx] == ENV_ID_APPLE;
 }
 
-static int goal_marked(const EnvView *v, const uint8_t *mark, int32_t idx) {
-    (void)v;
-    return mark[idx];
+static int goal_marked(const EnvView *v, int agent, int32_t idx, const ScriptedScratch *s) {
+    (void)v, (void)agent;
+    return s->mark[idx];
 }
 
-/* The world direction of the first step toward the nearest goal cell, 4 when standing on one, -1
- * when none is reachable. Only walls and the map edge block. */
-static int bfs(const EnvView *v, int32_t start, GallegoGoal goal, ScriptedScratch *s) {
-    if (goal(v, s->mark, start)) return 4;
-    memset(s->first, 0, (size_t)s->n);
-    int head = 0, tail = 0;
-    s->queue[tail++] = start;
-    s->first[start] = 5;
-    while (head < tail) {
-        int32_t cur = s->queue[head++];
-        for (int k = 0; k < 4; k++) {
-            int d = BFS_ORDER[k];
-            int32_t nb = cur + env_dr[d] * v->wp + env_dc[d];
-            uint8_t id = v->cell[nb];
-            if (s->first[nb] || id == ENV_ID_WALL || id == ENV_ID_OUTSIDE) continue;
-            s->first[nb] = (uint8_t)(cur == start ? d + 1 : s->first[cur]);
-            if (goal(v, s->mark, nb)) return s->first[nb] - 1;
-            s->queue[tail++] = nb;
-        }
-    }
-    return -1;
+/* the reference's search: north, south, west, east, through agents (they share cells there) */
+static int bfs(const EnvView *v, int me, ScriptedGoal goal, ScriptedScratch *s) {
+    return scripted_bfs(v, me, BFS_ORDER, 1, goal, s);
 }
 
 /* the move (never a turn) that steps in world direction d; stay for 4 */
@@ -143,7 +123,7 @@ static int patrol(const EnvView *v, int me, ScriptedScratch *s) {
     c = c < cols_of(v) - 1 ? c : cols_of(v) - 1;
     memset(s->mark, 0, (size_t)s->n);
     s->mark[cell_at(v, r, c)] = 1;
-    int d = bfs(v, v->agent[me].pos, goal_marked, s);
+    int d = bfs(v, me, goal_marked, s);
     return d < 0 ? ENV_ACT_STAY : step_action(v->agent[me].orient, d);
 }
 
@@ -185,7 +165,7 @@ static int clean_act(const EnvView *v, int me, const int *core, int n_core, Scri
             return diff == 3 ? ENV_ACT_TURN_L : ENV_ACT_TURN_R;
         }
     }
-    int d = bfs(v, a->pos, goal_marked, s);
+    int d = bfs(v, me, goal_marked, s);
     if (d >= 0) return step_action(a->orient, d);
     /* no target reachable: toward the nearest by Manhattan distance (row-major on ties) */
     int32_t target = -1;
@@ -197,7 +177,7 @@ static int clean_act(const EnvView *v, int me, const int *core, int n_core, Scri
     }
     memset(s->mark, 0, (size_t)s->n);
     s->mark[target] = 1;
-    d = bfs(v, a->pos, goal_marked, s);
+    d = bfs(v, me, goal_marked, s);
     if (d >= 0) return step_action(a->orient, d);
     return patrol(v, me, s);
 }
@@ -232,7 +212,7 @@ int scripted_gallego_act(const EnvView *v, int me, ScriptedScratch *s) {
     int cleaner = 0;
     for (int k = 0; k < quota; k++) cleaner |= active[k] == me;
     if (!cleaner) {
-        int d = bfs(v, v->agent[me].pos, goal_apple, s);
+        int d = bfs(v, me, goal_apple, s);
         if (d >= 0) return step_action(v->agent[me].orient, d);
         if (waste == 0) return patrol(v, me, s);
     }
