@@ -72,8 +72,9 @@ static const EnvKeySpec KEYS[] = {
     ENV_KEY_ROW_CHOICE("regrowth", "shape", F(regrowth_shape), "square disc", NULL,
                        "neighbourhood: square (Chebyshev) or disc (dr^2 + dc^2 <= radius^2)"),
     ENV_KEY_ROW_INT("regrowth", "radius", F(regrowth_radius), 1, 8, "neighbourhood radius"),
-    ENV_KEY_ROW_BOOL("regrowth", "under_agents", F(regrowth_under_agents),
-                     "a spawn point under an agent may regrow (eaten at once in the sequential order)"),
+    ENV_KEY_ROW_BOOL(
+        "regrowth", "under_agents", F(regrowth_under_agents),
+        "a spawn point under an agent may regrow (eaten at once in the sequential order)"),
     ENV_KEY_ROW_CHOICE("regrowth", "update", F(regrowth_in_place), "snapshot in_place", NULL,
                        "snapshot: every p from the state before the step; in_place: points in "
                        "order, each counting apples regrown earlier in the step"),
