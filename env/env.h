@@ -119,6 +119,14 @@ enum {
 typedef enum { ENV_SHAPE_SQUARE = 0, ENV_SHAPE_DISC } EnvShape;
 typedef enum { ENV_WASTE_SSD = 0, ENV_WASTE_SINGLE } EnvWasteMode;
 typedef enum { ENV_CURRENTS_NONE = 0, ENV_CURRENTS_UNIFORM, ENV_CURRENTS_GYRE } EnvCurrents;
+/* step order (step.order): every agent at once (the SSD code, Melting Pot), or one agent after
+ * another in index order (Gallego's code); see step.c */
+typedef enum { ENV_ORDER_SIMULTANEOUS = 0, ENV_ORDER_SEQUENTIAL } EnvOrder;
+/* agents beyond the map's spawn points (env.extra_agents): refused, or on random open cells */
+typedef enum { ENV_EXTRA_REFUSE = 0, ENV_EXTRA_RANDOM } EnvExtraAgents;
+/* which waste density sets the apple regrowth probability (pollution.density): the density
+ * before this step's waste spawn (the SSD code) or after it (Gallego's code) */
+typedef enum { ENV_DENSITY_BEFORE_SPAWN = 0, ENV_DENSITY_AFTER_SPAWN } EnvDensityPhase;
 #define ENV_MAX_SIGNAL_BITS 4
 #define ENV_MAX_HEADS (1 + ENV_MAX_SIGNAL_BITS)
 
@@ -141,10 +149,15 @@ typedef struct EnvParams {
     char map[ENV_NAME_LEN]; /* built-in map name or a path to a map file */
     int n_agents;
     int max_steps;
+    EnvExtraAgents extra_agents; /* agents beyond the spawn points: refused or placed at random */
+    /* step rules */
+    EnvOrder order; /* simultaneous or sequential (agent by agent in index order) */
+    int overlap;    /* 1: agents may share a cell (and walk through each other) */
     /* observation window, in cells, relative to the agent facing up */
     int view_ahead, view_behind, view_side;
     EnvEncoding encoding;
     EnvPalette palette;
+    int obs_beams; /* 1: observations show the last step's beams */
     /* beams */
     EnvBeam fire;
     EnvBeam clean;
@@ -161,12 +174,16 @@ typedef struct EnvParams {
     int n_regrowth;
     EnvShape regrowth_shape;
     int regrowth_radius;
+    int regrowth_under_agents; /* 1: a spawn point under an agent may regrow */
+    int regrowth_in_place;     /* 1: spawn points regrow one by one, each seeing earlier ones */
     /* pollution (Cleanup) */
     int64_t waste_spawn_ppb;
     EnvWasteMode waste_mode;
-    int64_t apple_max_ppb;   /* apple regrowth probability with a clean river */
-    int64_t depletion_ppb;   /* waste density at or above which apples stop growing */
-    int64_t restoration_ppb; /* waste density at or below which apples grow at full rate */
+    int64_t apple_max_ppb;         /* apple regrowth probability with a clean river */
+    int64_t depletion_ppb;         /* waste density at or above which apples stop growing */
+    int64_t restoration_ppb;       /* waste density at or below which apples grow at full rate */
+    EnvDensityPhase density_phase; /* the density apples regrow by: before or after the spawn */
+    int waste_under_agents;        /* 1: waste may spawn on a river cell under an agent */
     /* ocean */
     EnvCurrents currents;
     int current_dir;         /* uniform currents: ENV_NORTH .. ENV_WEST */
@@ -256,6 +273,8 @@ typedef struct EnvConfig {
     int hp, wp;             /* padded grid size */
     int n_spawn;            /* agent spawn points */
     int32_t *spawn;         /* (n_spawn,) padded cell index */
+    int n_open;             /* open floor cells (' ' and 'P'), where extra agents may start */
+    int32_t *open;          /* (n_open,) padded cell index */
     int n_apple;            /* apple spawn points */
     int32_t *apple;         /* (n_apple,) padded cell index */
     int n_river;            /* river cells that can hold waste */

@@ -50,13 +50,10 @@ static void test_builtin_maps(void **state) {
         const char *name;
         int h, w, spawns, apples, rivers;
     } want[] = {
-        {"harvest", 16, 38, 20, 155, 0},
-        {"cleanup", 25, 18, 10, 103, 119},
-        {"gathering", 21, 25, 2, 51, 0},
-        {"gathering-small", 10, 18, 2, 14, 0},
-        {"commons", 20, 30, 28, 88, 0},
-        {"cleanup-small", 11, 13, 3, 45, 24},
-        {"meltingpot-harvest-open", 18, 24, 62, 64, 0},
+        {"harvest", 16, 38, 20, 155, 0},       {"cleanup", 25, 18, 10, 103, 119},
+        {"gathering", 21, 29, 2, 51, 0},       {"gathering-large", 16, 38, 20, 155, 0},
+        {"gathering-small", 10, 18, 2, 14, 0}, {"commons", 20, 30, 28, 88, 0},
+        {"cleanup-small", 11, 13, 3, 45, 24},  {"meltingpot-harvest-open", 18, 24, 62, 64, 0},
     };
     for (size_t k = 0; k < sizeof want / sizeof want[0]; k++) {
         EnvMap m;
@@ -107,7 +104,7 @@ static void test_config_map_errors(void **state) {
     EnvParams p;
     EnvConfig cfg;
     EnvError err = {0};
-    th_params(&p, "gathering-small", "env.agents=3", (const char *)NULL);
+    th_params(&p, "gathering-small", "env.agents=3", "env.extra_agents=refuse", (const char *)NULL);
     assert_int_equal(env_config_init(&cfg, &p, &err), ENV_EINPUT);
     assert_non_null(strstr(err.msg, "env.agents = 3 but map 'gathering-small' has only 2 spawn"));
     assert_non_null(strstr(err.msg, "--agents 2 or fewer"));
