@@ -91,6 +91,11 @@ int commons_params_load_file(CommonsParams *p, const char *path, CommonsError *e
     return rc ? capi_fail(err, &e, rc) : 0;
 }
 
+int commons_params_key(int i, const char **section, const char **key, char *range, size_t n,
+                       const char **doc) {
+    return i < 0 ? ENV_ENOTFOUND : sim_params_key(i, section, key, range, n, doc);
+}
+
 int commons_params_get(const CommonsParams *p, const char *section, const char *key, char *buf,
                        size_t n, CommonsError *err) {
     if (sim_params_get(&p->p, section, key, buf, n) == 0) return 0;
@@ -208,6 +213,11 @@ void commons_vec_free(CommonsVec *v) {
     sim_config_close(&v->sim);
     free(v->act);
     free(v);
+}
+
+int commons_vec_spec(const CommonsVec *v, CommonsSpec *spec) {
+    capi_spec(&v->sim.spec, &v->sim.comm, v->b.msg_size, (int)v->sim.env.p.game, spec);
+    return 0;
 }
 
 int commons_vec_bind(CommonsVec *v, uint8_t *obs, float *rewards, uint8_t *terminations,

@@ -103,6 +103,12 @@ void commons_env_free(CommonsEnv *e) {
     free(e);
 }
 
+int commons_env_spec(const CommonsEnv *e, CommonsSpec *spec) {
+    int msg = e->open && e->e.comm ? e->e.session.msg_size : 0;
+    capi_spec(&e->sim.spec, &e->sim.comm, msg, (int)e->sim.env.p.game, spec);
+    return 0;
+}
+
 /* observations, messages and features of the world now into the bound buffers */
 static void observe_bound(CommonsEnv *e) {
     if (e->e.comm) comm_session_observe(&e->e.session, &e->e.world);

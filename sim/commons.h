@@ -74,6 +74,10 @@ CommonsParams *commons_params_new(const char *preset, CommonsError *err);
 void commons_params_free(CommonsParams *p);
 int commons_params_set(CommonsParams *p, const char *assignment, CommonsError *err);
 int commons_params_load_file(CommonsParams *p, const char *path, CommonsError *err);
+/* Key i of the world's and comm's tables: its section, name, allowed range (into range, n bytes)
+ * and doc; ENV_ENOTFOUND past the end. */
+int commons_params_key(int i, const char **section, const char **key, char *range, size_t n,
+                       const char **doc);
 /* The current value of one key into buf (n bytes). */
 int commons_params_get(const CommonsParams *p, const char *section, const char *key, char *buf,
                        size_t n, CommonsError *err);
@@ -93,6 +97,8 @@ void commons_vec_free(CommonsVec *v);
 int commons_vec_bind(CommonsVec *v, uint8_t *obs, float *rewards, uint8_t *terminations,
                      uint8_t *truncations, uint8_t *final_obs, float *msg, float *features,
                      CommonsError *err);
+/* The spec of the batch's worlds (with the global state's size). */
+int commons_vec_spec(const CommonsVec *v, CommonsSpec *spec);
 /* Rebuilds every world at episode 0 of a run with this seed and writes the observations. */
 int commons_vec_reset(CommonsVec *v, uint64_t seed, CommonsError *err);
 /* Steps every world: actions (W, A) of int32 (act_bytes 4) or int64 (8), each in 0..n_actions-1;
@@ -111,6 +117,8 @@ uint64_t commons_vec_hash(const CommonsVec *v, int k);
 CommonsEnv *commons_env_new(const CommonsParams *p, uint64_t seed, uint64_t world_index,
                             CommonsError *err);
 void commons_env_free(CommonsEnv *e);
+/* The spec of the world (with the global state's size). */
+int commons_env_spec(const CommonsEnv *e, CommonsSpec *spec);
 int commons_env_bind(CommonsEnv *e, uint8_t *obs, float *rewards, float *msg, float *features,
                      CommonsError *err);
 /* Starts episode `episode` of a run with this seed (a new seed rebuilds the world) and writes the
