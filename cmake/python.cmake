@@ -19,6 +19,12 @@ if(COMMONS_PYTHON)
   execute_process(COMMAND ${COMMONS_PYTHON} -c
     "import sys; print('python%d.%d' % sys.version_info[:2])"
     OUTPUT_VARIABLE COMMONS_PYTHON_VERSION OUTPUT_STRIP_TRAILING_WHITESPACE)
+  execute_process(COMMAND ${COMMONS_PYTHON} -c "import pytest"
+    RESULT_VARIABLE _rc OUTPUT_QUIET ERROR_QUIET)
+  set(COMMONS_PYTEST OFF)
+  if(_rc EQUAL 0)
+    set(COMMONS_PYTEST ON)
+  endif()
   message(STATUS "commons: Python binding with ${COMMONS_PYTHON} (${COMMONS_PYTHON_VERSION})")
 else()
   set(COMMONS_PYTHON_VERSION python3)

@@ -82,6 +82,8 @@ class ParallelEnv:
                                    ptr("float *", self._rewards), ptr("float *", self._msg),
                                    ptr("float *", self._features), err), err)
         self._policies = None
+        if render_mode is not None:
+            self._frame_size()  # checks cell
         if policies is not None:
             self.set_policies(policies)
 
@@ -181,14 +183,17 @@ class ParallelEnv:
         if self.render_mode is None:
             return None
         h = self._handle()
-        hw = ffi.new("int[2]")
-        check(lib.commons_env_render_size(h, self._cell, self._hud, hw, hw + 1, self._err),
-              self._err)
-        frame = np.zeros((hw[0], hw[1], 3), dtype=np.uint8)
+        frame = np.zeros(self._frame_size() + (3,), dtype=np.uint8)
         check(lib.commons_env_render(h, self._cell, self._hud,
                                      ffi.cast("uint8_t *", ffi.from_buffer(frame)), frame.size,
                                      self._err), self._err)
         return frame
+
+    def _frame_size(self):
+        hw = ffi.new("int[2]")
+        check(lib.commons_env_render_size(self._handle(), self._cell, self._hud, hw, hw + 1,
+                                          self._err), self._err)
+        return (hw[0], hw[1])
 
     def state(self):
         """The whole map now (the global state): (state_h, state_w, obs_c) uint8."""
@@ -273,7 +278,12 @@ class ParallelEnv:
         return self.step(actions)
 
     def record(self, policies="python"):
-        """Records the episodes from the next reset on, for save_replay()."""
+        """Records the episodes from the next reset on, for save_replay(). policies: the names
+        the replay lists, one for all agents or a comma list (or a list), one per agent."""
+        if isinstance(policies, (list, tuple)):
+            policies = ",".join(str(p) for p in policies)
+        if isinstance(policies, str) and "," not in policies:
+            policies = ",".join([policies] * len(self.possible_agents))
         check(lib.commons_env_record(self._handle(), encode(policies, "policies"), self._err),
               self._err)
 
