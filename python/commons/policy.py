@@ -13,22 +13,21 @@ from ._lib import ReplayMismatch, check, encode, error_message, ffi, lib, new_er
 from ._params import result_dict
 
 
+def _names(fn):
+    out = []
+    while fn(len(out)) != ffi.NULL:
+        out.append(ffi.string(fn(len(out))).decode())
+    return out
+
+
 def presets():
     """The built-in presets' names."""
-    out, i = [], 0
-    while lib.commons_preset_name(i) != ffi.NULL:
-        out.append(ffi.string(lib.commons_preset_name(i)).decode())
-        i += 1
-    return out
+    return _names(lib.commons_preset_name)
 
 
 def scripted_policies():
     """The scripted policies' names."""
-    out, i = [], 0
-    while lib.commons_scripted_name(i) != ffi.NULL:
-        out.append(ffi.string(lib.commons_scripted_name(i)).decode())
-        i += 1
-    return out
+    return _names(lib.commons_scripted_name)
 
 
 class Policy:
