@@ -1,8 +1,11 @@
 # Thin wrapper over CMake. `make demo` and `make test` work on a fresh Debian or Ubuntu machine.
 BUILD ?= build
 JOBS ?= 2
+# where `make install` puts libcommons.so, commons.h and the Python package (PREFIX/lib,
+# PREFIX/include, PREFIX/lib/python3.X/site-packages: the user site for ~/.local)
+PREFIX ?= $(HOME)/.local
 
-.PHONY: all deps build demo test bench sanitize format clean
+.PHONY: all deps build demo test bench sanitize format clean install
 
 all: build
 
@@ -22,6 +25,9 @@ demo: build
 
 test: build
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+install: build
+	@cmake --install $(BUILD) --prefix $(PREFIX)
 
 bench: build
 	@$(BUILD)/commons bench

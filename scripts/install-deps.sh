@@ -2,7 +2,7 @@
 # Installs the Debian packages commons needs, only those missing. Uses sudo when not root.
 set -euo pipefail
 packages=(gcc make cmake pkg-config libcmocka-dev libinih-dev libopenblas-dev libsdl2-dev libgif-dev
-          libstb-dev ffmpeg xvfb)
+          libstb-dev ffmpeg xvfb python3-numpy python3-cffi python3-pytest)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

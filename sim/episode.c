@@ -100,6 +100,13 @@ static void actors_act(SimEpisode *e, const EnvView *view) {
     }
 }
 
+void sim_episode_act(SimEpisode *e) {
+    EnvView view;
+    if (e->comm) comm_session_observe(&e->session, &e->world);
+    sim_episode_view(e, &view);
+    actors_act(e, &view);
+}
+
 int sim_episode_step(SimEpisode *e, const int32_t *actions, const uint8_t *bits) {
     if (e->t >= e->steps) return 1;
     int n = e->cfg->p.n_agents, nb = n * e->n_bits;

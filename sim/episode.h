@@ -82,6 +82,11 @@ void sim_episode_start(SimEpisode *e, uint64_t episode, int steps);
  * e->bits. Returns 1 when the episode is over (it then takes no more steps). */
 int sim_episode_step(SimEpisode *e, const int32_t *actions, const uint8_t *bits);
 
+/* Steps 1-2 without the world: the actors choose every agent's action and bits for the state now
+ * (drawing from their streams) into e->actions and e->bits. Passing those to sim_episode_step()
+ * takes the step sim_episode_step(e, NULL, NULL) would have taken (bindings call it). */
+void sim_episode_act(SimEpisode *e);
+
 /* The world's part of every step, the one both this stepper and the batch (batch.h) take: the
  * world steps with actions (n_agents,); when rewards (n_agents,) is not NULL it receives the
  * learning rewards, the world's own shared over the graph the agents acted on as rewards.share
