@@ -247,7 +247,9 @@ typedef struct EnvSpec {
 
 int env_spec(const EnvParams *p, EnvSpec *spec, EnvError *err);
 
-/* The immutable part of a world: params, the map and everything derived from it. */
+/* The immutable part of a world: params, the map and everything derived from it. Every pointer
+ * member is deep-copied into the policies' snapshot by copy_config() in sim/view.c: a new one
+ * must be added there. */
 typedef struct EnvConfig {
     EnvParams p;
     EnvSpec spec;
@@ -412,7 +414,10 @@ void env_global_state(const EnvWorld *w, uint8_t *out);
 /* A 64-bit hash of the whole state: tick, cells, agents, resources, RNG and returns. */
 uint64_t env_state_hash(const EnvWorld *w);
 
-/* A read-only view for policies and renderers. */
+/* What a policy or a renderer reads of a world. env_view() fills one that points into the live
+ * world (for the env's own code and tests); policies and renderers are given a snapshot of it
+ * instead (sim/view.h: a copy in read-only memory, its cfg a deep copy of the config), so that
+ * nothing they are given leads to the world's state. `const` alone is not the protection. */
 typedef struct EnvView {
     const EnvConfig *cfg;
     int n_agents, tick, max_steps;
