@@ -10,19 +10,33 @@
 #include "params.h"
 #include "policy.h"
 
+void cli_print_error(const char *text) {
+    /* control bytes (an ANSI escape in a config value, say) are shown as \xNN, never sent raw */
+    char out[4 * 1024 + 16];
+    size_t n = 0;
+    for (const unsigned char *c = (const unsigned char *)text; *c && n + 5 < sizeof out; c++) {
+        if ((*c < 0x20 && *c != '\n' && *c != '\t') || *c == 0x7f)
+            n += (size_t)snprintf(out + n, sizeof out - n, "\\x%02x", *c);
+        else
+            out[n++] = (char)*c;
+    }
+    out[n] = 0;
+    fprintf(stderr, "commons: %s\n", out);
+}
+
 /* print a located input error and return the bad-input exit code */
 int cli_input_error(const char *fmt, ...) {
+    char text[2048];
     va_list ap;
     va_start(ap, fmt);
-    fprintf(stderr, "commons: ");
-    vfprintf(stderr, fmt, ap);
-    fprintf(stderr, "\n");
+    vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
+    cli_print_error(text);
     return CLI_EXIT_INPUT;
 }
 
 int cli_fail(const EnvError *err) {
-    fprintf(stderr, "commons: %s\n", err->msg);
+    cli_print_error(err->msg);
     return err->code == ENV_EINPUT ? CLI_EXIT_INPUT : 1;
 }
 

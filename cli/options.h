@@ -31,7 +31,11 @@ typedef struct Options {
     int n_extra;
 } Options;
 
-/* Prints "commons: MESSAGE" to stderr; returns CLI_EXIT_INPUT. */
+/* Prints "commons: TEXT" and a newline to stderr, control bytes (but newlines and tabs) escaped
+ * as \xNN: every error message of the tool goes through it. */
+void cli_print_error(const char *text);
+/* Prints "commons: MESSAGE" to stderr (escaped as cli_print_error does); returns
+ * CLI_EXIT_INPUT. */
 int cli_input_error(const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 1, 2)))

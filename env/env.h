@@ -21,6 +21,9 @@
 #include "rng.h"
 
 #define ENV_MAX_AGENTS 32
+/* Limits follow from the types: a map side fits a uint8 (and the u16 of a replay's map hash),
+ * so a map holds at most 255 x 255 = 65025 cells, and every per-cell index (apple and river
+ * slots, padded cell indices) is int32. */
 #define ENV_MAX_MAP_SIDE 255
 #define ENV_MAX_VIEW 32
 #define ENV_MAX_REGROWTH 8
@@ -263,10 +266,10 @@ typedef struct EnvConfig {
     int n_river;            /* river cells that can hold waste */
     int32_t *river;         /* (n_river,) padded cell index */
     uint8_t *base;          /* (hp, wp) cell ids at the start of an episode, no agents */
-    int16_t *apple_slot;    /* (hp, wp) index into apple[] or -1 */
+    int32_t *apple_slot;    /* (hp, wp) index into apple[] or -1 (int32: every cell may be one) */
     int32_t *rot_index;     /* (hp * wp, 4) byte offset of each map cell in each rotated grid
                                from the start of the first, or -1 off the map */
-    int16_t *river_slot;    /* (hp, wp) index into river[] or -1 */
+    int32_t *river_slot;    /* (hp, wp) index into river[] or -1 (int32: every cell may be one) */
     int rot_h[4], rot_w[4]; /* size, in cells, of each rotated grid */
     size_t rot_off[4];      /* offset, in cells, of each rotated grid in a world's block */
     size_t rot_cells;       /* cells of the four rotated grids together */
