@@ -107,12 +107,23 @@ static void test_duplicate_keys(void **state) {
     EXPECT_EXIT(2, args, ":7: duplicate key 'env.agents': it is set at line 2 already");
 }
 
+/* recording targets are checked before any episode runs; --fps 0 says so once */
+static void test_targets_first(void **state) {
+    (void)state;
+    EXPECT_EXIT(2, "run --episodes 3 --replay-out /proc/x.replay",
+                "--replay-out /proc/x.replay: cannot write there");
+    assert_null(strstr(out, "episode efficiency")); /* nothing ran */
+    EXPECT_EXIT(2, "run --record x.gif --fps 0", "--fps: 0 is out of range; allowed 1..50");
+    assert_null(strchr(strchr(out, '\n') + 1, '\n')); /* one line */
+    EXPECT_EXIT(2, "run --record x.gif --fps 60", "more than a GIF can show");
+    assert_null(strchr(strchr(out, '\n') + 1, '\n'));
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_only_regular_files),
-        cmocka_unit_test(test_replay_header_first),
-        cmocka_unit_test(test_control_bytes_escaped),
-        cmocka_unit_test(test_duplicate_keys),
+        cmocka_unit_test(test_only_regular_files),    cmocka_unit_test(test_replay_header_first),
+        cmocka_unit_test(test_control_bytes_escaped), cmocka_unit_test(test_duplicate_keys),
+        cmocka_unit_test(test_targets_first),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

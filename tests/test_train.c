@@ -221,6 +221,18 @@ static void test_bad_input(void **state) {
     /* a run directory is not reused */
     expect_exit("train tiny.ini --out reuse --stop-after 1", 0);
     EXPECT_ERROR("train tiny.ini --out reuse", "reuse already holds a run", "--resume reuse");
+    /* ... unless it has no checkpoint (stopped before its first save): then it starts afresh */
+    expect_exit("train tiny.ini --out nockpt --stop-after 1", 0);
+    char gone[600];
+    snprintf(gone, sizeof gone, "%s/nockpt/checkpoint.ckpt", dir);
+    assert_int_equal(unlink(gone), 0);
+    expect_exit("train tiny.ini --out nockpt --stop-after 1", 0);
+    size_t n_log;
+    char *log = slurp("nockpt/progress.csv", &n_log);
+    assert_non_null(log);
+    assert_int_equal(strstr(log + 1, "update,") == NULL, 1); /* one header: a fresh log */
+    free(log);
+    EXPECT_ERROR("train tiny.ini --out ''", "--out: empty path; give a run directory");
 
     /* bad checkpoints: eval, run and resume refuse them */
     put("empty.ckpt", "");
