@@ -119,11 +119,26 @@ static void test_targets_first(void **state) {
     assert_null(strchr(strchr(out, '\n') + 1, '\n'));
 }
 
+/* a built-in map whose name is also a preset's prints alone, as a map file that loads */
+static void test_maps_by_kind(void **state) {
+    (void)state;
+    EXPECT_EXIT(0, "maps --map harvest", "@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\n");
+    assert_null(strstr(out, "[env]"));
+    const char *path = th_write_temp(out, ".txt");
+    char args[512];
+    snprintf(args, sizeof args, "run --steps 3 --set env.map=%s", path);
+    EXPECT_EXIT(0, args, "16x38), 5 agents, 3 steps");
+    EXPECT_EXIT(0, "maps --preset harvest", "[env]");
+    assert_null(strstr(out, "@@@@"));
+    EXPECT_EXIT(2, "maps --map nope", "no built-in map named 'nope'");
+    EXPECT_EXIT(2, "maps --map", "--map needs a name");
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_only_regular_files),    cmocka_unit_test(test_replay_header_first),
         cmocka_unit_test(test_control_bytes_escaped), cmocka_unit_test(test_duplicate_keys),
-        cmocka_unit_test(test_targets_first),
+        cmocka_unit_test(test_targets_first),         cmocka_unit_test(test_maps_by_kind),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

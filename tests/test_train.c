@@ -101,6 +101,11 @@ static void test_run_directory(void **state) {
     expect_in("train", "6 updates = 384 env steps = 1,920 agent-steps");
     expect_in("train", "agent-steps/s");
     expect_in("train", "commons eval a");
+    /* a trained policy runs in its own world when none is given (ids encoding, 40 steps) */
+    expect_exit("run --policy a/ --steps 5", 0);
+    expect_in("run", "env harvest (game harvest, map harvest 16x38), 5 agents, 5 steps");
+    expect_exit("run --policy a/ --set env.agents=3", 0);
+    expect_in("run", "3 agents, 40 steps");
     char *progress = slurp("a/progress.csv", NULL);
     assert_int_equal(count_lines(progress), 7); /* header and one row per update */
     assert_true(strncmp(progress, "update,env_steps,agent_steps,seconds,agent_steps_per_s,", 55) ==
