@@ -2,7 +2,7 @@
 BUILD ?= build
 JOBS ?= 2
 
-.PHONY: all deps build demo test bench sanitize format clean
+.PHONY: all deps build demo test bench sanitize format clean install install-bin
 
 all: build
 
@@ -12,6 +12,16 @@ deps:
 build: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
+
+# the commons binary into $(PREFIX)/bin (default ~/.local/bin: no root needed; add it to PATH)
+PREFIX ?= $(HOME)/.local
+install: install-bin
+install-bin: build
+	@install -d "$(DESTDIR)$(PREFIX)/bin"
+	@install -m 755 $(BUILD)/commons "$(DESTDIR)$(PREFIX)/bin/commons"
+	@echo "installed $(DESTDIR)$(PREFIX)/bin/commons"
+	@case ":$$PATH:" in *":$(PREFIX)/bin:"*) ;; \
+	  *) echo "$(PREFIX)/bin is not on PATH; add it: export PATH=\"$(PREFIX)/bin:\$$PATH\"";; esac
 
 # the main job: a short PPO training on Harvest (5 agents, about a minute, with a progress line),
 # then the trained policy's social metrics beside the scripted baselines on the same 10 seeds

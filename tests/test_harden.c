@@ -134,11 +134,34 @@ static void test_maps_by_kind(void **state) {
     EXPECT_EXIT(2, "maps --map", "--map needs a name");
 }
 
+/* install-deps.sh as a user without root and without sudo: the missing packages and the fix */
+static void test_install_deps_without_sudo(void **state) {
+    (void)state;
+    const char *bin = temp_name(".d");
+    char cmd[2048];
+    /* a PATH holding only a dpkg that knows no package and an id that is not root */
+    snprintf(cmd, sizeof cmd,
+             "mkdir -p %s && printf '#!/bin/sh\nexit 1\n' > %s/dpkg && "
+             "printf '#!/bin/sh\necho 1000\n' > %s/id && chmod +x %s/dpkg %s/id && "
+             "PATH=%s /bin/bash %s/scripts/install-deps.sh",
+             bin, bin, bin, bin, bin, bin, COMMONS_SOURCE_DIR);
+    int rc = th_run(cmd, out, sizeof out);
+    assert_int_equal(rc, 1);
+    if (!strstr(out, "these Debian packages are missing: gcc make cmake") ||
+        !strstr(out, "not root and there is no sudo") ||
+        !strstr(out, "apt-get update && apt-get install -y gcc") || strstr(out, "not found"))
+        fail_msg("install-deps.sh said:\n%s", out);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_only_regular_files),    cmocka_unit_test(test_replay_header_first),
-        cmocka_unit_test(test_control_bytes_escaped), cmocka_unit_test(test_duplicate_keys),
-        cmocka_unit_test(test_targets_first),         cmocka_unit_test(test_maps_by_kind),
+        cmocka_unit_test(test_only_regular_files),
+        cmocka_unit_test(test_replay_header_first),
+        cmocka_unit_test(test_control_bytes_escaped),
+        cmocka_unit_test(test_duplicate_keys),
+        cmocka_unit_test(test_targets_first),
+        cmocka_unit_test(test_maps_by_kind),
+        cmocka_unit_test(test_install_deps_without_sudo),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
