@@ -46,6 +46,11 @@ int cli_frames_close(CliFrames *f, EnvError *err) {
 }
 
 void cli_frames_abort(CliFrames *f) {
+    if (f->open && f->rec.kind == RENDER_REC_PNG && f->rec.frames > 0)
+        fprintf(stderr,
+                "commons: %s holds the %ld frames recorded before the failure (frame_000000.png "
+                "to frame_%06ld.png), not the whole recording\n",
+                f->rec.target, f->rec.frames, f->rec.frames - 1);
     if (f->open) render_recorder_abort(&f->rec);
     f->open = 0;
     free(f->rgb);

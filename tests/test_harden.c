@@ -153,6 +153,30 @@ static void test_install_deps_without_sudo(void **state) {
         fail_msg("install-deps.sh said:\n%s", out);
 }
 
+/* a recording stopped by SIGTERM: no temporary left; the PNG frames so far are said */
+static void test_stopped_recordings(void **state) {
+    (void)state;
+    const char *bin = getenv("COMMONS_TEST_BIN") ? getenv("COMMONS_TEST_BIN") : COMMONS_BIN;
+    const char *targets[3] = {"s.gif", "s.mp4", "frames/"};
+    for (int k = 0; k < 3; k++) {
+        if (k == 1 && system("command -v ffmpeg >/dev/null") != 0) continue;
+        const char *d = temp_name(".d");
+        char cmd[2048];
+        snprintf(cmd, sizeof cmd,
+                 "mkdir -p %s && cd %s && { '%s' run --env cleanup --episodes 500 --record %s "
+                 ">/dev/null 2>err.txt & pid=$!; sleep 1.5; kill -TERM $pid; wait $pid; "
+                 "echo \"exit $?\"; sleep 0.5; cat err.txt; ls -A; }",
+                 d, d, bin, targets[k]);
+        th_run(cmd, out, sizeof out);
+        if (!strstr(out, "exit 143")) fail_msg("%s: not stopped by SIGTERM:\n%s", targets[k], out);
+        if (strstr(out, ".tmp-")) fail_msg("%s: a temporary is left:\n%s", targets[k], out);
+        if (k < 2 && strstr(out, targets[k])) fail_msg("%s: a file is left:\n%s", targets[k], out);
+        if (k == 1 && strstr(out, "rror")) fail_msg("ffmpeg went on after the stop:\n%s", out);
+        if (k == 2 && !strstr(out, "commons: stopped: frames/ holds the "))
+            fail_msg("the stop does not say what the PNG recording left:\n%s", out);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_only_regular_files),
@@ -162,6 +186,7 @@ int main(void) {
         cmocka_unit_test(test_targets_first),
         cmocka_unit_test(test_maps_by_kind),
         cmocka_unit_test(test_install_deps_without_sudo),
+        cmocka_unit_test(test_stopped_recordings),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
