@@ -36,36 +36,22 @@ static void *carve(Carver *c, const void *src, size_t n) {
 /* The deep copy of a config: the struct, then every array it points to. Every pointer member of
  * EnvConfig must be copied here, so that no pointer of the copy leads back to the original. */
 static EnvConfig *copy_config(Carver *c, const EnvConfig *cfg) {
-    EnvConfig *out = carve(c, cfg, sizeof *cfg);
+    EnvConfig *out = carve(c, cfg, sizeof *cfg), k = *cfg;
     size_t ncell = (size_t)cfg->hp * (size_t)cfg->wp;
-    int n_apple = cfg->n_apple ? cfg->n_apple : 1, n_river = cfg->n_river ? cfg->n_river : 1;
-    char *cells = CARVE(c, cfg->map.cells, (size_t)cfg->map.h * (size_t)cfg->map.w);
-    int32_t *spawn = CARVE(c, cfg->spawn, cfg->n_spawn);
-    int32_t *apple = CARVE(c, cfg->apple, n_apple);
-    int32_t *river = CARVE(c, cfg->river, n_river);
-    uint8_t *base = CARVE(c, cfg->base, ncell);
-    void *apple_slot = CARVE(c, cfg->apple_slot, ncell);
-    int32_t *rot_index = CARVE(c, cfg->rot_index, ncell * 4);
-    void *river_slot = CARVE(c, cfg->river_slot, ncell);
-    int32_t *source = CARVE(c, cfg->source, cfg->n_source);
-    int32_t *sea = CARVE(c, cfg->sea, cfg->n_sea);
-    uint8_t *drift_dir = CARVE(c, cfg->drift_dir, ncell * 2);
-    uint32_t *drift_thr = CARVE(c, cfg->drift_thr, ncell * 2);
-    uint32_t *geo = CARVE(c, cfg->geo, (size_t)cfg->p.n_regrowth * ENV_GEO_SPAN);
-    if (!out) return NULL;
-    out->map.cells = cells;
-    out->spawn = spawn;
-    out->apple = apple;
-    out->river = river;
-    out->base = base;
-    out->apple_slot = apple_slot;
-    out->rot_index = rot_index;
-    out->river_slot = river_slot;
-    out->source = source;
-    out->sea = sea;
-    out->drift_dir = drift_dir;
-    out->drift_thr = drift_thr;
-    out->geo = geo;
+    k.map.cells = CARVE(c, cfg->map.cells, (size_t)cfg->map.h * (size_t)cfg->map.w);
+    k.spawn = CARVE(c, cfg->spawn, cfg->n_spawn);
+    k.apple = CARVE(c, cfg->apple, cfg->n_apple ? cfg->n_apple : 1);
+    k.river = CARVE(c, cfg->river, cfg->n_river ? cfg->n_river : 1);
+    k.base = CARVE(c, cfg->base, ncell);
+    k.apple_slot = CARVE(c, cfg->apple_slot, ncell);
+    k.rot_index = CARVE(c, cfg->rot_index, ncell * 4);
+    k.river_slot = CARVE(c, cfg->river_slot, ncell);
+    k.source = CARVE(c, cfg->source, cfg->n_source);
+    k.sea = CARVE(c, cfg->sea, cfg->n_sea);
+    k.drift_dir = CARVE(c, cfg->drift_dir, ncell * 2);
+    k.drift_thr = CARVE(c, cfg->drift_thr, ncell * 2);
+    k.geo = CARVE(c, cfg->geo, (size_t)cfg->p.n_regrowth * ENV_GEO_SPAN);
+    if (out) *out = k;
     return out;
 }
 

@@ -86,17 +86,23 @@ static void cleanup_params(SimParams *sp) {
     th_sim_params(sp, "cleanup", "env.agents=10", "env.max_steps=300", NULL);
 }
 
-/* one episode: agent 0 the attacker (or greedy itself when attacks < 0), the rest coop */
-static Outcome play(int attacks, int on_live) {
+/* ten-agent Cleanup of 300 steps: coop agents, agent 0 `first` */
+static void open_cleanup(SimConfig *sim, SimEpisode *e, ScriptedKind first, uint64_t seed) {
     SimParams sp;
     cleanup_params(&sp);
-    SimConfig sim;
     EnvError err;
-    assert_int_equal(sim_config_init(&sim, &sp, &err), 0);
+    assert_int_equal(sim_config_init(sim, &sp, &err), 0);
     ScriptedKind kinds[ENV_MAX_AGENTS];
-    for (int i = 0; i < 10; i++) kinds[i] = i == 0 ? SCRIPTED_GREEDY : SCRIPTED_COOP;
+    for (int i = 0; i < 10; i++) kinds[i] = i == 0 ? first : SCRIPTED_COOP;
+    assert_int_equal(sim_episode_init(e, sim, kinds, seed, 0, &err), 0);
+}
+
+/* one episode: agent 0 the attacker (or greedy itself when attacks < 0), the rest coop */
+static Outcome play(int attacks, int on_live) {
+    SimConfig sim;
     SimEpisode e;
-    assert_int_equal(sim_episode_init(&e, &sim, kinds, 7, 0, &err), 0);
+    EnvError err;
+    open_cleanup(&sim, &e, SCRIPTED_GREEDY, 7);
     Attacker a = {.attacks = attacks < 0 ? 0 : attacks, .live = on_live ? &e.world : NULL};
     assert_int_equal(scripted_scratch_init(&a.scratch, &sim.env), 0);
     if (attacks >= 0) assert_int_equal(sim_episode_set_policy(&e, 0, attacker_act, &a, &err), 0);
@@ -129,25 +135,9 @@ static void check_attack(int attacks) {
     assert_memory_equal(got.ret, honest.ret, sizeof got.ret);
 }
 
-static void test_teleport(void **state) {
-    (void)state;
-    check_attack(ATK_TELEPORT);
-}
-static void test_disable_rivals(void **state) {
-    (void)state;
-    check_attack(ATK_DISABLE);
-}
-static void test_purge_waste(void **state) {
-    (void)state;
-    check_attack(ATK_PURGE);
-}
-static void test_spawn_apples(void **state) {
-    (void)state;
-    check_attack(ATK_SPAWN);
-}
-static void test_combined(void **state) {
-    (void)state;
-    check_attack(ATK_ALL);
+/* one attack of games.md 3.5, its ATK_* bits in the test's initial state */
+static void test_attack(void **state) {
+    check_attack(*(const int *)*state);
 }
 
 /* ---- nothing a policy is given leads to the world ---- */
@@ -267,15 +257,10 @@ static void test_config_write_faults(void **state) {
 
 static void test_replay_check_tampered(void **state) {
     (void)state;
-    SimParams sp;
-    cleanup_params(&sp);
     SimConfig sim;
-    EnvError err;
-    assert_int_equal(sim_config_init(&sim, &sp, &err), 0);
-    ScriptedKind kinds[ENV_MAX_AGENTS];
-    for (int i = 0; i < 10; i++) kinds[i] = SCRIPTED_COOP;
     SimEpisode e;
-    assert_int_equal(sim_episode_init(&e, &sim, kinds, 3, 0, &err), 0);
+    EnvError err;
+    open_cleanup(&sim, &e, SCRIPTED_COOP, 3);
     SimReplay rp;
     assert_int_equal(sim_replay_init(&rp, &sim, 3, 0, "coop", &err), 0);
     sim_episode_start(&e, 0, 0);
@@ -306,12 +291,13 @@ static void test_replay_check_tampered(void **state) {
 }
 
 int main(void) {
+    static int ATTACKS[5] = {ATK_TELEPORT, ATK_DISABLE, ATK_PURGE, ATK_SPAWN, ATK_ALL};
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_teleport),
-        cmocka_unit_test(test_disable_rivals),
-        cmocka_unit_test(test_purge_waste),
-        cmocka_unit_test(test_spawn_apples),
-        cmocka_unit_test(test_combined),
+        {"teleport", test_attack, NULL, NULL, &ATTACKS[0]},
+        {"disable rivals", test_attack, NULL, NULL, &ATTACKS[1]},
+        {"purge waste", test_attack, NULL, NULL, &ATTACKS[2]},
+        {"spawn apples", test_attack, NULL, NULL, &ATTACKS[3]},
+        {"combined", test_attack, NULL, NULL, &ATTACKS[4]},
         cmocka_unit_test(test_view_pointers),
         cmocka_unit_test(test_config_write_faults),
         cmocka_unit_test(test_replay_check_tampered),
