@@ -3,7 +3,8 @@
  * Exit codes: 0 success, 2 bad input (with a message that names the place and the fix), 1 runtime
  * failure.
  *
- * SIGINT and SIGTERM remove the temporary files being written (env/io.h) and then end the process
+ * SIGINT and SIGTERM remove the temporary files being written (env/io.h), say what an unfinished
+ * job leaves (env_stop_note), and then end the process
  * by the same signal with its default action, so the caller sees the usual status. The library
  * installs no signal handler; this is the only place that does.
  */
@@ -51,6 +52,7 @@ static const struct {
  * action; the signal is blocked while the handler runs and delivered when it returns) */
 static void on_stop_signal(int sig) {
     env_atomic_remove_temps();
+    env_stop_note_print();
     raise(sig);
 }
 

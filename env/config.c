@@ -227,9 +227,9 @@ static int build_grid(EnvConfig *cfg) {
     cfg->apple = malloc((size_t)(cfg->n_apple ? cfg->n_apple : 1) * sizeof(int32_t));
     cfg->river = malloc((size_t)(cfg->n_river ? cfg->n_river : 1) * sizeof(int32_t));
     cfg->base = malloc(ncell);
-    cfg->apple_slot = malloc(ncell * sizeof(int16_t));
+    cfg->apple_slot = malloc(ncell * sizeof *cfg->apple_slot);
     cfg->rot_index = malloc(ncell * 4 * sizeof(int32_t));
-    cfg->river_slot = malloc(ncell * sizeof(int16_t));
+    cfg->river_slot = malloc(ncell * sizeof *cfg->river_slot);
     if (!cfg->spawn || !cfg->open || !cfg->apple || !cfg->river || !cfg->base || !cfg->apple_slot ||
         !cfg->rot_index || !cfg->river_slot)
         return ENV_ENOMEM;
@@ -244,11 +244,11 @@ static int build_grid(EnvConfig *cfg) {
             if (ch == 'P') cfg->spawn[n_spawn++] = idx;
             if (ch == ' ' || ch == 'P') cfg->open[n_open++] = idx;
             if (ch == 'A') {
-                cfg->apple_slot[idx] = (int16_t)n_apple;
+                cfg->apple_slot[idx] = n_apple;
                 cfg->apple[n_apple++] = idx;
             }
             if (ch == 'H' || ch == 'R') {
-                cfg->river_slot[idx] = (int16_t)n_river;
+                cfg->river_slot[idx] = n_river;
                 cfg->river[n_river++] = idx;
             }
         }

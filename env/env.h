@@ -21,6 +21,9 @@
 #include "rng.h"
 
 #define ENV_MAX_AGENTS 32
+/* Limits follow from the types: a map side fits a uint8 (and the u16 of a replay's map hash),
+ * so a map holds at most 255 x 255 = 65025 cells, and every per-cell index (apple and river
+ * slots, padded cell indices) is int32. */
 #define ENV_MAX_MAP_SIDE 255
 #define ENV_MAX_VIEW 32
 #define ENV_MAX_REGROWTH 8
@@ -264,7 +267,9 @@ typedef struct EnvSpec {
 
 int env_spec(const EnvParams *p, EnvSpec *spec, EnvError *err);
 
-/* The immutable part of a world: params, the map and everything derived from it. */
+/* The immutable part of a world: params, the map and everything derived from it. Every pointer
+ * member is deep-copied into the policies' snapshot by copy_config() in sim/view.c: a new one
+ * must be added there. */
 typedef struct EnvConfig {
     EnvParams p;
     EnvSpec spec;
@@ -280,10 +285,10 @@ typedef struct EnvConfig {
     int n_river;            /* river cells that can hold waste */
     int32_t *river;         /* (n_river,) padded cell index */
     uint8_t *base;          /* (hp, wp) cell ids at the start of an episode, no agents */
-    int16_t *apple_slot;    /* (hp, wp) index into apple[] or -1 */
+    int32_t *apple_slot;    /* (hp, wp) index into apple[] or -1 (int32: every cell may be one) */
     int32_t *rot_index;     /* (hp * wp, 4) byte offset of each map cell in each rotated grid
                                from the start of the first, or -1 off the map */
-    int16_t *river_slot;    /* (hp, wp) index into river[] or -1 */
+    int32_t *river_slot;    /* (hp, wp) index into river[] or -1 (int32: every cell may be one) */
     int rot_h[4], rot_w[4]; /* size, in cells, of each rotated grid */
     size_t rot_off[4];      /* offset, in cells, of each rotated grid in a world's block */
     size_t rot_cells;       /* cells of the four rotated grids together */
@@ -431,7 +436,10 @@ void env_global_state(const EnvWorld *w, uint8_t *out);
 /* A 64-bit hash of the whole state: tick, cells, agents, resources, RNG and returns. */
 uint64_t env_state_hash(const EnvWorld *w);
 
-/* A read-only view for policies and renderers. */
+/* What a policy or a renderer reads of a world. env_view() fills one that points into the live
+ * world (for the env's own code and tests); policies and renderers are given a snapshot of it
+ * instead (sim/view.h: a copy in read-only memory, its cfg a deep copy of the config), so that
+ * nothing they are given leads to the world's state. `const` alone is not the protection. */
 typedef struct EnvView {
     const EnvConfig *cfg;
     int n_agents, tick, max_steps;
