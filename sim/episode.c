@@ -133,10 +133,8 @@ static void actors_act(SimEpisode *e) {
 }
 
 void sim_episode_act(SimEpisode *e) {
-    EnvView view;
     if (e->comm) comm_session_observe(&e->session, &e->world);
-    sim_episode_view(e, &view);
-    actors_act(e, &view);
+    actors_act(e);
 }
 
 int sim_episode_step(SimEpisode *e, const int32_t *actions, const uint8_t *bits) {
