@@ -1,8 +1,11 @@
 # Thin wrapper over CMake. `make demo` and `make test` work on a fresh Debian or Ubuntu machine.
 BUILD ?= build
 JOBS ?= 2
+# where `make install` puts libcommons.so, commons.h and the Python package (PREFIX/lib,
+# PREFIX/include, PREFIX/lib/python3.X/site-packages: the user site for ~/.local)
+PREFIX ?= $(HOME)/.local
 
-.PHONY: all deps build demo test bench sanitize format clean
+.PHONY: all deps build demo test bench sanitize format clean install install-bin
 
 all: build
 
@@ -13,6 +16,14 @@ build: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
 
+# the commons binary into $(PREFIX)/bin (default ~/.local/bin: no root needed; add it to PATH)
+install-bin: build
+	@install -d "$(DESTDIR)$(PREFIX)/bin"
+	@install -m 755 $(BUILD)/commons "$(DESTDIR)$(PREFIX)/bin/commons"
+	@echo "installed $(DESTDIR)$(PREFIX)/bin/commons"
+	@case ":$$PATH:" in *":$(PREFIX)/bin:"*) ;; \
+	  *) echo "$(PREFIX)/bin is not on PATH; add it: export PATH=\"$(PREFIX)/bin:\$$PATH\"";; esac
+
 # the main job: a short PPO training on Harvest (5 agents, about a minute, with a progress line),
 # then the trained policy's social metrics beside the scripted baselines on the same 10 seeds
 demo: build
@@ -22,6 +33,10 @@ demo: build
 
 test: build
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+# the binary, libcommons.so, commons.h and the Python package under $(PREFIX)
+install: install-bin
+	@cmake --install $(BUILD) --prefix $(PREFIX)
 
 bench: build
 	@$(BUILD)/commons bench

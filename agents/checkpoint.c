@@ -1,6 +1,7 @@
 /* checkpoint.c: writing, reading and restoring training checkpoints (see checkpoint.h). */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -210,9 +211,31 @@ static int parse_records(PpoCheckpoint *ck, uint64_t size) {
     return 0;
 }
 
+/* the first weight (of params, m, v) that is NaN or infinite: returns 0 when all are finite */
+static int check_finite(const PpoCheckpoint *ck, const char *path, EnvError *err) {
+    const void *arrays[3] = {ck->params, ck->m, ck->v};
+    const char *names[3] = {"parameter", "Adam first moment", "Adam second moment"};
+    size_t n = ck->n_params * (size_t)ck->n_groups;
+    for (int a = 0; a < 3; a++)
+        for (size_t i = 0; i < n; i++) {
+            float x;
+            memcpy(&x, (const uint8_t *)arrays[a] + i * sizeof x, sizeof x);
+            if (!isfinite(x))
+                return env_fail(err, ENV_EINPUT,
+                                "%s: corrupted checkpoint: %s %zu of group %zu is %s; a "
+                                "checkpoint holds finite weights only (was the training "
+                                "diverging?)",
+                                path, names[a], i % ck->n_params, i / ck->n_params,
+                                isnan(x) ? "NaN" : "infinite");
+        }
+    return 0;
+}
+
 int ppo_checkpoint_load(PpoCheckpoint *ck, const char *path, EnvError *err) {
     memset(ck, 0, sizeof *ck);
-    FILE *f = fopen(path, "rb");
+    const char *kind;
+    FILE *f = env_open_regular(path, &kind);
+    if (!f && kind) return env_fail(err, ENV_EINPUT, "%s: is %s, not a checkpoint", path, kind);
     if (!f)
         return env_fail(err, ENV_EINPUT, "%s: cannot open checkpoint: %s", path, strerror(errno));
     uint64_t size = 0, sum = 0;
@@ -225,6 +248,7 @@ int ppo_checkpoint_load(PpoCheckpoint *ck, const char *path, EnvError *err) {
             env_fail(err, ENV_ENOMEM, "%s: out of memory for %d world records", path, ck->n_worlds);
     else if (parsed)
         rc = env_fail(err, ENV_EINPUT, "%s: corrupted checkpoint: bad record sizes", path);
+    if (!rc) rc = check_finite(ck, path, err);
     if (rc) ppo_checkpoint_close(ck);
     return rc;
 }

@@ -1,4 +1,5 @@
-/* scripted.c: random, greedy and cooperative scripted policies (see scripted.h).
+/* scripted.c: random, greedy and cooperative scripted policies (see scripted.h); gallego is in
+ * scripted_gallego.c.
  * They read only the const EnvView: no world state is written here. */
 #include <math.h>
 #include <stdlib.h>
@@ -6,7 +7,7 @@
 
 #include "scripted.h"
 
-static const char *NAMES[SCRIPTED_COUNT] = {"random", "greedy", "coop"};
+static const char *NAMES[SCRIPTED_COUNT] = {"random", "greedy", "coop", "gallego"};
 
 int scripted_parse(const char *name, ScriptedKind *out, EnvError *err) {
     for (int k = 0; k < SCRIPTED_COUNT; k++)
@@ -14,7 +15,10 @@ int scripted_parse(const char *name, ScriptedKind *out, EnvError *err) {
             *out = (ScriptedKind)k;
             return 0;
         }
-    return env_fail(err, ENV_EINPUT, "unknown policy '%s'; choose random, greedy or coop", name);
+    return env_fail(err, ENV_EINPUT,
+                    "unknown policy '%s'; choose random, greedy or coop, or gallego (Gallego "
+                    "2026's published Cleanup policy)",
+                    name);
 }
 
 const char *scripted_name(ScriptedKind k) {
@@ -25,7 +29,8 @@ int scripted_scratch_init(ScriptedScratch *s, const EnvConfig *cfg) {
     s->n = cfg->hp * cfg->wp;
     s->queue = malloc((size_t)s->n * sizeof(int32_t));
     s->first = malloc((size_t)s->n);
-    if (!s->queue || !s->first) {
+    s->mark = malloc((size_t)s->n);
+    if (!s->queue || !s->first || !s->mark) {
         scripted_scratch_close(s);
         return ENV_ENOMEM;
     }
@@ -35,8 +40,10 @@ int scripted_scratch_init(ScriptedScratch *s, const EnvConfig *cfg) {
 void scripted_scratch_close(ScriptedScratch *s) {
     free(s->queue);
     free(s->first);
+    free(s->mark);
     s->queue = NULL;
     s->first = NULL;
+    s->mark = NULL;
 }
 
 void scripted_init(ScriptedPolicy *pol, ScriptedKind kind, int agent, uint64_t seed, uint64_t world,
@@ -51,35 +58,41 @@ void scripted_init(ScriptedPolicy *pol, ScriptedKind kind, int agent, uint64_t s
 
 /* what a BFS looks for */
 enum { BFS_NONE = -1 };
-typedef int (*Goal)(const EnvView *v, int agent, int32_t idx);
+typedef ScriptedGoal Goal;
 
 static int walkable(uint8_t id) {
     return id != ENV_ID_WALL && id != ENV_ID_OUTSIDE;
 }
 
-/* Breadth-first search from the agent; returns the world direction (0..3) of the first step
- * toward the nearest goal cell, 4 when the agent stands on one, BFS_NONE (negative, not an error)
- * when none is reachable.
- * Other agents block paths. Neighbours are expanded in orientation order N, E, S, W. */
-static int bfs(const EnvView *v, int agent, Goal goal, ScriptedScratch *s) {
+/* see scripted.h */
+int scripted_bfs(const EnvView *v, int agent, const int order[4], int through_agents,
+                 ScriptedGoal goal, ScriptedScratch *s) {
     int32_t start = v->agent[agent].pos;
-    if (goal(v, agent, start)) return 4;
+    if (goal(v, agent, start, s)) return 4;
     memset(s->first, 0, (size_t)s->n);
     int head = 0, tail = 0;
     s->queue[tail++] = start;
     s->first[start] = 5;
     while (head < tail) {
         int32_t cur = s->queue[head++];
-        for (int d = 0; d < 4; d++) {
+        for (int k = 0; k < 4; k++) {
+            int d = order[k];
             int32_t nb = cur + env_dr[d] * v->wp + env_dc[d];
             if (s->first[nb] || !walkable(v->cell[nb])) continue;
-            if (v->occ[nb] && v->occ[nb] != agent + 1) continue;
+            if (v->occ[nb] && v->occ[nb] != agent + 1 && !through_agents) continue;
             s->first[nb] = (uint8_t)(cur == start ? d + 1 : s->first[cur]);
-            if (goal(v, agent, nb)) return s->first[nb] - 1;
+            if (goal(v, agent, nb, s)) return s->first[nb] - 1;
             s->queue[tail++] = nb;
         }
     }
     return BFS_NONE;
+}
+
+/* The policies' search: neighbours in orientation order N, E, S, W; other agents block paths
+ * unless agents may share cells (env.overlap). */
+static int bfs(const EnvView *v, int agent, Goal goal, ScriptedScratch *s) {
+    static const int nesw[4] = {ENV_NORTH, ENV_EAST, ENV_SOUTH, ENV_WEST};
+    return scripted_bfs(v, agent, nesw, v->cfg->p.overlap, goal, s);
 }
 
 /* the egocentric move that steps in world direction d */
@@ -89,23 +102,27 @@ static int move_toward(int orient, int d) {
     return rel_action[(d - orient) & 3];
 }
 
-static int goal_apple(const EnvView *v, int agent, int32_t idx) {
+static int goal_apple(const EnvView *v, int agent, int32_t idx, const ScriptedScratch *s) {
+    (void)s;
     (void)agent;
     return v->cell[idx] == ENV_ID_APPLE;
 }
 
-static int goal_apple_spawn(const EnvView *v, int agent, int32_t idx) {
+static int goal_apple_spawn(const EnvView *v, int agent, int32_t idx, const ScriptedScratch *s) {
+    (void)s;
     (void)agent;
     return v->cfg->apple_slot[idx] >= 0;
 }
 
-static int goal_waste(const EnvView *v, int agent, int32_t idx) {
+static int goal_waste(const EnvView *v, int agent, int32_t idx, const ScriptedScratch *s) {
+    (void)s;
     (void)agent;
     return v->cell[idx] == ENV_ID_WASTE;
 }
 
 /* harvest restraint: an apple with enough apples around it to keep its patch alive */
-static int goal_apple_rich(const EnvView *v, int agent, int32_t idx) {
+static int goal_apple_rich(const EnvView *v, int agent, int32_t idx, const ScriptedScratch *s) {
+    (void)s;
     (void)agent;
     if (v->cell[idx] != ENV_ID_APPLE) return 0;
     int n = 0;
@@ -114,7 +131,8 @@ static int goal_apple_rich(const EnvView *v, int agent, int32_t idx) {
 }
 
 /* gathering share: an apple no other active agent is strictly closer to (Manhattan) */
-static int goal_apple_mine(const EnvView *v, int agent, int32_t idx) {
+static int goal_apple_mine(const EnvView *v, int agent, int32_t idx, const ScriptedScratch *s) {
+    (void)s;
     if (v->cell[idx] != ENV_ID_APPLE) return 0;
     int r = idx / v->wp, c = idx % v->wp;
     int32_t me = v->agent[agent].pos;
@@ -285,6 +303,8 @@ int scripted_act(ScriptedPolicy *pol, const EnvView *v, ScriptedScratch *s) {
         return (int)env_rng_below(&pol->rng, (uint32_t)cfg->spec.n_actions);
     case SCRIPTED_GREEDY:
         return seek(pol, v, s, goal_apple, NULL, 0);
+    case SCRIPTED_GALLEGO:
+        return scripted_gallego_act(v, pol->agent, s);
     case SCRIPTED_COOP:
     default:
         switch (cfg->p.game) {

@@ -1,6 +1,7 @@
 /* capture.c: episodes a step at a time, frames into recordings, and the capture options of
  * `commons run` (see capture.h). */
 #define _POSIX_C_SOURCE 200809L
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,6 +46,11 @@ int cli_frames_close(CliFrames *f, EnvError *err) {
 }
 
 void cli_frames_abort(CliFrames *f) {
+    if (f->open && f->rec.kind == RENDER_REC_PNG && f->rec.frames > 0)
+        fprintf(stderr,
+                "commons: %s holds the %ld frames recorded before the failure (frame_000000.png "
+                "to frame_%06ld.png), not the whole recording\n",
+                f->rec.target, f->rec.frames, f->rec.frames - 1);
     if (f->open) render_recorder_abort(&f->rec);
     f->open = 0;
     free(f->rgb);
@@ -76,12 +82,17 @@ int cli_parse_record_options(const Options *o, const char *target, int *cell, in
     if (render_record_kind(target, &kind, &err)) return cli_input_error("--record %s", err.msg);
     int max_fps = kind == RENDER_REC_GIF ? CLI_GIF_MAX_FPS : RENDER_MAX_FPS;
     if (fps_s) {
-        if (kind == RENDER_REC_GIF && cli_parse_count("--fps", fps_s, 1, RENDER_MAX_FPS, &v) == 0 &&
-            v > max_fps)
+        /* one message: what a GIF cannot show, or the range of the format */
+        char *end;
+        long long want = strtoll(fps_s, &end, 10);
+        if (kind == RENDER_REC_GIF && *fps_s && !*end && want > max_fps && want <= RENDER_MAX_FPS)
+            v = want;
+        else if ((rc = cli_parse_count("--fps", fps_s, 1, max_fps, &v)))
+            return rc;
+        if (v > max_fps)
             return cli_input_error("--fps: %lld is more than a GIF can show (at most %d frames per "
                                    "second); lower it or record an MP4",
                                    v, max_fps);
-        if ((rc = cli_parse_count("--fps", fps_s, 1, max_fps, &v))) return rc;
         *fps = (int)v;
     }
     if (kind == RENDER_REC_MP4) {
@@ -160,6 +171,14 @@ int cli_capture_options(CliCapture *c, const Options *o) {
             return cli_input_error("--replay-out %s: folder '%s' does not exist; create it or "
                                    "choose another place",
                                    c->replay_out, dir);
+        /* before any episode runs: a temporary file beside the target, removed at once */
+        EnvAtomicFile probe;
+        EnvError err;
+        if (env_atomic_open(&probe, c->replay_out, &err))
+            return cli_input_error("--replay-out %s: cannot write there (%s); choose another "
+                                   "place",
+                                   c->replay_out, strerror(errno));
+        env_atomic_abort(&probe);
     }
     c->active = c->record || c->replay_out;
     return 0;

@@ -12,11 +12,14 @@
 #include "episode.h"
 
 static const char *MAPS_HELP =
-    "usage: commons maps [NAME] [--keys]\n"
+    "usage: commons maps [NAME] [--map | --preset] [--keys]\n"
     "\n"
     "Without arguments lists the built-in maps and presets. With a map name prints the map;\n"
-    "with a preset name prints its effective config. --keys lists every config key with its\n"
-    "allowed range.\n";
+    "with a preset name prints its effective config; a name that is both prints both.\n"
+    "  --map NAME      only the map, as a map file (e.g. to copy and edit:\n"
+    "                  commons maps --map harvest > my.txt)\n"
+    "  --preset NAME   only the preset's effective config, as an INI file\n"
+    "  --keys          every config key with its allowed range\n";
 
 static void describe_map(const char *name) {
     EnvMap m;
@@ -34,7 +37,7 @@ static void describe_map(const char *name) {
 }
 
 int cli_cmd_maps(int argc, char **argv) {
-    int keys = 0;
+    int keys = 0, only = 0; /* only: 1 the map, 2 the preset */
     const char *name = NULL;
     for (int i = 0; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
@@ -42,6 +45,9 @@ int cli_cmd_maps(int argc, char **argv) {
             return 0;
         } else if (strcmp(argv[i], "--keys") == 0) {
             keys = 1;
+        } else if (strcmp(argv[i], "--map") == 0 || strcmp(argv[i], "--preset") == 0) {
+            if (only) return cli_input_error("--map and --preset: choose one");
+            only = argv[i][2] == 'm' ? 1 : 2;
         } else if (argv[i][0] == '-') {
             return cli_input_error("unknown option '%s'; see 'commons maps --help'", argv[i]);
         } else if (name) {
@@ -61,8 +67,20 @@ int cli_cmd_maps(int argc, char **argv) {
         }
         return 0;
     }
-    if (name) {
+    if (only && !name)
+        return cli_input_error("%s needs a name; 'commons maps' lists them",
+                               only == 1 ? "--map" : "--preset");
+    if (name && only == 1) {
         const char *map = env_builtin_map(name);
+        if (!map)
+            return cli_input_error("no built-in map named '%s'; 'commons maps' lists them", name);
+        fputs(map, stdout);
+        return 0;
+    }
+    if (name && only == 2 && !env_builtin_preset(name))
+        return cli_input_error("no preset named '%s'; 'commons maps' lists them", name);
+    if (name) {
+        const char *map = only == 2 ? NULL : env_builtin_map(name);
         if (env_builtin_preset(name)) {
             SimParams p;
             EnvError err;

@@ -115,7 +115,7 @@ static void unload(Replay *r) {
 static int report_mismatch(Replay *r) {
     EnvError err;
     if (!sim_replay_cursor_mismatch(&r->cur, r->path, &err)) return 0;
-    fprintf(stderr, "commons: %s\n", err.msg);
+    cli_print_error(err.msg);
     r->diverged = 1;
     return 1;
 }

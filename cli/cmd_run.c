@@ -27,14 +27,16 @@ static const char *RUN_HELP =
     "Runs episodes with scripted policies; prints per-episode social metrics (efficiency,\n"
     "equality, sustainability, peace), per-agent returns, and the final state hash.\n"
     "\n"
-    "  --env NAME            preset (default harvest); 'commons maps' lists them\n"
+    "  --env NAME            preset (default harvest; with a trained --policy and neither\n"
+    "                        --env nor --config, the world it was trained in); 'commons\n"
+    "                        maps' lists them\n"
     "  --agents N            number of agents (env.agents)\n"
     "  --steps N             steps per episode (env.max_steps)\n"
     "  --episodes N          episodes to run (default 1)\n"
     "  --seed N              run seed (default 1)\n"
-    "  --policy P[,P...]     random, greedy, coop, or a trained policy (a run directory given\n"
-    "                        with a '/', or a .ckpt file): one for all agents, or one per\n"
-    "                        agent (default greedy)\n"
+    "  --policy P[,P...]     random, greedy, coop, gallego (Gallego 2026's Cleanup policy),\n"
+    "                        or a trained policy (a run directory given with a '/', or a\n"
+    "                        .ckpt file): one for all agents, or one per agent (default greedy)\n"
     "  --config FILE         INI file applied on top of the preset\n"
     "  --set SEC.KEY=VALUE   override one key (repeatable); 'commons maps --keys' lists keys\n"
     "  --json                print one JSON document instead of the table\n"
@@ -73,7 +75,7 @@ static void run_close(Run *r) {
 static int run_open(Run *r, const Options *o) {
     EnvError err;
     r->open = 0;
-    int rc = cli_build_params(o, o->env, &r->sp);
+    int rc = cli_world_params(o, &r->sp);
     if (!rc) rc = cli_policies_parse(o->policy, r->sp.env.n_agents, &r->pols);
     if (rc) return rc;
     r->open = 1;

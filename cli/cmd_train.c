@@ -159,6 +159,9 @@ static int parse_args(int argc, char **argv, TrainArgs *a) {
     if (rc || a->o.help) return rc;
     a->resume = cli_extra(&a->o, "--resume");
     a->out = cli_extra(&a->o, "--out");
+    if ((a->out && !*a->out) || (a->resume && !*a->resume))
+        return cli_input_error("%s: empty path; give a run directory",
+                               a->out ? "--out" : "--resume");
     const char *stop = cli_extra(&a->o, "--stop-after");
     if (stop && (rc = cli_parse_count("--stop-after", stop, 1, 1000000000, &a->stop_after)))
         return rc;

@@ -21,15 +21,17 @@ static const char *WATCH_HELP =
     "instead: 'commons run --record out.gif' (or out.mp4, or DIR/ for PNG frames).\n"
     "\n"
     "  --env, --agents, --steps, --seed, --config, --set   as for 'commons run'\n"
-    "  --policy P[,P...]     random, greedy, coop, or a trained policy (a run directory given\n"
-    "                        with a '/', or a .ckpt file): one for all agents, or one per\n"
-    "                        agent (default greedy)\n"
+    "  --policy P[,P...]     random, greedy, coop, gallego (Gallego 2026's Cleanup policy),\n"
+    "                        or a trained policy (a run directory given with a '/', or a\n"
+    "                        .ckpt file): one for all agents, or one per agent (default greedy)\n"
     "  --cell N              pixels per map cell before the window's integer scaling\n"
     "                        (default 8; 4..64)\n"
     "  --speed N             steps per second at the start (default 10; 1..1000)\n"
     "  --keys KEYS           keys pressed at the start, one per frame, as if typed: e.g.\n"
     "                        ' ...s' pauses, takes three steps and saves a screenshot\n"
     "  --shots DIR           folder for screenshots (default: the current folder)\n"
+    "  --episodes N          play N episodes one after the other without pausing, then close\n"
+    "                        the window and exit (default: pause at each end until you quit)\n"
     "\n";
 
 /* the live episode the window shows */
@@ -40,7 +42,8 @@ typedef struct Watch {
     SimEpisode r;
     int runner_open;
     uint64_t seed, episode;
-    uint8_t *obs; /* (n_agents, obs_size) observations, when an agent's view is shown */
+    long long episodes; /* episodes to play before the window closes, or 0 for no limit */
+    uint8_t *obs;       /* (n_agents, obs_size) observations, when an agent's view is shown */
 } Watch;
 
 static void report_episode(Watch *w) {
@@ -58,6 +61,7 @@ static void report_episode(Watch *w) {
 static int watch_reset(void *ctx, int next, EnvError *err) {
     Watch *w = ctx;
     if (next) {
+        if (w->episodes > 0 && (long long)w->episode + 1 >= w->episodes) return 1;
         w->episode++;
     } else {
         /* a restart with a new seed: the next seed, so that it can be run again by number */
@@ -115,10 +119,10 @@ static void watch_help(void *ctx, const char *text) {
 }
 
 int cli_cmd_watch(int argc, char **argv) {
-    Options o = {.env = "harvest", .policy = "greedy", .episodes = 1, .seed = 1};
+    Options o = {.env = "harvest", .policy = "greedy", .episodes = 0, .seed = 1};
     int rc = cli_parse_options(argc, argv, &o,
                                " --env --agents --steps --seed --policy --config --set --cell "
-                               "--speed --keys --shots ");
+                               "--speed --keys --shots --episodes ");
     if (rc) return rc;
     if (o.help) {
         fputs(WATCH_HELP, stdout);
@@ -133,6 +137,7 @@ int cli_cmd_watch(int argc, char **argv) {
              "PNG frames)",
              o.env);
     vo.title = "commons watch";
+    vo.exit_at_end = o.episodes > 0;
     vo.hint = hint;
     EnvError err;
     if (!render_viewer_available()) {
@@ -140,11 +145,12 @@ int cli_cmd_watch(int argc, char **argv) {
         return cli_fail(&err);
     }
     SimParams sp;
-    if ((rc = cli_build_params(&o, o.env, &sp))) return rc;
+    if ((rc = cli_world_params(&o, &sp))) return rc;
     const EnvParams p = sp.env;
     Watch *w = calloc(1, sizeof *w);
     if (!w) return 1;
     w->seed = (uint64_t)o.seed;
+    w->episodes = o.episodes;
     if ((rc = cli_policies_parse(o.policy, p.n_agents, &w->pols))) {
         free(w);
         return rc;

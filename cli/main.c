@@ -3,12 +3,12 @@
  * Exit codes: 0 success, 2 bad input (with a message that names the place and the fix), 1 runtime
  * failure.
  *
- * SIGINT and SIGTERM remove the temporary files being written (env/io.h) and then end the process
- * by the same signal with its default action, so the caller sees the usual status. `commons
- * train` is the exception: its first SIGINT or SIGTERM (a scheduler's warning before a time limit,
- * or Ctrl-C) only raises a flag, and the training stops after the update in progress with a
- * checkpoint; a second one ends the process as above. The library installs no signal handler;
- * this is the only place that does.
+ * SIGINT and SIGTERM remove the temporary files being written (env/io.h), say what an unfinished
+ * job leaves (env_stop_note), and then end the process by the same signal with its default action,
+ * so the caller sees the usual status. `commons train` is the exception: its first SIGINT or
+ * SIGTERM (a scheduler's warning before a time limit, or Ctrl-C) only raises a flag, and the
+ * training stops after the update in progress with a checkpoint; a second one ends the process as
+ * above. The library installs no signal handler; this is the only place that does.
  *
  * Processes (sim/dist.h): under mpirun or srun the commands that spread their work (run,
  * compare, eval, bench, train) run on every rank; the others are refused there.
@@ -76,6 +76,7 @@ static void on_stop_signal(int sig) {
         return;
     }
     env_atomic_remove_temps();
+    env_stop_note_print();
     signal(sig, SIG_DFL);
     raise(sig);
 }

@@ -10,19 +10,33 @@
 #include "params.h"
 #include "policy.h"
 
+void cli_print_error(const char *text) {
+    /* control bytes (an ANSI escape in a config value, say) are shown as \xNN, never sent raw */
+    char out[4 * 1024 + 16];
+    size_t n = 0;
+    for (const unsigned char *c = (const unsigned char *)text; *c && n + 5 < sizeof out; c++) {
+        if ((*c < 0x20 && *c != '\n' && *c != '\t') || *c == 0x7f)
+            n += (size_t)snprintf(out + n, sizeof out - n, "\\x%02x", *c);
+        else
+            out[n++] = (char)*c;
+    }
+    out[n] = 0;
+    fprintf(stderr, "commons: %s\n", out);
+}
+
 /* print a located input error and return the bad-input exit code */
 int cli_input_error(const char *fmt, ...) {
+    char text[2048];
     va_list ap;
     va_start(ap, fmt);
-    fprintf(stderr, "commons: ");
-    vfprintf(stderr, fmt, ap);
-    fprintf(stderr, "\n");
+    vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
+    cli_print_error(text);
     return CLI_EXIT_INPUT;
 }
 
 int cli_fail(const EnvError *err) {
-    fprintf(stderr, "commons: %s\n", err->msg);
+    cli_print_error(err->msg);
     return err->code == ENV_EINPUT ? CLI_EXIT_INPUT : 1;
 }
 
@@ -73,7 +87,7 @@ int cli_parse_options(int argc, char **argv, Options *o, const char *allowed) {
         }
         int rc = 0;
         if (strcmp(name, "--env") == 0)
-            o->env = val;
+            o->env = val, o->env_given = 1;
         else if (strcmp(name, "--config") == 0)
             o->config = val;
         else if (strcmp(name, "--policy") == 0 || strcmp(name, "--policies") == 0)
@@ -122,17 +136,43 @@ const char *cli_extra(const Options *o, const char *name) {
     return found;
 }
 
-/* preset, config file, then --agents/--steps/--encoding and --set in that order */
-int cli_build_params(const Options *o, const char *env, SimParams *p) {
+/* the quick options, then --set in order */
+static int apply_overrides(const Options *o, SimParams *p) {
     EnvError err;
-    if (sim_params_load_preset(p, env, &err)) return cli_fail(&err);
-    if (o->config && sim_params_load_file(p, o->config, &err)) return cli_fail(&err);
     const char *quick[3] = {o->agents_set, o->steps_set, o->encoding_set};
     for (int i = 0; i < 3; i++)
         if (quick[i][0] && sim_params_apply_set(p, quick[i], &err)) return cli_fail(&err);
     for (int i = 0; i < o->n_sets; i++)
         if (sim_params_apply_set(p, o->sets[i], &err)) return cli_fail(&err);
     return 0;
+}
+
+/* preset, config file, then --agents/--steps/--encoding and --set in that order */
+int cli_build_params(const Options *o, const char *env, SimParams *p) {
+    EnvError err;
+    if (sim_params_load_preset(p, env, &err)) return cli_fail(&err);
+    if (o->config && sim_params_load_file(p, o->config, &err)) return cli_fail(&err);
+    return apply_overrides(o, p);
+}
+
+int cli_world_params(const Options *o, SimParams *p) {
+    char first[1024];
+    const char *spec = o->policy ? o->policy : "";
+    snprintf(first, sizeof first, "%.*s", (int)strcspn(spec, ","), spec);
+    if (o->env_given || o->config || !sim_is_checkpoint_path(first))
+        return cli_build_params(o, o->env, p);
+    /* the trained policy's own world */
+    SimLearned *l = malloc(sizeof *l);
+    EnvError err;
+    if (!l) return cli_input_error("out of memory loading %s", first);
+    if (sim_learned_load(l, first, &err)) {
+        free(l);
+        return cli_fail(&err);
+    }
+    *p = l->params;
+    sim_learned_close(l);
+    free(l);
+    return apply_overrides(o, p);
 }
 
 int cli_split_policies(const char *opt, const char *spec, ScriptedKind *kinds, int *n) {

@@ -25,13 +25,18 @@ typedef struct Options {
     char agents_set[32], steps_set[32], encoding_set[32];
     long long episodes, seed, batch, repeat, steps;
     int json, help;
+    int env_given; /* 1 when --env was given (env holds the command's default otherwise) */
     /* options a command adds: --name VALUE pairs it declared in `allowed` and reads here */
     const char *extra_name[8];
     const char *extra_value[8];
     int n_extra;
 } Options;
 
-/* Prints "commons: MESSAGE" to stderr; returns CLI_EXIT_INPUT. */
+/* Prints "commons: TEXT" and a newline to stderr, control bytes (but newlines and tabs) escaped
+ * as \xNN: every error message of the tool goes through it. */
+void cli_print_error(const char *text);
+/* Prints "commons: MESSAGE" to stderr (escaped as cli_print_error does); returns
+ * CLI_EXIT_INPUT. */
 int cli_input_error(const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 1, 2)))
@@ -48,6 +53,10 @@ int cli_parse_options(int argc, char **argv, Options *o, const char *allowed);
 const char *cli_extra(const Options *o, const char *name);
 /* Preset, config file, then the quick options and --set in order. */
 int cli_build_params(const Options *o, const char *env, SimParams *p);
+/* The world of a run with --policy: --env and --config as cli_build_params() reads them; with
+ * neither, and a trained policy first in --policy, the world that policy was trained in, then
+ * the quick options and --set on top. */
+int cli_world_params(const Options *o, SimParams *p);
 /* sim_scripted_list(), sim_policies_parse() and sim_policies_attach() (sim/policy.h), their
  * errors printed: each returns an exit code. */
 int cli_split_policies(const char *opt, const char *spec, ScriptedKind *kinds, int *n);

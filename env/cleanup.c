@@ -17,25 +17,32 @@
  * costing beam.hit_penalty; beam.hits_to_tag hits (0: never) tag the agent out for beam.tag_steps
  * steps (gathering.c tells what a tagged agent may not do). A clean beam hits nobody; every waste
  * cell a ray reaches becomes clean river, and with clean.stops_at_waste the ray ends at the first
- * waste cell it cleans. Beams are traced in agent order, a clean beam on the cells as the earlier
- * beams of the step left them; hits apply after all beams are traced. The presets: `cleanup` (the
- * SSD code) three rays of length 5 from beside the agent, stopped by walls and the first agent,
- * each clean ray clearing its first waste cell, firing costs 1, a hit 50, no tag-out, cleaning is
- * free; `cleanup-gallego` 5x3 rectangles through walls and agents clearing all waste in them,
- * firing and cleaning cost 1, a hit costs 50 and tags out for 25 steps.
+ * waste cell it cleans; a ray stopped by an agent (agents_block) cleans the cell under it first.
+ * Beams are traced in agent order, a clean beam on the cells as the earlier beams of the step left
+ * them; hits apply after all beams are traced (simultaneous order) or at once (sequential: a hit
+ * agent is tagged, so a second beam in the step misses it). The presets: `cleanup` (the SSD code)
+ * three rays of length 5 from beside the agent, stopped by walls and the first agent, each clean
+ * ray clearing its first waste cell, firing costs 1, a hit 50, no tag-out, cleaning is free, no
+ * beams in observations (obs.beams = 0); `cleanup-gallego` 5x3 rectangles through walls and
+ * agents clearing all waste in them, firing and cleaning cost 1, a hit costs 50 and tags out for
+ * 25 steps, the sequential order, agents sharing cells, extra agents on random open cells.
  *
  * Rewards in a step: +apples.reward for an apple eaten; -beam.cost for firing; -clean.cost for
  * cleaning; -beam.hit_penalty for each hit taken.
  *
- * Step order (step.c): timers, turns, simultaneous moves, every active agent on an apple eats it,
- * beams (fire and clean), then this game's dynamics:
- *  1. waste: with density d = waste cells / river cells below pollution.depletion, one clean
- *     river cell without an agent, chosen uniformly, becomes waste with probability
- *     waste_spawn_prob ("single" mode), or with probability 1 - (1 - p)^k for k such cells
- *     ("ssd" mode: the SSD code gives every candidate its own draw until one succeeds);
- *  2. apples: d is recomputed; p = 0 when d >= depletion, apple_max_prob when d <= restoration,
- *     and apple_max_prob * (depletion - d) / (depletion - restoration) between; every apple spawn
- *     point without an apple and without an agent regrows with p.
+ * Step order (step.c, env.order): simultaneous (timers, turns, moves, eating, beams, then this
+ * game's dynamics; the SSD code) or sequential (timers, each agent acting in index order, this
+ * game's dynamics, then eating; Gallego's code). The dynamics, with d = waste cells / river cells:
+ *  1. waste: while d is below pollution.depletion, one clean river cell, chosen uniformly among
+ *     the candidates (every clean river cell with pollution.under_agents, the SSD code; else
+ *     those without an agent), becomes waste with probability waste_spawn_prob ("single" mode),
+ *     or with probability 1 - (1 - p)^k for k candidates ("ssd" mode: the SSD code gives every
+ *     candidate its own draw until one succeeds);
+ *  2. apples: p = 0 when d >= depletion, apple_max_prob when d <= restoration, and
+ *     apple_max_prob * (depletion - d) / (depletion - restoration) between, where d is the
+ *     density before step 1 (pollution.density = before_spawn, the SSD code computes both
+ *     probabilities once) or after it (after_spawn, Gallego's code); every apple spawn point
+ *     without an apple and without an agent regrows with p.
  * The tick then advances; the episode is truncated at env.max_steps and never terminates.
  * All arithmetic is integer (64-bit, 128-bit for the interpolation). Random draws, all from the
  * dynamics stream, in order: the move contests (step.c), the waste draws (ssd: up to k, stopping
@@ -99,12 +106,14 @@ static uint64_t apple_threshold(const EnvWorld *w) {
 static void cleanup_dynamics(EnvWorld *w) {
     const EnvConfig *cfg = w->cfg;
     const EnvParams *p = &cfg->p;
-    /* 1. waste: candidates are clean river cells without an agent */
+    /* the apple probability from the density before the spawn (SSD) */
+    uint64_t thr = p->density_phase == ENV_DENSITY_BEFORE_SPAWN ? apple_threshold(w) : 0;
+    /* 1. waste: candidates are clean river cells (without an agent unless under_agents) */
     if ((u128)w->n_waste * (u128)ENV_PPB < (u128)p->depletion_ppb * (u128)cfg->n_river) {
         int n_words = (cfg->n_river + 63) / 64;
         uint64_t cand[(ENV_MAX_MAP_SIDE * ENV_MAX_MAP_SIDE + 63) / 64];
         memcpy(cand, w->river_clean, (size_t)n_words * 8);
-        for (int i = 0; i < p->n_agents; i++) {
+        for (int i = 0; i < p->n_agents && !p->waste_under_agents; i++) {
             int slot = cfg->river_slot[w->agent[i].pos];
             if (slot >= 0) cand[slot / 64] &= ~(1ULL << (slot % 64));
         }
@@ -125,8 +134,8 @@ static void cleanup_dynamics(EnvWorld *w) {
             break;
         }
     }
-    /* 2. apples */
-    uint64_t thr = apple_threshold(w);
+    /* 2. apples, from the density after the spawn (Gallego) */
+    if (p->density_phase == ENV_DENSITY_AFTER_SPAWN) thr = apple_threshold(w);
     if (thr == 0) return;
     ENV_FOR_EACH_EMPTY_APPLE(w, slot, {
         if (!w->occ[cfg->apple[slot]] && env_rng_chance(&w->rng, thr)) env_apple_put(w, slot);

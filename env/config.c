@@ -191,12 +191,25 @@ static int check_map(EnvConfig *cfg, const EnvGameOps *ops, EnvError *err) {
         cfg->n_spawn += ch == 'P';
         cfg->n_apple += ch == 'A';
         cfg->n_river += ch == 'H' || ch == 'R';
+        cfg->n_open += ch == ' ' || ch == 'P';
         if (ops->refused && strchr(ops->refused, ch))
             return env_fail(err, ENV_EINPUT,
                             "map '%s':%d:%d: '%c' is not a cell of the %s game; %s", m->name,
                             i / m->w + 1, i % m->w + 1, ch, ops->name, ops->legend);
     }
-    if (p->n_agents > cfg->n_spawn)
+    /* extra agents go to open floor cells, one each unless agents may share cells */
+    if (p->extra_agents == ENV_EXTRA_RANDOM && p->n_agents > cfg->n_spawn && !p->overlap &&
+        p->n_agents > cfg->n_open)
+        return env_fail(err, ENV_EINPUT,
+                        "env.agents = %d but map '%s' has only %d open floor cells (' ' or 'P') "
+                        "for its agents; use --agents %d or fewer, or env.overlap = allowed",
+                        p->n_agents, m->name, cfg->n_open, cfg->n_open);
+    if (p->extra_agents == ENV_EXTRA_RANDOM && p->n_agents > cfg->n_spawn && cfg->n_open == 0)
+        return env_fail(err, ENV_EINPUT,
+                        "env.agents = %d but map '%s' has only %d spawn points ('P') and no open "
+                        "floor cell (' ') for the others",
+                        p->n_agents, m->name, cfg->n_spawn);
+    if (p->extra_agents == ENV_EXTRA_REFUSE && p->n_agents > cfg->n_spawn)
         return env_fail(err, ENV_EINPUT,
                         "env.agents = %d but map '%s' has only %d spawn points ('P'); use "
                         "--agents %d or fewer, or add 'P' cells to the map",
@@ -210,30 +223,32 @@ static int build_grid(EnvConfig *cfg) {
     int pad = cfg->pad;
     size_t ncell = (size_t)cfg->hp * (size_t)cfg->wp;
     cfg->spawn = malloc((size_t)cfg->n_spawn * sizeof(int32_t));
+    cfg->open = malloc((size_t)(cfg->n_open ? cfg->n_open : 1) * sizeof(int32_t));
     cfg->apple = malloc((size_t)(cfg->n_apple ? cfg->n_apple : 1) * sizeof(int32_t));
     cfg->river = malloc((size_t)(cfg->n_river ? cfg->n_river : 1) * sizeof(int32_t));
     cfg->base = malloc(ncell);
-    cfg->apple_slot = malloc(ncell * sizeof(int16_t));
+    cfg->apple_slot = malloc(ncell * sizeof *cfg->apple_slot);
     cfg->rot_index = malloc(ncell * 4 * sizeof(int32_t));
-    cfg->river_slot = malloc(ncell * sizeof(int16_t));
-    if (!cfg->spawn || !cfg->apple || !cfg->river || !cfg->base || !cfg->apple_slot ||
+    cfg->river_slot = malloc(ncell * sizeof *cfg->river_slot);
+    if (!cfg->spawn || !cfg->open || !cfg->apple || !cfg->river || !cfg->base || !cfg->apple_slot ||
         !cfg->rot_index || !cfg->river_slot)
         return ENV_ENOMEM;
     memset(cfg->base, ENV_ID_OUTSIDE, ncell);
     for (size_t i = 0; i < ncell; i++) cfg->apple_slot[i] = cfg->river_slot[i] = -1;
-    int n_spawn = 0, n_apple = 0, n_river = 0;
+    int n_spawn = 0, n_apple = 0, n_river = 0, n_open = 0;
     for (int r = 0; r < m->h; r++)
         for (int c = 0; c < m->w; c++) {
             char ch = m->cells[r * m->w + c];
             int32_t idx = (r + pad) * cfg->wp + (c + pad);
             cfg->base[idx] = char_to_id(ch, cfg->p.apples_start);
             if (ch == 'P') cfg->spawn[n_spawn++] = idx;
+            if (ch == ' ' || ch == 'P') cfg->open[n_open++] = idx;
             if (ch == 'A') {
-                cfg->apple_slot[idx] = (int16_t)n_apple;
+                cfg->apple_slot[idx] = n_apple;
                 cfg->apple[n_apple++] = idx;
             }
             if (ch == 'H' || ch == 'R') {
-                cfg->river_slot[idx] = (int16_t)n_river;
+                cfg->river_slot[idx] = n_river;
                 cfg->river[n_river++] = idx;
             }
         }
@@ -293,6 +308,8 @@ int env_config_init(EnvConfig *cfg, const EnvParams *p, EnvError *err) {
 void env_config_close(EnvConfig *cfg) {
     env_map_close(&cfg->map);
     free(cfg->spawn);
+    free(cfg->open);
+    cfg->open = NULL;
     free(cfg->apple);
     free(cfg->river);
     free(cfg->base);

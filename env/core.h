@@ -49,10 +49,11 @@ static inline void env_rot_write(EnvWorld *w, int32_t idx, uint8_t id) {
     env_rot_write_rgb(w, idx, id, w->cfg->colour[id]);
 }
 
-/* paints agent k over its cell: tagged, or in the other-agent id (in the SSD palette, in its
- * own colour) */
+/* paints the agent drawn on agent k's cell, the lowest-indexed one there (k itself unless agents
+ * share cells): tagged, or in the other-agent id (in the SSD palette, in its own colour) */
 static inline void env_paint_agent(EnvWorld *w, int k) {
     const EnvConfig *cfg = w->cfg;
+    k = w->occ[w->agent[k].pos] - 1;
     uint8_t id = w->agent[k].timeout > 0 ? ENV_ID_TAGGED : ENV_ID_OTHER;
     const uint8_t *rgb = (cfg->p.palette == ENV_PALETTE_SSD && id == ENV_ID_OTHER)
                              ? cfg->agent_colour[k]

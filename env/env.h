@@ -21,6 +21,9 @@
 #include "rng.h"
 
 #define ENV_MAX_AGENTS 32
+/* Limits follow from the types: a map side fits a uint8 (and the u16 of a replay's map hash),
+ * so a map holds at most 255 x 255 = 65025 cells, and every per-cell index (apple and river
+ * slots, padded cell indices) is int32. */
 #define ENV_MAX_MAP_SIDE 255
 #define ENV_MAX_VIEW 32
 #define ENV_MAX_REGROWTH 8
@@ -119,6 +122,14 @@ enum {
 typedef enum { ENV_SHAPE_SQUARE = 0, ENV_SHAPE_DISC } EnvShape;
 typedef enum { ENV_WASTE_SSD = 0, ENV_WASTE_SINGLE } EnvWasteMode;
 typedef enum { ENV_CURRENTS_NONE = 0, ENV_CURRENTS_UNIFORM, ENV_CURRENTS_GYRE } EnvCurrents;
+/* step order (step.order): every agent at once (the SSD code, Melting Pot), or one agent after
+ * another in index order (Gallego's code); see step.c */
+typedef enum { ENV_ORDER_SIMULTANEOUS = 0, ENV_ORDER_SEQUENTIAL } EnvOrder;
+/* agents beyond the map's spawn points (env.extra_agents): refused, or on random open cells */
+typedef enum { ENV_EXTRA_REFUSE = 0, ENV_EXTRA_RANDOM } EnvExtraAgents;
+/* which waste density sets the apple regrowth probability (pollution.density): the density
+ * before this step's waste spawn (the SSD code) or after it (Gallego's code) */
+typedef enum { ENV_DENSITY_BEFORE_SPAWN = 0, ENV_DENSITY_AFTER_SPAWN } EnvDensityPhase;
 #define ENV_MAX_SIGNAL_BITS 4
 #define ENV_MAX_HEADS (1 + ENV_MAX_SIGNAL_BITS)
 
@@ -141,10 +152,15 @@ typedef struct EnvParams {
     char map[ENV_NAME_LEN]; /* built-in map name or a path to a map file */
     int n_agents;
     int max_steps;
+    EnvExtraAgents extra_agents; /* agents beyond the spawn points: refused or placed at random */
+    /* step rules */
+    EnvOrder order; /* simultaneous or sequential (agent by agent in index order) */
+    int overlap;    /* 1: agents may share a cell (and walk through each other) */
     /* observation window, in cells, relative to the agent facing up */
     int view_ahead, view_behind, view_side;
     EnvEncoding encoding;
     EnvPalette palette;
+    int obs_beams; /* 1: observations show the last step's beams */
     /* beams */
     EnvBeam fire;
     EnvBeam clean;
@@ -161,12 +177,16 @@ typedef struct EnvParams {
     int n_regrowth;
     EnvShape regrowth_shape;
     int regrowth_radius;
+    int regrowth_under_agents; /* 1: a spawn point under an agent may regrow */
+    int regrowth_in_place;     /* 1: spawn points regrow one by one, each seeing earlier ones */
     /* pollution (Cleanup) */
     int64_t waste_spawn_ppb;
     EnvWasteMode waste_mode;
-    int64_t apple_max_ppb;   /* apple regrowth probability with a clean river */
-    int64_t depletion_ppb;   /* waste density at or above which apples stop growing */
-    int64_t restoration_ppb; /* waste density at or below which apples grow at full rate */
+    int64_t apple_max_ppb;         /* apple regrowth probability with a clean river */
+    int64_t depletion_ppb;         /* waste density at or above which apples stop growing */
+    int64_t restoration_ppb;       /* waste density at or below which apples grow at full rate */
+    EnvDensityPhase density_phase; /* the density apples regrow by: before or after the spawn */
+    int waste_under_agents;        /* 1: waste may spawn on a river cell under an agent */
     /* ocean */
     EnvCurrents currents;
     int current_dir;         /* uniform currents: ENV_NORTH .. ENV_WEST */
@@ -247,7 +267,9 @@ typedef struct EnvSpec {
 
 int env_spec(const EnvParams *p, EnvSpec *spec, EnvError *err);
 
-/* The immutable part of a world: params, the map and everything derived from it. */
+/* The immutable part of a world: params, the map and everything derived from it. Every pointer
+ * member is deep-copied into the policies' snapshot by copy_config() in sim/view.c: a new one
+ * must be added there. */
 typedef struct EnvConfig {
     EnvParams p;
     EnvSpec spec;
@@ -256,15 +278,17 @@ typedef struct EnvConfig {
     int hp, wp;             /* padded grid size */
     int n_spawn;            /* agent spawn points */
     int32_t *spawn;         /* (n_spawn,) padded cell index */
+    int n_open;             /* open floor cells (' ' and 'P'), where extra agents may start */
+    int32_t *open;          /* (n_open,) padded cell index */
     int n_apple;            /* apple spawn points */
     int32_t *apple;         /* (n_apple,) padded cell index */
     int n_river;            /* river cells that can hold waste */
     int32_t *river;         /* (n_river,) padded cell index */
     uint8_t *base;          /* (hp, wp) cell ids at the start of an episode, no agents */
-    int16_t *apple_slot;    /* (hp, wp) index into apple[] or -1 */
+    int32_t *apple_slot;    /* (hp, wp) index into apple[] or -1 (int32: every cell may be one) */
     int32_t *rot_index;     /* (hp * wp, 4) byte offset of each map cell in each rotated grid
                                from the start of the first, or -1 off the map */
-    int16_t *river_slot;    /* (hp, wp) index into river[] or -1 */
+    int32_t *river_slot;    /* (hp, wp) index into river[] or -1 (int32: every cell may be one) */
     int rot_h[4], rot_w[4]; /* size, in cells, of each rotated grid */
     size_t rot_off[4];      /* offset, in cells, of each rotated grid in a world's block */
     size_t rot_cells;       /* cells of the four rotated grids together */
@@ -412,7 +436,10 @@ void env_global_state(const EnvWorld *w, uint8_t *out);
 /* A 64-bit hash of the whole state: tick, cells, agents, resources, RNG and returns. */
 uint64_t env_state_hash(const EnvWorld *w);
 
-/* A read-only view for policies and renderers. */
+/* What a policy or a renderer reads of a world. env_view() fills one that points into the live
+ * world (for the env's own code and tests); policies and renderers are given a snapshot of it
+ * instead (sim/view.h: a copy in read-only memory, its cfg a deep copy of the config), so that
+ * nothing they are given leads to the world's state. `const` alone is not the protection. */
 typedef struct EnvView {
     const EnvConfig *cfg;
     int n_agents, tick, max_steps;

@@ -6,7 +6,8 @@
  * copies never disagree. The overlay, agents and the beams of the last step on cells without
  * agents, is painted into the encoded grids so that an observation is a plain copy: agents are
  * painted when they move or change tag state; beams are painted at the end of a step and cleared
- * at the start of the next.
+ * at the start of the next, unless obs.beams = 0 (then they are never painted). Where agents share
+ * a cell (env.overlap), the grids show the lowest-indexed agent there (w->occ).
  */
 #include "core.h"
 
@@ -26,7 +27,7 @@ void env_beams_write(EnvWorld *w, int paint) {
     const uint8_t *restrict cell = w->cell;
     const int32_t *restrict rot = cfg->rot_index;
     uint8_t *restrict base = w->rot[0];
-    int nb = w->n_beam, rgb = cfg->spec.obs_c == 3;
+    int nb = cfg->p.obs_beams ? w->n_beam : 0, rgb = cfg->spec.obs_c == 3;
     for (int b = 0; b < nb; b++) {
         int32_t idx = beam[b];
         const int32_t *ri = rot + (size_t)idx * 4;

@@ -5,13 +5,18 @@
  * Gathering's (see gathering.c); the step order is the shared one (step.c), with this game's
  * regrowth as the dynamics. The episode is truncated at env.max_steps and never terminates.
  *
- * Rules: each step, every apple spawn point without an apple and without an agent regrows an
- * apple with probability regrowth.probs[min(L, n - 1)], where L is the number of apples in its
- * neighbourhood (regrowth.shape and regrowth.radius; the spawn point itself excluded). All
- * probabilities are computed from the state before this step's regrowth, so the order of spawn
- * points does not matter.
+ * Rules: each step, every apple spawn point without an apple, and without an agent unless
+ * regrowth.under_agents (Gallego's code: an apple regrown under an agent is eaten in the same
+ * step, as its step eats after regrowth, env.order = sequential), regrows an apple with
+ * probability regrowth.probs[min(L, n - 1)], where L is the number of apples in its neighbourhood
+ * (regrowth.shape and regrowth.radius; the spawn point itself excluded). With regrowth.update =
+ * snapshot (the SSD code, Melting Pot) all probabilities are computed from the state before this
+ * step's regrowth, so the order of spawn points does not matter. With in_place (Gallego's code)
+ * the spawn points are visited in spawn-point order (map row-major) and each sees the apples
+ * regrown before it in the same step: one draw from the dynamics stream per empty spawn point
+ * whose p > 0 (a success under an agent is discarded unless under_agents), nothing else below.
  *
- * Sampling: every spawn point without an apple gets one Bernoulli(p_c) trial a step, where
+ * Snapshot sampling: every spawn point without an apple gets one Bernoulli(p_c) trial a step, where
  * c = min(L, n - 1) is its class; a success on a point under an agent is discarded (so such a
  * point never regrows, and the other points' trials are unaffected). Trials run class by class
  * in increasing c, within a class in spawn-point order (map row-major), step after step. Each
@@ -135,8 +140,28 @@ static int select_bit(const uint64_t *set, int k) {
     return wd * 64 + __builtin_ctzll(bits);
 }
 
+/* regrowth.update = in_place: spawn points one by one, each with the probability of its class as
+ * the apples regrown before it in this step left it */
+static void regrow_in_place(EnvWorld *w) {
+    const EnvConfig *cfg = w->cfg;
+    int under = cfg->p.regrowth_under_agents;
+    ENV_FOR_EACH_EMPTY_APPLE(w, slot, {
+        uint64_t thr = cfg->regrowth_thr[apple_class(w, slot)];
+        if (thr > 0 && env_rng_chance(&w->rng, thr) && (under || !w->occ[cfg->apple[slot]])) {
+            class_remove(w, slot);
+            env_apple_put(w, slot);
+            count_change(w, cfg->apple[slot], +1);
+        }
+    });
+}
+
 static void harvest_dynamics(EnvWorld *w) {
     const EnvConfig *cfg = w->cfg;
+    if (cfg->p.regrowth_in_place) {
+        regrow_in_place(w);
+        return;
+    }
+    int under = cfg->p.regrowth_under_agents;
     int n_words = (cfg->n_apple + 63) / 64, n_new = 0;
     for (int c = 0; c < cfg->p.n_regrowth; c++) {
         if (cfg->regrowth_thr[c] == 0) continue;
@@ -151,7 +176,7 @@ static void harvest_dynamics(EnvWorld *w) {
         while (w->regrow_skip[c] < n - pos) {
             pos += w->regrow_skip[c];
             int slot = select_bit(set, pos);
-            if (!w->occ[cfg->apple[slot]]) w->scratch[n_new++] = slot;
+            if (under || !w->occ[cfg->apple[slot]]) w->scratch[n_new++] = slot;
             pos++;
             w->regrow_skip[c] = geometric_gap(&w->rng, geo);
         }

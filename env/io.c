@@ -14,6 +14,10 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "io.h"
@@ -31,6 +35,45 @@ uint64_t env_fnv1a64(uint64_t h, const void *data, size_t n) {
         h *= ENV_FNV1A64_PRIME;
     }
     return h;
+}
+
+/* ---- reading ---- */
+
+FILE *env_open_regular(const char *path, const char **kind) {
+    *kind = NULL;
+    /* O_NONBLOCK: opening a FIFO for reading would wait for a writer */
+    int fd = open(path, O_RDONLY | O_NONBLOCK);
+    if (fd < 0) return NULL;
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        return NULL;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        close(fd);
+        errno = EISDIR;
+        return NULL;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        *kind = S_ISFIFO(st.st_mode)                         ? "a FIFO"
+                : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device"
+                : S_ISSOCK(st.st_mode)                       ? "a socket"
+                                                             : "not a regular file";
+        close(fd);
+        errno = 0;
+        return NULL;
+    }
+    int flags = fcntl(fd, F_GETFL);
+    if (flags >= 0) fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+    FILE *f = fdopen(fd, "rb");
+    if (!f) {
+        int e = errno;
+        close(fd);
+        errno = e;
+    }
+    return f;
 }
 
 /* ---- error codes ---- */
@@ -65,6 +108,10 @@ const char *env_error_name(int code) {
 enum { SLOT_FREE = 0, SLOT_CLAIMED = 1, SLOT_ARMED = 2 };
 static _Atomic int reg_state[ENV_ATOMIC_SLOTS];
 static char reg_tmp[ENV_ATOMIC_SLOTS][ENV_ATOMIC_TMP];
+static _Atomic long reg_writer[ENV_ATOMIC_SLOTS]; /* a child writing the temporary, or 0 */
+/* the stop note: two buffers, the one to print chosen atomically (-1: none) */
+static char note_buf[2][ENV_PATH_MAX + 256];
+static _Atomic int note_at = -1;
 
 static int slot_claim(void) {
     for (int i = 0; i < ENV_ATOMIC_SLOTS; i++) {
@@ -82,8 +129,38 @@ static void slot_arm(int i, const char *name) {
 }
 
 void env_atomic_remove_temps(void) {
+    /* first stop the children writing temporaries, so that none is written again after */
+    for (int i = 0; i < ENV_ATOMIC_SLOTS; i++) {
+        long pid = atomic_load(&reg_writer[i]);
+        if (pid > 0 && atomic_load(&reg_state[i]) == SLOT_ARMED) {
+            kill((pid_t)pid, SIGKILL);
+            waitpid((pid_t)pid, NULL, 0);
+        }
+    }
     for (int i = 0; i < ENV_ATOMIC_SLOTS; i++)
         if (atomic_load(&reg_state[i]) == SLOT_ARMED) unlink(reg_tmp[i]);
+}
+
+void env_atomic_set_writer(EnvAtomicFile *f, long pid) {
+    if (f->armed) atomic_store(&reg_writer[f->slot], pid);
+}
+
+void env_stop_note(const char *text) {
+    if (!text) {
+        atomic_store(&note_at, -1);
+        return;
+    }
+    int next = atomic_load(&note_at) == 0 ? 1 : 0;
+    snprintf(note_buf[next], sizeof note_buf[next], "%s", text);
+    atomic_store(&note_at, next);
+}
+
+void env_stop_note_print(void) {
+    int at = atomic_load(&note_at);
+    if (at < 0) return;
+    const char *t = note_buf[at];
+    ssize_t ignored = write(2, t, strlen(t));
+    (void)ignored;
 }
 
 int env_atomic_pending(void) {
@@ -100,6 +177,7 @@ static void release(EnvAtomicFile *f, int remove_tmp) {
     if (f->fp) fclose(f->fp);
     f->fp = NULL;
     if (remove_tmp) unlink(f->tmp);
+    atomic_store(&reg_writer[f->slot], 0);
     atomic_store(&reg_state[f->slot], SLOT_FREE);
     f->armed = 0;
     errno = saved;

@@ -14,7 +14,8 @@
  *   reach the files: the handler gets no argument, cannot take a lock and cannot allocate. It
  *   holds names only (no FILE*), its slots are claimed with atomic compare-and-swap, and it never
  *   changes what any function computes. The library installs no signal handler; cli/main.c does.
- * - This is the one file of env/ that uses POSIX (open, fsync, rename, unlink, getpid).
+ * - This is the one file of env/ that uses POSIX (open, fstat, fsync, rename, unlink, getpid,
+ *   kill and waitpid for a child writing a temporary).
  * - env_fnv1a64() is FNV-1a 64 (offset basis ENV_FNV1A64_BASIS, prime 0x100000001B3), the hash
  *   behind state hashes, replay and checkpoint checksums and map hashes; chaining calls over
  *   consecutive pieces gives the hash of their concatenation.
@@ -71,6 +72,23 @@ int env_write_atomic(const char *path, const void *data, size_t n, EnvError *err
  * SIGINT/SIGTERM handler, then re-raise the signal. The registry keeps its entries, so a later
  * abort or commit of the same file still runs (and fails or does nothing). */
 void env_atomic_remove_temps(void);
+
+/* Opens path for reading when it is a regular file. Returns the stream; or NULL with errno set
+ * (the open failed, or EISDIR for a folder); or NULL with errno 0 and *kind naming what the path
+ * is ("a FIFO", "a device", "a socket"), which is refused without blocking or reading a byte.
+ * Every file the program reads (maps, configs, checkpoints, replays) is opened through it. */
+FILE *env_open_regular(const char *path, const char **kind);
+
+/* Registers the child process (pid) that writes f's temporary by name after env_atomic_detach()
+ * (ffmpeg): env_atomic_remove_temps() kills it (SIGKILL) and waits for it before removing the
+ * temporary, so that it cannot write the file again afterwards. Forgotten at commit or abort. */
+void env_atomic_set_writer(EnvAtomicFile *f, long pid);
+
+/* Sets (text) or clears (NULL) the note a signal handler prints on stderr when the process is
+ * stopped: what an unfinished job leaves behind, e.g. the frames of a PNG recording so far. One
+ * note at a time; setting it is not async-signal-safe, printing it (env_stop_note_print) is. */
+void env_stop_note(const char *text);
+void env_stop_note_print(void);
 
 /* The folder part of a path: "." when it has none, "/" for a file at the root. */
 void env_path_folder(const char *path, char *out, size_t n);

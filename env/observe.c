@@ -48,7 +48,7 @@ void env_observe(const EnvWorld *w, uint8_t *obs) {
     int oh = cfg->spec.obs_h, ow = cfg->spec.obs_w;
     int ahead = p->view_ahead, side = p->view_side;
     size_t row_bytes = (size_t)ow * (size_t)c;
-    const uint8_t *self = p->palette == ENV_PALETTE_SSD ? NULL : cfg->colour[ENV_ID_SELF];
+    int ssd = p->palette == ENV_PALETTE_SSD;
     for (int i = 0; i < n; i++) {
         uint8_t *out = obs + (size_t)i * cfg->spec.obs_size;
         int o = w->agent[i].orient;
@@ -57,13 +57,14 @@ void env_observe(const EnvWorld *w, uint8_t *obs) {
         /* the window, overlay included, is a rectangle of the rotated grid: a copy per row */
         const uint8_t *src = w->rot[0] + ri - (size_t)(ahead * cfg->rot_w[o] + side) * (size_t)c;
         copy_window(out, src, row_bytes, rw, oh);
-        /* the viewer sees itself as self (in the SSD palette, its own colour, already there) */
-        if (w->agent[i].timeout == 0) {
+        /* the viewer sees itself as self, tagged or not (in the SSD palette, in its own colour),
+         * unless a lower-indexed agent shares its cell and is drawn there */
+        if (w->occ[w->agent[i].pos] == i + 1) {
             uint8_t *d = out + ((size_t)ahead * (size_t)ow + (size_t)side) * (size_t)c;
             if (c == 1)
                 *d = ENV_ID_SELF;
-            else if (self)
-                memcpy(d, self, 3);
+            else
+                memcpy(d, ssd ? cfg->agent_colour[i] : cfg->colour[ENV_ID_SELF], 3);
         }
     }
 }
@@ -86,20 +87,18 @@ void env_observe_naive(const EnvWorld *w, uint8_t *obs) {
                 if (r >= 0 && r < cfg->hp && col >= 0 && col < cfg->wp) {
                     int32_t idx = r * cfg->wp + col;
                     id = w->cell[idx];
-                    for (int b = 0; b < w->n_beam; b++)
+                    for (int b = 0; p->obs_beams && b < w->n_beam; b++)
                         if (w->beam[b] == idx) id = w->beam_id[b];
                     rgb = cfg->colour[id];
-                    for (int k = 0; k < n; k++) {
-                        if (w->agent[k].pos != idx || k == i) continue;
-                        id = w->agent[k].timeout > 0 ? ENV_ID_TAGGED : ENV_ID_OTHER;
-                        rgb = (ssd && id == ENV_ID_OTHER) ? cfg->agent_colour[k] : cfg->colour[id];
-                    }
-                    if (idx == w->agent[i].pos && w->agent[i].timeout == 0) {
+                    /* the lowest-indexed agent on the cell is drawn: self, tagged or other */
+                    int k = 0;
+                    while (k < n && w->agent[k].pos != idx) k++;
+                    if (k == i) {
                         id = ENV_ID_SELF;
                         rgb = ssd ? cfg->agent_colour[i] : cfg->colour[id];
-                    } else if (idx == w->agent[i].pos) {
-                        id = ENV_ID_TAGGED;
-                        rgb = cfg->colour[id];
+                    } else if (k < n) {
+                        id = w->agent[k].timeout > 0 ? ENV_ID_TAGGED : ENV_ID_OTHER;
+                        rgb = (ssd && id == ENV_ID_OTHER) ? cfg->agent_colour[k] : cfg->colour[id];
                     }
                 }
                 if (!rgb) rgb = cfg->colour[ENV_ID_OUTSIDE];

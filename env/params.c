@@ -24,6 +24,14 @@ static const EnvKeySpec KEYS[] = {
     ENV_KEY_ROW_INT("env", "max_steps", F(max_steps), 1, 1000000, "steps per episode"),
     ENV_KEY_ROW_STRING("env", "source", F(source), ENV_NAME_LEN - 1,
                        "where the rules come from (a note)"),
+    ENV_KEY_ROW_CHOICE("env", "extra_agents", F(extra_agents), "refuse random", NULL,
+                       "agents beyond the map's spawn points: refused, or placed on random open "
+                       "floor cells (Gallego)"),
+    ENV_KEY_ROW_CHOICE("env", "order", F(order), "simultaneous sequential", NULL,
+                       "simultaneous: moves, eating, beams, regrowth (SSD); sequential: agent by "
+                       "agent in index order, then regrowth, then eating (Gallego)"),
+    ENV_KEY_ROW_CHOICE("env", "overlap", F(overlap), "forbidden allowed", NULL,
+                       "whether agents may share a cell and walk through each other"),
     ENV_KEY_ROW_INT("obs", "ahead", F(view_ahead), 0, ENV_MAX_VIEW, "cells seen ahead"),
     ENV_KEY_ROW_INT("obs", "behind", F(view_behind), 0, ENV_MAX_VIEW, "cells seen behind"),
     ENV_KEY_ROW_INT("obs", "side", F(view_side), 0, ENV_MAX_VIEW, "cells seen to each side"),
@@ -31,6 +39,8 @@ static const EnvKeySpec KEYS[] = {
                        "rgb: uint8 x 3 per cell; ids: one uint8 cell id per cell"),
     ENV_KEY_ROW_CHOICE("obs", "palette", F(palette), "ssd gallego ocean", NULL,
                        "colours of the rgb encoding"),
+    ENV_KEY_ROW_BOOL("obs", "beams", F(obs_beams),
+                     "observations show the last step's beams (the SSD code never does)"),
     ENV_KEY_ROW_INT("beam", "length", F(fire.length), 0, 64, "fire beam length (0: no beam)"),
     ENV_KEY_ROW_INT("beam", "width", F(fire.width), 1, 15, "fire beam width (odd)"),
     ENV_KEY_ROW_INT("beam", "side_start", F(fire.side_start), 0, 1,
@@ -62,6 +72,12 @@ static const EnvKeySpec KEYS[] = {
     ENV_KEY_ROW_CHOICE("regrowth", "shape", F(regrowth_shape), "square disc", NULL,
                        "neighbourhood: square (Chebyshev) or disc (dr^2 + dc^2 <= radius^2)"),
     ENV_KEY_ROW_INT("regrowth", "radius", F(regrowth_radius), 1, 8, "neighbourhood radius"),
+    ENV_KEY_ROW_BOOL(
+        "regrowth", "under_agents", F(regrowth_under_agents),
+        "a spawn point under an agent may regrow (eaten at once in the sequential order)"),
+    ENV_KEY_ROW_CHOICE("regrowth", "update", F(regrowth_in_place), "snapshot in_place", NULL,
+                       "snapshot: every p from the state before the step; in_place: points in "
+                       "order, each counting apples regrown earlier in the step"),
     ENV_KEY_ROW_PROB("pollution", "waste_spawn_prob", F(waste_spawn_ppb),
                      "per-step waste spawn probability"),
     ENV_KEY_ROW_CHOICE(
@@ -73,6 +89,11 @@ static const EnvKeySpec KEYS[] = {
                      "waste density at or above which apples stop growing"),
     ENV_KEY_ROW_PROB("pollution", "restoration", F(restoration_ppb),
                      "waste density at or below which apples grow at the full rate"),
+    ENV_KEY_ROW_CHOICE("pollution", "density", F(density_phase), "before_spawn after_spawn", NULL,
+                       "apple regrowth follows the waste density before this step's waste "
+                       "spawn (SSD) or after it (Gallego)"),
+    ENV_KEY_ROW_BOOL("pollution", "under_agents", F(waste_under_agents),
+                     "waste may spawn on a river cell under an agent (SSD)"),
     ENV_KEY_ROW_CHOICE("ocean", "currents", F(currents), "none uniform gyre", NULL,
                        "surface currents: none, one direction, or a gyre converging to a patch"),
     ENV_KEY_ROW_CHOICE("ocean", "current_dir", F(current_dir), "north east south west", NULL,
@@ -115,8 +136,12 @@ void env_params_default(EnvParams *p) {
     p->n_agents = 2;
     p->max_steps = 1000;
     p->view_ahead = p->view_behind = p->view_side = 7;
+    p->extra_agents = ENV_EXTRA_REFUSE;
+    p->order = ENV_ORDER_SIMULTANEOUS;
+    p->overlap = 0;
     p->encoding = ENV_ENC_RGB;
     p->palette = ENV_PALETTE_SSD;
+    p->obs_beams = 1;
     p->fire = (EnvBeam){
         .length = 5, .width = 3, .side_start = 0, .walls_block = 1, .agents_block = 1, .cost = 0};
     p->clean = p->fire;
@@ -133,11 +158,15 @@ void env_params_default(EnvParams *p) {
     p->regrowth_ppb[3] = 50000000;
     p->regrowth_shape = ENV_SHAPE_SQUARE;
     p->regrowth_radius = 1;
+    p->regrowth_under_agents = 0;
+    p->regrowth_in_place = 0;
     p->waste_spawn_ppb = 500000000;
     p->waste_mode = ENV_WASTE_SSD;
     p->apple_max_ppb = 50000000;
     p->depletion_ppb = 400000000;
     p->restoration_ppb = 0;
+    p->density_phase = ENV_DENSITY_AFTER_SPAWN;
+    p->waste_under_agents = 0;
     p->currents = ENV_CURRENTS_NONE;
     p->current_dir = ENV_EAST;
     p->current_ppb = 200000000;

@@ -1,30 +1,61 @@
 /* step.c: reset and the step shared by every game: moves, eating, beams, tag-out, metrics.
  *
- * One step, in this order (every game):
+ * Two step orders (env.order); both start the same way:
  *  1. last step's beams are forgotten;
- *  2. tag-out timers count down; an agent whose timer is still above zero does nothing this step;
+ *  2. tag-out timers count down; an agent whose timer is still above zero does nothing this step.
+ * Simultaneous (the SSD code's order, and Melting Pot's):
  *  3. turns are applied;
- *  4. moves resolve simultaneously (see resolve_moves): a move into a wall fails; agents never
- *     share a cell; an agent may enter a cell its occupant leaves in the same step; two agents
- *     never swap; when several agents claim one free cell, one claimant chosen uniformly with the
- *     world's dynamics stream moves and the others stay;
+ *  4. moves resolve simultaneously (see resolve_moves). With env.overlap = forbidden: a move into
+ *     a wall fails; agents never share a cell; an agent may enter a cell its occupant leaves in
+ *     the same step; two agents never swap; when several agents claim one free cell, one claimant
+ *     chosen uniformly with the world's dynamics stream moves and the others stay. With
+ *     env.overlap = allowed every move that does not hit a wall succeeds;
  *  5. every active agent standing on an apple eats it (+apples.reward), or, in a game with its
  *     own collection, collects as the game says;
  *  6. beams fire simultaneously from the post-move positions: fire beams hit active agents,
  *     clean beams clean as the game says; hits apply after every beam is traced, so the order
  *     of firers never matters; an agent tagged in this step still fires;
- *  7. the game's resource dynamics run (regrowth, waste), on cells without agents;
- *  8. the tick advances and the metrics update. This step's beams stay listed until the next
- *     step and are drawn into observations over the cells (agents are drawn over beams). The
- *     episode ends terminated when the game says its state is terminal, else truncated at
- *     env.max_steps.
- * Random draws, in order: move contests (one draw per contested cell, cells in order of their
- * first claimant's index), then the game's own draws (documented in its file).
+ *  7. the game's resource dynamics run (regrowth, waste).
+ * Sequential (Gallego's code):
+ *  3. agent after agent in index order, each active agent acts at once: it turns, moves (into a
+ *     wall, or with env.overlap = forbidden into an occupied cell, it stays), or fires or cleans
+ *     from where it stands, its hits applied before the next agent acts. So a lower-indexed
+ *     firer's tag cancels a later agent's action in this step, and an agent already tagged is
+ *     not hit again;
+ *  4. the game's resource dynamics run;
+ *  5. every active agent on an apple eats it, in index order (with overlap, the first one there),
+ *     or the game collects as it says. An agent tagged in this step collects nothing.
+ * Then, in both: the tick advances and the metrics update. This step's beams stay listed until the
+ * next step and, when obs.beams = 1, are drawn into observations over the cells (agents are drawn
+ * over beams). The episode ends terminated when the game says its state is terminal, else
+ * truncated at env.max_steps.
+ * A ray of a beam covers cells one after another (see gathering.c for the geometry); reaching an
+ * active agent other than the firer, a fire ray hits every such agent on the cell; with
+ * agents_block the ray covers that cell (a clean ray cleans it) and stops there.
+ * Where agents share a cell, observations show the lowest-indexed agent on it.
+ * Random draws, in order: move contests (simultaneous order without overlap: one draw per
+ * contested cell, cells in order of their first claimant's index), then the game's own draws
+ * (documented in its file).
  * Reset draws from its own spawn stream, agent by agent in index order: one draw picks the agent's
- * spawn point among those left (a partial shuffle), then, for agents with facing, one draw picks
- * its orientation; the game's reset hook follows (its draws are documented in its file).
+ * spawn point among those left (a partial shuffle), or, for agents beyond the spawn points
+ * (env.extra_agents = random), one draw picks an open floor cell (' ' or 'P'; without overlap
+ * among those still free); then, for agents with facing, one draw picks its orientation; the
+ * game's reset hook follows (its draws are documented in its file).
  */
 #include "core.h"
+
+/* an agent beyond the spawn points: a uniform open floor cell (without overlap, a free one; the
+ * config checked that enough exist) */
+static int32_t random_open_cell(EnvWorld *w, EnvRng *rng) {
+    const EnvConfig *cfg = w->cfg;
+    if (cfg->p.overlap) return cfg->open[env_rng_below(rng, (uint32_t)cfg->n_open)];
+    int n_free = 0;
+    for (int k = 0; k < cfg->n_open; k++) n_free += !w->occ[cfg->open[k]];
+    int m = (int)env_rng_below(rng, (uint32_t)n_free);
+    for (int k = 0; k < cfg->n_open; k++)
+        if (!w->occ[cfg->open[k]] && m-- == 0) return cfg->open[k];
+    return cfg->open[0];
+}
 
 void env_reset(EnvWorld *w, uint64_t episode) {
     const EnvConfig *cfg = w->cfg;
@@ -63,13 +94,17 @@ void env_reset(EnvWorld *w, uint64_t episode) {
     memset(w->agent, 0, sizeof w->agent);
     memset(w->reward, 0, sizeof w->reward);
     for (int i = 0; i < p->n_agents; i++) {
-        int j = i + (int)env_rng_below(&spawn, (uint32_t)(cfg->n_spawn - i));
-        int32_t t = w->scratch[i];
-        w->scratch[i] = w->scratch[j];
-        w->scratch[j] = t;
-        w->agent[i].pos = w->scratch[i];
+        if (i < cfg->n_spawn) {
+            int j = i + (int)env_rng_below(&spawn, (uint32_t)(cfg->n_spawn - i));
+            int32_t t = w->scratch[i];
+            w->scratch[i] = w->scratch[j];
+            w->scratch[j] = t;
+            w->agent[i].pos = w->scratch[i];
+        } else {
+            w->agent[i].pos = random_open_cell(w, &spawn);
+        }
         w->agent[i].orient = cfg->egocentric ? (uint8_t)env_rng_below(&spawn, 4) : ENV_NORTH;
-        w->occ[w->agent[i].pos] = (uint8_t)(i + 1);
+        if (!w->occ[w->agent[i].pos]) w->occ[w->agent[i].pos] = (uint8_t)(i + 1);
     }
     env_game_ops(p->game)->reset(w);
     env_metrics_init(&w->metrics, p->n_agents);
@@ -80,9 +115,40 @@ static inline int walkable(uint8_t id) {
     return id != ENV_ID_WALL && id != ENV_ID_OUTSIDE;
 }
 
+/* Occupancy: occ holds the lowest-indexed agent on a cell + 1 (the only one there unless agents
+ * share cells). Agent i leaves its cell: the next agent there, or the cell, is painted. */
+static void occ_leave(EnvWorld *w, int i) {
+    int32_t pos = w->agent[i].pos;
+    int top = 0;
+    if (w->cfg->p.overlap)
+        for (int k = 0; k < w->cfg->p.n_agents && !top; k++)
+            if (k != i && w->agent[k].pos == pos) top = k + 1;
+    w->occ[pos] = (uint8_t)top;
+    if (top)
+        env_paint_agent(w, top - 1);
+    else
+        env_rot_write(w, pos, w->cell[pos]);
+}
+
+/* agent i enters cell pos (after occ_leave) */
+static void occ_enter(EnvWorld *w, int i, int32_t pos) {
+    w->agent[i].pos = pos;
+    if (!w->occ[pos] || w->occ[pos] > i + 1) w->occ[pos] = (uint8_t)(i + 1);
+    env_paint_agent(w, i);
+}
+
 /* simultaneous move resolution; target[i] == pos means the agent stays */
 static void resolve_moves(EnvWorld *w, int32_t *target) {
     int n = w->cfg->p.n_agents;
+    if (w->cfg->p.overlap) {
+        /* agents may share cells: every move that does not hit a wall succeeds */
+        for (int i = 0; i < n; i++)
+            if (target[i] != w->agent[i].pos) {
+                occ_leave(w, i);
+                occ_enter(w, i, target[i]);
+            }
+        return;
+    }
     uint8_t moving[ENV_MAX_AGENTS];
     for (int i = 0; i < n; i++) moving[i] = target[i] != w->agent[i].pos;
 
@@ -155,6 +221,18 @@ static void resolve_moves(EnvWorld *w, int32_t *target) {
         }
 }
 
+/* the active agents other than the firer on cell idx, whose lowest-indexed agent is occ: returns
+ * whether there is one, and marks them in hit[] when hit is not NULL */
+static int agents_on(const EnvWorld *w, int firer, int32_t idx, int occ, uint8_t *hit) {
+    int any = 0, end = w->cfg->p.overlap ? w->cfg->p.n_agents : occ + 1;
+    for (int k = occ; k < end; k++) {
+        if (w->agent[k].pos != idx || k == firer || w->agent[k].timeout) continue;
+        any = 1;
+        if (hit) hit[k] = 1;
+    }
+    return any;
+}
+
 /* trace one beam; marks hit agents in hit[], and lets the game clean what a clean beam reaches */
 static void trace_beam(EnvWorld *w, const EnvGameOps *ops, int firer, int kind, uint8_t *hit) {
     const EnvConfig *cfg = w->cfg;
@@ -176,17 +254,18 @@ static void trace_beam(EnvWorld *w, const EnvGameOps *ops, int firer, int kind, 
                 if (b->walls_block) break;
                 continue;
             }
-            int occ = w->occ[idx] - 1;
-            if (occ >= 0 && occ != firer && w->agent[occ].timeout == 0) {
-                if (kind == ENV_ACT_FIRE) hit[occ] = 1;
-                if (b->agents_block) break;
-            }
+            /* an active agent: hit by fire; with agents_block the ray ends on its cell */
+            int occ = w->occ[idx] - 1, stop = 0;
+            if (occ >= 0)
+                stop = agents_on(w, firer, idx, occ, kind == ENV_ACT_FIRE ? hit : NULL) &&
+                       b->agents_block;
             if (w->n_beam < w->beam_cap) {
                 w->beam[w->n_beam] = idx;
                 w->beam_id[w->n_beam++] = paint;
             }
             if (kind == ENV_ACT_CLEAN && id == ENV_ID_WASTE && ops->clean && ops->clean(w, idx))
                 break;
+            if (stop) break;
         }
     }
 }
@@ -209,6 +288,7 @@ static void start_step(EnvWorld *w, const int32_t *actions, int32_t *act, int32_
         }
         if (a->timeout > 0 && --a->timeout == 0) env_paint_agent(w, i);
         if (a->timeout > 0) act[i] = ENV_ACT_STAY;
+        if (cfg->p.order == ENV_ORDER_SEQUENTIAL) continue; /* agents act in act_sequential */
         if (cfg->egocentric && act[i] == ENV_ACT_TURN_L) a->orient = (uint8_t)((a->orient + 3) & 3);
         if (cfg->egocentric && act[i] == ENV_ACT_TURN_R) a->orient = (uint8_t)((a->orient + 1) & 3);
         int32_t t = a->pos + cfg->move_delta[a->orient][act[i]];
@@ -216,7 +296,7 @@ static void start_step(EnvWorld *w, const int32_t *actions, int32_t *act, int32_
     }
 }
 
-/* step 5: every active agent on an apple eats it */
+/* every active agent on an apple eats it, in index order */
 static void eat_apples(EnvWorld *w, const EnvGameOps *ops) {
     const EnvConfig *cfg = w->cfg;
     for (int i = 0; i < cfg->p.n_agents; i++) {
@@ -232,26 +312,23 @@ static void eat_apples(EnvWorld *w, const EnvGameOps *ops) {
     }
 }
 
-/* step 6: beams traced from post-move positions; hits apply afterwards */
-static void fire_beams(EnvWorld *w, const EnvGameOps *ops, const int32_t *act) {
+/* one agent's beam of `kind`: its cost, its trace; the agents a fire beam hits are added to hits */
+static void fire_one(EnvWorld *w, const EnvGameOps *ops, int i, int kind, uint8_t *hits) {
     const EnvParams *p = &w->cfg->p;
-    int n = p->n_agents;
-    uint8_t hits[ENV_MAX_AGENTS] = {0};
-    for (int i = 0; i < n; i++) {
-        int kind = act[i];
-        if (kind == ENV_ACT_FIRE && p->fire.length > 0) {
-            w->reward[i] -= p->fire.cost;
-            uint8_t hit[ENV_MAX_AGENTS] = {0};
-            trace_beam(w, ops, i, kind, hit);
-            for (int k = 0; k < n; k++) hits[k] = (uint8_t)(hits[k] + hit[k]);
-            w->agent[i].fired = (uint8_t)kind;
-        } else if (kind == ENV_ACT_CLEAN && p->clean.length > 0) {
-            w->reward[i] -= p->clean.cost;
-            trace_beam(w, ops, i, kind, NULL);
-            w->agent[i].fired = (uint8_t)kind;
-        }
-    }
-    for (int k = 0; k < n; k++) {
+    const EnvBeam *b = kind == ENV_ACT_FIRE ? &p->fire : &p->clean;
+    if (b->length <= 0) return;
+    uint8_t hit[ENV_MAX_AGENTS] = {0};
+    w->reward[i] -= b->cost;
+    trace_beam(w, ops, i, kind, hit);
+    if (kind == ENV_ACT_FIRE)
+        for (int k = 0; k < p->n_agents; k++) hits[k] = (uint8_t)(hits[k] + hit[k]);
+    w->agent[i].fired = (uint8_t)kind;
+}
+
+/* each hit costs hit_penalty and counts toward a tag-out */
+static void apply_hits(EnvWorld *w, const uint8_t *hits) {
+    const EnvParams *p = &w->cfg->p;
+    for (int k = 0; k < p->n_agents; k++) {
         EnvAgent *a = &w->agent[k];
         for (int h = 0; h < hits[k]; h++) {
             w->reward[k] -= p->hit_penalty;
@@ -264,6 +341,45 @@ static void fire_beams(EnvWorld *w, const EnvGameOps *ops, const int32_t *act) {
     }
 }
 
+/* simultaneous step 6: beams traced from post-move positions; hits apply afterwards */
+static void fire_beams(EnvWorld *w, const EnvGameOps *ops, const int32_t *act) {
+    uint8_t hits[ENV_MAX_AGENTS] = {0};
+    for (int i = 0; i < w->cfg->p.n_agents; i++)
+        if (act[i] == ENV_ACT_FIRE || act[i] == ENV_ACT_CLEAN) fire_one(w, ops, i, act[i], hits);
+    apply_hits(w, hits);
+}
+
+/* sequential step 3: each active agent in index order turns, moves, fires or cleans at once */
+static void act_sequential(EnvWorld *w, const EnvGameOps *ops, const int32_t *act) {
+    const EnvConfig *cfg = w->cfg;
+    for (int i = 0; i < cfg->p.n_agents; i++) {
+        EnvAgent *a = &w->agent[i];
+        int k = act[i];
+        if (a->timeout > 0) continue; /* tagged before this step, or by an earlier firer */
+        if (cfg->egocentric && (k == ENV_ACT_TURN_L || k == ENV_ACT_TURN_R)) {
+            a->orient = (uint8_t)((a->orient + (k == ENV_ACT_TURN_L ? 3 : 1)) & 3);
+        } else if (cfg->egocentric && (k == ENV_ACT_FIRE || k == ENV_ACT_CLEAN)) {
+            uint8_t hits[ENV_MAX_AGENTS] = {0};
+            fire_one(w, ops, i, k, hits);
+            apply_hits(w, hits);
+        } else {
+            int32_t t = a->pos + cfg->move_delta[a->orient][k];
+            if (t != a->pos && walkable(w->cell[t]) && (cfg->p.overlap || !w->occ[t])) {
+                occ_leave(w, i);
+                occ_enter(w, i, t);
+            }
+        }
+    }
+}
+
+/* eating, or the game's own collection */
+static void collect(EnvWorld *w, const EnvGameOps *ops) {
+    if (ops->collect)
+        ops->collect(w);
+    else
+        eat_apples(w, ops);
+}
+
 int env_step(EnvWorld *w, const int32_t *actions, float *rewards) {
     const EnvConfig *cfg = w->cfg;
     const EnvParams *p = &cfg->p;
@@ -272,25 +388,23 @@ int env_step(EnvWorld *w, const int32_t *actions, float *rewards) {
     int32_t target[ENV_MAX_AGENTS];
     int32_t act[ENV_MAX_AGENTS];
 
-    /* 1-3. beams forgotten, timers, action checks and turns */
+    /* 1-3. beams forgotten, timers, action checks and (simultaneous) turns */
     start_step(w, actions, act, target);
 
-    /* 4. moves */
-    resolve_moves(w, target);
+    if (p->order == ENV_ORDER_SEQUENTIAL) {
+        /* agent by agent, then resources, then eating */
+        act_sequential(w, ops, act);
+        ops->dynamics(w);
+        collect(w, ops);
+    } else {
+        /* moves, eating, beams, resources */
+        resolve_moves(w, target);
+        collect(w, ops);
+        fire_beams(w, ops, act);
+        ops->dynamics(w);
+    }
 
-    /* 5. eating, or the game's own collection */
-    if (ops->collect)
-        ops->collect(w);
-    else
-        eat_apples(w, ops);
-
-    /* 6. beams */
-    fire_beams(w, ops, act);
-
-    /* 7. resources */
-    ops->dynamics(w);
-
-    /* 8. paint this step's beams, advance, metrics */
+    /* paint this step's beams, advance, metrics */
     env_beams_write(w, 1);
     w->tick++;
     uint8_t tagged[ENV_MAX_AGENTS];

@@ -36,14 +36,20 @@ const uint8_t *render_colour(RenderColour c) {
 }
 
 void render_scene_from_world(RenderScene *s, const EnvWorld *w) {
+    EnvView v;
+    env_view(w, &v);
+    render_scene_from_view(s, &v);
+}
+
+void render_scene_from_view(RenderScene *s, const EnvView *v) {
     memset(s, 0, sizeof *s);
-    env_view(w, &s->view);
-    s->beam = s->view.beam;
-    s->beam_id = s->view.beam_id;
-    s->n_beam = s->view.n_beam;
-    if (s->view.plastic) {
-        s->plastic = s->view.plastic;
-        s->plastic_max = w->cfg->p.level_cap;
+    s->view = *v;
+    s->beam = v->beam;
+    s->beam_id = v->beam_id;
+    s->n_beam = v->n_beam;
+    if (v->plastic) {
+        s->plastic = v->plastic;
+        s->plastic_max = v->cfg->p.level_cap;
     }
 }
 

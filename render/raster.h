@@ -88,6 +88,9 @@ typedef struct RenderScene {
 /* Fills a scene from a world: its view, last step's beams and, in the ocean, its plastic (with
  * plastic_max = ocean.level_cap); the comm layers and ego_obs are left NULL. */
 void render_scene_from_world(RenderScene *s, const EnvWorld *w);
+/* The same from a view (a policy-side snapshot of a world, sim/view.h); the scene points into
+ * it. */
+void render_scene_from_view(RenderScene *s, const EnvView *v);
 
 typedef struct RenderOptions {
     int cell;      /* pixels per map cell, RENDER_MIN_CELL..RENDER_MAX_CELL */

@@ -328,8 +328,16 @@ static int mp4_open(RenderRecorder *r, EnvError *err) {
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_adddup2(&fa, fds[0], 0);
     posix_spawn_file_actions_addclose(&fa, fds[0]);
+    /* its own process group: a terminal's Ctrl-C stops commons, whose handler stops ffmpeg
+     * before removing the temporary (a Ctrl-C reaching ffmpeg too would make it finish the file
+     * after the temporary was removed) */
+    posix_spawnattr_t attr;
+    posix_spawnattr_init(&attr);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+    posix_spawnattr_setpgroup(&attr, 0);
     pid_t pid;
-    rc = posix_spawn(&pid, ffmpeg, &fa, NULL, argv, environ);
+    rc = posix_spawn(&pid, ffmpeg, &fa, &attr, argv, environ);
+    posix_spawnattr_destroy(&attr);
     posix_spawn_file_actions_destroy(&fa);
     close(fds[0]);
     if (rc != 0) {
@@ -338,6 +346,7 @@ static int mp4_open(RenderRecorder *r, EnvError *err) {
         return env_fail(err, ENV_EIO, "%s: cannot start %s: %s", r->target, ffmpeg, strerror(rc));
     }
     r->pid = pid;
+    env_atomic_set_writer(&r->out, (long)pid);
     r->pipe = fdopen(fds[1], "wb");
     if (!r->pipe) {
         close(fds[1]);
@@ -445,6 +454,15 @@ int render_recorder_frame(RenderRecorder *r, const uint8_t *rgb, EnvError *err) 
         snprintf(path, sizeof path, "%s%sframe_%06ld.png", r->target,
                  (n && r->target[n - 1] == '/') ? "" : "/", r->frames);
         rc = render_write_png(path, rgb, r->w, r->h, err);
+        if (rc == 0) {
+            /* what a stop by a signal leaves: the frames so far */
+            char note[RENDER_PATH_LEN + 160];
+            snprintf(note, sizeof note,
+                     "commons: stopped: %s holds the %ld frames recorded so far (frame_000000.png "
+                     "to frame_%06ld.png), not the whole recording\n",
+                     r->target, r->frames + 1, r->frames);
+            env_stop_note(note);
+        }
         break;
     }
     }
@@ -460,11 +478,13 @@ int render_recorder_close(RenderRecorder *r, EnvError *err) {
     case RENDER_REC_MP4:
         return mp4_close(r, 1, err);
     default:
+        env_stop_note(NULL);
         return 0;
     }
 }
 
 void render_recorder_abort(RenderRecorder *r) {
+    if (r->kind == RENDER_REC_PNG) env_stop_note(NULL);
     if (r->kind == RENDER_REC_GIF) {
         gif_free(r);
         env_atomic_abort(&r->out);

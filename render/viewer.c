@@ -380,6 +380,12 @@ int render_viewer_run(const RenderSource *src, const RenderViewerOptions *o, Env
             rc = present(&v, err);
         else
             SDL_Delay(5);
+        /* exit_at_end: on to the next episode unpaused, or out when there is none */
+        if (rc == 0 && v.ended && o->exit_at_end) {
+            rc = reset(&v, 1, err);
+            if (rc == 0 && v.ended) v.quit = 1;
+            v.paused = 0;
+        }
     }
     if (v.tex) SDL_DestroyTexture(v.tex);
     if (v.ren) SDL_DestroyRenderer(v.ren);

@@ -10,7 +10,8 @@
  *   slower, 'r' restart (a new seed for live episodes, the same episode for replays), 'v' cycles
  *   the agent whose egocentric view is shown (digits pick one), 'c' toggles the comm overlay,
  *   's' or F12 saves a screenshot of the window, 'h' lists the controls, 'q' or Esc quits.
- *   At the end of an episode the viewer pauses; space or '.' starts the next one.
+ *   At the end of an episode the viewer pauses; space or '.' starts the next one (with
+ *   exit_at_end it goes on by itself, and closes after the source's last episode).
  * - Without a display (or in a build without SDL2) render_viewer_run() fails with ENV_EIO and a
  *   message that says why and suggests recording instead. Only viewer.c includes SDL.
  */
@@ -49,6 +50,8 @@ typedef struct RenderViewerOptions {
     const char *shot_dir; /* folder for screenshots; NULL for the current folder */
     const char *title;    /* window title prefix, e.g. "commons watch" */
     const char *hint;     /* appended to the no-display message, e.g. how to record instead */
+    int exit_at_end;      /* 1: at the end of an episode go on to the next without pausing, and
+                             close the window when the source has no next episode */
 } RenderViewerOptions;
 
 /* The controls, one per line, as printed by 'h'. */

@@ -25,6 +25,22 @@ int sim_episode_init(SimEpisode *e, const SimConfig *sim, const ScriptedKind *ki
         env_world_close(&e->world);
         return rc;
     }
+    size_t msg_floats = e->comm ? (size_t)e->session.msg_size * (size_t)cfg->p.n_agents : 0;
+    if ((rc = sim_view_init(&e->view, &e->world, msg_floats, err)) != 0) {
+        if (e->comm) comm_session_close(&e->session);
+        scripted_scratch_close(&e->scratch);
+        env_world_close(&e->world);
+        return rc;
+    }
+    return 0;
+}
+
+int sim_episode_set_policy(SimEpisode *e, int agent, SimPolicyFn fn, void *ctx, EnvError *err) {
+    if (agent < 0 || agent >= e->cfg->p.n_agents)
+        return env_fail(err, ENV_EINPUT, "no agent %d: the world has agents 0..%d", agent,
+                        e->cfg->p.n_agents - 1);
+    e->custom[agent] = fn;
+    e->custom_ctx[agent] = ctx;
     return 0;
 }
 
@@ -48,6 +64,7 @@ void sim_episode_close(SimEpisode *e) {
     for (int i = 0; i < ENV_MAX_AGENTS; i++)
         if (e->learned[i]) nn_work_close(&e->learned_work[i]);
     free(e->obs);
+    sim_view_close(&e->view);
     if (e->comm) comm_session_close(&e->session);
     scripted_scratch_close(&e->scratch);
     env_world_close(&e->world);
@@ -71,19 +88,34 @@ void sim_episode_start(SimEpisode *e, uint64_t episode, int steps) {
     if (e->comm) comm_session_reset(&e->session);
 }
 
-void sim_episode_view(const SimEpisode *e, EnvView *v) {
-    env_view(&e->world, v);
-    if (e->comm) comm_session_view(&e->session, v);
+/* a snapshot of the world now, with the messages heard, into slot `slot` of the view */
+static void take_view(SimEpisode *e, int slot, EnvView *v) {
+    EnvView live;
+    env_view(&e->world, &live);
+    if (e->comm) comm_session_view(&e->session, &live);
+    sim_view_take(&e->view, slot, &live, v);
 }
 
-/* every agent's action and signal bits from its actor */
-static void actors_act(SimEpisode *e, const EnvView *view) {
+void sim_episode_view(SimEpisode *e, EnvView *v) {
+    take_view(e, SIM_VIEW_SHARED, v);
+}
+
+/* every agent's action and signal bits from its actor: the scripted policies read one shared
+ * snapshot of the world; a C policy its own, taken afresh for it */
+static void actors_act(SimEpisode *e) {
     const EnvConfig *cfg = e->cfg;
-    int n_bits = e->n_bits;
+    int n_bits = e->n_bits, need_view = 0;
+    EnvView view;
     if (e->obs) env_observe(&e->world, e->obs);
+    for (int i = 0; i < cfg->p.n_agents; i++) need_view |= !e->custom[i] && !e->learned[i];
+    if (need_view) sim_episode_view(e, &view);
     for (int i = 0; i < cfg->p.n_agents; i++) {
         unsigned sig = 0;
-        if (e->learned[i]) {
+        if (e->custom[i]) {
+            EnvView own;
+            take_view(e, SIM_VIEW_OWN, &own);
+            e->actions[i] = e->custom[i](e->custom_ctx[i], &own, i, &sig);
+        } else if (e->learned[i]) {
             /* a trained policy: head 0 moves, the next heads are its signal bits */
             int32_t parts[NN_MAX_HEADS];
             const PpoPolicy *lp = e->learned[i];
@@ -93,11 +125,16 @@ static void actors_act(SimEpisode *e, const EnvView *view) {
             for (int b = 0; b < n_bits && b + 1 < lp->n_heads; b++)
                 sig |= (unsigned)(parts[b + 1] & 1) << b;
         } else {
-            e->actions[i] = scripted_act(&e->pol[i], view, &e->scratch);
-            sig = scripted_signals(&e->pol[i], view);
+            e->actions[i] = scripted_act(&e->pol[i], &view, &e->scratch);
+            sig = scripted_signals(&e->pol[i], &view);
         }
         for (int b = 0; b < n_bits; b++) e->bits[i * n_bits + b] = (uint8_t)((sig >> b) & 1u);
     }
+}
+
+void sim_episode_act(SimEpisode *e) {
+    if (e->comm) comm_session_observe(&e->session, &e->world);
+    actors_act(e);
 }
 
 int sim_episode_step(SimEpisode *e, const int32_t *actions, const uint8_t *bits) {
@@ -113,9 +150,7 @@ int sim_episode_step(SimEpisode *e, const int32_t *actions, const uint8_t *bits)
         else
             memset(e->bits, 0, (size_t)nb);
     } else {
-        EnvView view;
-        sim_episode_view(e, &view);
-        actors_act(e, &view);
+        actors_act(e);
     }
     for (int k = 0; k < nb; k++) e->signals += e->bits[k];
     /* 3-4. the world, then this step's signals into the channel */
@@ -157,7 +192,9 @@ void sim_episode_result(const SimEpisode *e, SimResult *out) {
 }
 
 void sim_episode_scene(SimEpisode *e, RenderScene *s) {
-    render_scene_from_world(s, &e->world);
+    EnvView v;
+    sim_episode_view(e, &v);
+    render_scene_from_view(s, &v);
     if (e->comm && e->session.graph.n > 0) {
         const CommGraph *g = &e->session.graph;
         int ne = 0;

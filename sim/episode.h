@@ -10,6 +10,9 @@
  *      observation (trained), unless the caller gives them (a replay, a Python policy);
  *   3. the world steps (its metrics update with it);
  *   4. the comm session carries this step's bits, heard at the next step.
+ * Policies see a snapshot: the view a scripted (or custom) policy is given, and the scene a
+ * renderer draws, are copies in the episode's read-only SimView (view.h), taken once per step;
+ * nothing they are given leads to the world, and a write through it faults.
  * Streams: a scripted agent draws from (seed, world, episode, ENV_STREAM_POLICY, agent), a trained
  * one from (seed, world, episode, PPO_STREAM_EVAL, agent), so an episode is the same wherever and
  * however (all at once, a step at a time in a window, replayed) it is stepped.
@@ -23,6 +26,7 @@
 #include "raster.h"
 #include "scripted.h"
 #include "session.h"
+#include "view.h"
 
 /* What an episode ended in, as the commands print it. */
 typedef struct SimResult {
@@ -35,6 +39,10 @@ typedef struct SimResult {
     int64_t signals;                             /* signal bits set to 1 over the episode */
     int64_t spawned, collected, beached, afloat; /* ocean plastic at the end of the episode */
 } SimResult;
+
+/* A policy written in C (tests, experiments): the action of `agent` from the view, and its
+ * signal bits (bit b for signal b) in *bits. ctx is the caller's. */
+typedef int32_t (*SimPolicyFn)(void *ctx, const EnvView *v, int agent, unsigned *bits);
 
 typedef struct SimEpisode {
     const SimConfig *sim;
@@ -52,6 +60,9 @@ typedef struct SimEpisode {
     NnWork learned_work[ENV_MAX_AGENTS];      /* (n_agents,) its inference buffers */
     EnvRng learned_rng[ENV_MAX_AGENTS];       /* (n_agents,) its stream this episode */
     uint8_t *obs;                             /* (n_agents, obs_size) once any is trained */
+    SimPolicyFn custom[ENV_MAX_AGENTS];       /* (n_agents,) a C policy, or NULL */
+    void *custom_ctx[ENV_MAX_AGENTS];         /* (n_agents,) its context */
+    SimView view;                             /* the policies' snapshot of the world */
     /* the episode in progress */
     uint64_t episode;
     int steps, t;                                       /* steps to take; steps taken */
@@ -73,6 +84,10 @@ void sim_episode_close(SimEpisode *e);
 int sim_episode_set_learned(SimEpisode *e, int agent, const PpoPolicy *pol, int group,
                             EnvError *err);
 
+/* Gives agent i a policy written in C in place of its scripted kind or trained policy (fn NULL
+ * gives the scripted kind back). It sees the same read-only snapshot as the scripted policies. */
+int sim_episode_set_policy(SimEpisode *e, int agent, SimPolicyFn fn, void *ctx, EnvError *err);
+
 /* Starts episode `episode` of `steps` steps (env.max_steps when steps <= 0): world, comm session
  * and the actors' streams. */
 void sim_episode_start(SimEpisode *e, uint64_t episode, int steps);
@@ -81,6 +96,11 @@ void sim_episode_start(SimEpisode *e, uint64_t episode, int steps);
  * from the caller when not NULL, else from the actors; either way they are kept in e->actions and
  * e->bits. Returns 1 when the episode is over (it then takes no more steps). */
 int sim_episode_step(SimEpisode *e, const int32_t *actions, const uint8_t *bits);
+
+/* Steps 1-2 without the world: the actors choose every agent's action and bits for the state now
+ * (drawing from their streams) into e->actions and e->bits. Passing those to sim_episode_step()
+ * takes the step sim_episode_step(e, NULL, NULL) would have taken (bindings call it). */
+void sim_episode_act(SimEpisode *e);
 
 /* The world's part of every step, the one both this stepper and the batch (batch.h) take: the
  * world steps with actions (n_agents,); when rewards (n_agents,) is not NULL it receives the
@@ -97,11 +117,12 @@ void sim_episode_run(SimEpisode *e, uint64_t episode, int steps, SimResult *out)
 /* The episode so far, as a result. */
 void sim_episode_result(const SimEpisode *e, SimResult *out);
 
-/* The view of the world now (with the messages the agents heard at the last step). */
-void sim_episode_view(const SimEpisode *e, EnvView *v);
+/* The view of the world now (with the messages the agents heard at the last step): a fresh
+ * snapshot in e->view, read-only, valid until the next step or view. */
+void sim_episode_view(SimEpisode *e, EnvView *v);
 
 /* The scene of the world now, with the comm layers: the graph the last step's messages crossed
- * and the bits each agent emitted. */
+ * and the bits each agent emitted. Its view is a snapshot, as sim_episode_view() gives. */
 void sim_episode_scene(SimEpisode *e, RenderScene *s);
 
 #endif

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "io.h"
 #include "keys.h"
 #include "params.h"
 
@@ -68,20 +69,52 @@ static char *read_line(char *str, int num, void *stream) {
     return str;
 }
 
-/* one parse: the caller's key function, and the first failure with its line */
+/* a key seen in this parse, and its line */
+typedef struct IniSeen {
+    uint64_t hash; /* FNV-1a of "section\0key" */
+    int line;
+} IniSeen;
+
+/* one parse: the caller's key function, the keys seen, and the first failure with its line */
 typedef struct IniRun {
     SimKeyFn fn;
     void *user;
     LineReader *reader;
     EnvError err;
     int failed, fail_line, n_keys;
+    IniSeen *seen; /* (n_keys,) */
+    int cap;
 } IniRun;
+
+/* the line where section.name was set before in this parse, 0 when it was not; -1 out of
+ * memory. Sections and keys compare exactly, as the key tables do. */
+static int seen_before(IniRun *run, const char *section, const char *name) {
+    uint64_t h = env_fnv1a64(ENV_FNV1A64_BASIS, section, strlen(section) + 1);
+    h = env_fnv1a64(h, name, strlen(name));
+    for (int i = 0; i < run->n_keys; i++)
+        if (run->seen[i].hash == h) return run->seen[i].line;
+    if (run->n_keys == run->cap) {
+        int cap = run->cap ? 2 * run->cap : 64;
+        IniSeen *p = realloc(run->seen, (size_t)cap * sizeof *p);
+        if (!p) return -1;
+        run->seen = p, run->cap = cap;
+    }
+    run->seen[run->n_keys] = (IniSeen){h, run->reader->line};
+    return 0;
+}
 
 static int on_ini_key(void *user, const char *section, const char *name, const char *value) {
     IniRun *run = user;
     if (run->failed) return 0;
+    int before = seen_before(run, section, name);
     int first = run->n_keys++ == 0;
-    if (section[0] == 0)
+    if (before < 0)
+        env_fail(&run->err, ENV_ENOMEM, "out of memory for the keys of a config");
+    else if (before > 0)
+        env_fail(&run->err, ENV_EINPUT,
+                 "duplicate key '%s.%s': it is set at line %d already; keep one of the two",
+                 section, name, before);
+    else if (section[0] == 0)
         env_fail(&run->err, ENV_EINPUT, "key '%s' is outside any [section]; put it under one",
                  name);
     else if (run->fn(run->user, section, name, value, first, &run->err) == 0)
@@ -95,6 +128,9 @@ int sim_ini_parse(const char *text, const char *origin, SimKeyFn fn, void *user,
     LineReader reader = {text, 0, 1};
     IniRun run = {.fn = fn, .user = user, .reader = &reader};
     int rc = ini_parse_stream(read_line, &reader, on_ini_key, &run);
+    free(run.seen);
+    if (run.failed && run.err.code == ENV_ENOMEM)
+        return env_fail(err, ENV_ENOMEM, "%s: out of memory for its keys", origin);
     if (rc == 0 && !run.failed) return 0;
     if (rc < 0) return env_fail(err, ENV_ENOMEM, "%s: out of memory", origin);
     if (run.failed && (rc == 0 || run.fail_line <= rc))
@@ -123,9 +159,14 @@ int sim_ini_parse(const char *text, const char *origin, SimKeyFn fn, void *user,
 
 int sim_ini_read(const char *path, char **text, EnvError *err) {
     *text = NULL;
-    FILE *f = fopen(path, "rb");
+    const char *kind;
+    FILE *f = env_open_regular(path, &kind);
+    if (!f && kind)
+        return env_fail(err, ENV_EINPUT, "%s: is %s, not a config file; give an INI file", path,
+                        kind);
     if (!f)
-        return env_fail(err, ENV_EINPUT, "%s: cannot open config file: %s", path, strerror(errno));
+        return env_fail(err, ENV_EINPUT, "%s: cannot %s config file: %s", path,
+                        errno == EISDIR ? "read" : "open", strerror(errno));
     char *buf = malloc(MAX_CONFIG_BYTES + 1);
     if (!buf) {
         fclose(f);

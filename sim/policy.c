@@ -178,8 +178,8 @@ int sim_scripted_list(const char *opt, const char *spec, ScriptedKind *kinds, in
         char name[32];
         if (len == 0)
             return env_fail(err, ENV_EINPUT,
-                            "%s: entry %d of '%s' is empty; give random, greedy or coop", opt, pos,
-                            spec);
+                            "%s: entry %d of '%s' is empty; give random, greedy, coop or gallego",
+                            opt, pos, spec);
         if (*n == ENV_MAX_AGENTS)
             return env_fail(err, ENV_EINPUT, "%s: more than %d entries", opt, ENV_MAX_AGENTS);
         snprintf(name, sizeof name, "%.*s", (int)(len < 31 ? len : 31), q);
@@ -213,10 +213,10 @@ static int split_entries(const char *spec, char (*entries)[1024], int *n, EnvErr
         if (*n == ENV_MAX_AGENTS)
             return env_fail(err, ENV_EINPUT, "--policy: more than %d entries", ENV_MAX_AGENTS);
         if (len == 0)
-            return env_fail(
-                err, ENV_EINPUT,
-                "--policy: entry %d of '%s' is empty; give random, greedy, coop or a checkpoint",
-                *n + 1, spec);
+            return env_fail(err, ENV_EINPUT,
+                            "--policy: entry %d of '%s' is empty; give random, greedy, coop, "
+                            "gallego or a checkpoint",
+                            *n + 1, spec);
         snprintf(entries[*n], 1024, "%.*s", (int)(len < 1023 ? len : 1023), q);
         if (!q[len]) {
             (*n)++;

@@ -437,7 +437,9 @@ int sim_replay_write(const SimReplay *rp, const char *path, EnvError *err) {
 
 int sim_replay_read(SimReplay *rp, const char *path, EnvError *err) {
     memset(rp, 0, sizeof *rp);
-    FILE *f = fopen(path, "rb");
+    const char *kind;
+    FILE *f = env_open_regular(path, &kind);
+    if (!f && kind) return env_fail(err, ENV_EINPUT, "%s: is %s, not a replay file", path, kind);
     if (!f)
         return env_fail(err, ENV_EINPUT, "%s: cannot open the replay: %s", path, strerror(errno));
     uint8_t *data = NULL;
@@ -450,7 +452,8 @@ int sim_replay_read(SimReplay *rp, const char *path, EnvError *err) {
                               SIM_REPLAY_MAX_BYTES);
                 break;
             }
-            cap = cap ? 2 * cap : 65536;
+            /* the header first (magic and version), before reading more */
+            cap = cap == 0 ? 12 : cap == 12 ? 65536 : 2 * cap;
             uint8_t *p = realloc(data, cap);
             if (!p) {
                 rc = env_fail(err, ENV_ENOMEM, "%s: out of memory reading %zu bytes", path, cap);
@@ -466,6 +469,9 @@ int sim_replay_read(SimReplay *rp, const char *path, EnvError *err) {
                               strerror(errno));
             break;
         }
+        if (n == 12 && cap == 12 &&
+            (memcmp(data, SIM_REPLAY_MAGIC, 8) != 0 || get_u32_at(data + 8) != SIM_REPLAY_VERSION))
+            break; /* not a replay of this version: sim_replay_decode says so */
     }
     fclose(f);
     if (rc == 0) rc = sim_replay_decode(rp, data, n, path, err);

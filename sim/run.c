@@ -107,7 +107,8 @@ static int build(SimRun *r, SimDist *dist, const char *origin, const PpoCheckpoi
 static int open_dir(SimRun *r, EnvError *err) {
     char path[SIM_RUN_PATH_LEN + 32];
     snprintf(path, sizeof path, "%s/progress.csv", r->dir);
-    if (!r->resumed && access(path, F_OK) == 0)
+    /* logs without a checkpoint (a run stopped before its first save) may be started afresh */
+    if (!r->resumed && access(path, F_OK) == 0 && access(r->ckpt, F_OK) == 0)
         return env_fail(err, ENV_EINPUT,
                         "%s already holds a run; continue it with 'commons train --resume %s' or "
                         "choose another --out",

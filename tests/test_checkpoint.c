@@ -11,7 +11,9 @@
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <math.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "checkpoint.h"
@@ -247,6 +249,31 @@ static void test_bad_files(void **state) {
     assert_non_null(strstr(err.msg, "replaying the checkpoint's"));
     sim_trainer_close(&fresh);
     ppo_checkpoint_close(&ck);
+
+    /* NaN or infinite weights under a valid checksum: refused, the weight named */
+    assert_int_equal(ppo_checkpoint_load(&probe, good, &err), 0);
+    size_t params_at = (size_t)((const uint8_t *)probe.params - probe.data) + 64;
+    size_t v_at = (size_t)((const uint8_t *)probe.v - probe.data) + 64;
+    ppo_checkpoint_close(&probe);
+    const float bad_values[2] = {NAN, -INFINITY};
+    const size_t bad_at[2] = {params_at + 3 * sizeof(float), v_at};
+    const char *bad_msg[2] = {"parameter 3 of group 0 is NaN", "Adam second moment 0 of group 0 is "
+                                                               "infinite"};
+    for (int k = 0; k < 2; k++) {
+        memcpy(copy, buf, n);
+        memcpy(copy + bad_at[k], &bad_values[k], sizeof(float));
+        sum = fnv(copy + 64, n - 64);
+        memcpy(copy + 24, &sum, 8);
+        write_all(bad, copy, n);
+        expect_refused(bad, bad_msg[k]);
+    }
+    /* a FIFO is refused at once, not waited on */
+    char fifo[600];
+    snprintf(fifo, sizeof fifo, "%s.fifo", bad);
+    unlink(fifo);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    expect_refused(fifo, "is a FIFO, not a checkpoint");
+    unlink(fifo);
 
     /* a network that differs from the config's */
     assert_int_equal(ppo_checkpoint_load(&ck, good, &err), 0);

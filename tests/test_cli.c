@@ -125,8 +125,9 @@ static void test_map_errors(void **state) {
 static void test_agents_and_presets(void **state) {
     (void)state;
     /* more agents than spawn points: the counts and the fix */
-    EXPECT_ERROR("run --env gathering-small --agents 3", "env.agents = 3",
-                 "map 'gathering-small' has only 2 spawn points", "--agents 2 or fewer");
+    EXPECT_ERROR("run --env gathering-small --agents 3 --set env.extra_agents=refuse",
+                 "env.agents = 3", "map 'gathering-small' has only 2 spawn points",
+                 "--agents 2 or fewer");
 
     /* unknown preset: every preset listed */
     EXPECT_ERROR("run --env nosuch", "unknown preset 'nosuch'", "presets are", "cleanup",

@@ -304,8 +304,8 @@ static void test_cleanup_nothing_under_agent(void **state) {
         env_config_close(&cfg);
 
         /* waste with p = 1: the only river cell is under the agent, so none spawns */
-        th_params(&p, "cleanup", "env.agents=1", "env.max_steps=1000000", modes[m],
-                  "pollution.waste_spawn_prob=1", NULL);
+        th_params(&p, "cleanup", "pollution.under_agents=0", "env.agents=1",
+                  "env.max_steps=1000000", modes[m], "pollution.waste_spawn_prob=1", NULL);
         th_config_with_map(&cfg, &p, map);
         world_init(&w, &cfg, 9);
         th_place(&w, 0, 1, 3, ENV_WEST);
@@ -314,6 +314,18 @@ static void test_cleanup_nothing_under_agent(void **state) {
             assert_int_equal(w.n_waste, 0);
         }
         th_place(&w, 0, 1, 2, ENV_WEST);
+        step_still(&w);
+        assert_int_equal(w.n_waste, 1);
+        assert_int_equal(w.cell[th_idx(&cfg, 1, 3)], ENV_ID_WASTE);
+        env_world_close(&w);
+        env_config_close(&cfg);
+
+        /* the SSD code (pollution.under_agents = 1): waste spawns under the agent */
+        th_params(&p, "cleanup", "pollution.under_agents=1", "env.agents=1",
+                  "env.max_steps=1000000", modes[m], "pollution.waste_spawn_prob=1", NULL);
+        th_config_with_map(&cfg, &p, map);
+        world_init(&w, &cfg, 9);
+        th_place(&w, 0, 1, 3, ENV_WEST);
         step_still(&w);
         assert_int_equal(w.n_waste, 1);
         assert_int_equal(w.cell[th_idx(&cfg, 1, 3)], ENV_ID_WASTE);
@@ -376,8 +388,9 @@ static void test_waste_spawn_rates(void **state) {
         EnvParams p;
         EnvConfig cfg;
         EnvWorld w;
-        th_params(&p, "cleanup", "env.agents=2", "env.max_steps=1000000", cases[c].mode,
-                  cases[c].prob, "pollution.depletion=0.5", NULL);
+        th_params(&p, "cleanup", "pollution.under_agents=0", "env.agents=2",
+                  "env.max_steps=1000000", cases[c].mode, cases[c].prob, "pollution.depletion=0.5",
+                  NULL);
         th_config_with_map(&cfg, &p, RIVER12);
         world_init(&w, &cfg, 100 + c);
         assert_int_equal(cfg.n_river, 12);
@@ -411,8 +424,9 @@ static void test_waste_stops_at_depletion(void **state) {
         EnvConfig cfg;
         EnvWorld w;
         /* 12 river cells, depletion 0.25: 3 waste cells is exactly the threshold */
-        th_params(&p, "cleanup", "env.agents=2", "env.max_steps=1000000", modes[m],
-                  "pollution.waste_spawn_prob=1", "pollution.depletion=0.25", NULL);
+        th_params(&p, "cleanup", "pollution.under_agents=0", "env.agents=2",
+                  "env.max_steps=1000000", modes[m], "pollution.waste_spawn_prob=1",
+                  "pollution.depletion=0.25", NULL);
         th_config_with_map(&cfg, &p, RIVER12);
         world_init(&w, &cfg, 21);
         /* below the threshold waste spawns with p = 1: 0 -> 1 -> 2 -> 3, then stops */
@@ -453,8 +467,9 @@ static void test_waste_cell_uniform(void **state) {
         EnvParams p;
         EnvConfig cfg;
         EnvWorld w;
-        th_params(&p, "cleanup", "env.agents=2", "env.max_steps=1000000", modes[m],
-                  "pollution.waste_spawn_prob=1", "pollution.depletion=0.5", NULL);
+        th_params(&p, "cleanup", "pollution.under_agents=0", "env.agents=2",
+                  "env.max_steps=1000000", modes[m], "pollution.waste_spawn_prob=1",
+                  "pollution.depletion=0.5", NULL);
         /* 8 river cells; agent 0 stands on (1,3), (1,6) holds waste: 6 candidates */
         th_config_with_map(&cfg, &p,
                            "@@@@@@@@@@\n"
@@ -549,11 +564,14 @@ static void test_cleanup_apple_rate(void **state) {
 static void test_gathering_respawn_exact(void **state) {
     (void)state;
     static const char *sets[2] = {"apples.respawn_steps=25", "apples.respawn_steps=7"};
-    for (int k = 0; k < 2; k++) {
+    static const char *orders[2] = {"env.order=simultaneous", "env.order=sequential"};
+    for (int k = 0; k < 4; k++) {
         EnvParams p;
         EnvConfig cfg;
         EnvWorld w;
-        th_params(&p, "gathering", "env.agents=1", "env.max_steps=1000000", sets[k], NULL);
+        int seq = k >= 2;
+        th_params(&p, "gathering", "env.agents=1", "env.max_steps=1000000", sets[k % 2],
+                  orders[seq], NULL);
         th_config_with_map(&cfg, &p,
                            "@@@@@@@@\n"
                            "@PA    @\n"
@@ -563,14 +581,17 @@ static void test_gathering_respawn_exact(void **state) {
         w.agent[0].orient = ENV_EAST; /* the only spawn point is (1,1) */
         uint64_t rng0 = w.rng.state;
         /* step 0 moves onto the apple; then the agent stays there: it eats in steps 0, R, 2R,
-         * ... and the apple is visible after steps R - 1, 2R - 1, ... */
+         * ... In the simultaneous order the apple is visible after steps R - 1, 2R - 1, ...
+         * (the dynamics after eating put it back for the next step); in the sequential order
+         * (Gallego's) the dynamics of step R put it back just before it is eaten, unseen */
         int32_t act = ENV_ACT_FORWARD;
         for (int s = 0; s < 5 * R; s++) {
             env_step(&w, &act, NULL);
             act = ENV_ACT_STAY;
+            int seen = !seq && (s + 1) % R == 0;
             assert_int_equal(w.reward[0], s % R == 0 ? p.apple_reward : 0);
-            assert_int_equal(w.cell[cfg.apple[a]], (s + 1) % R == 0 ? ENV_ID_APPLE : ENV_ID_EMPTY);
-            assert_int_equal(w.n_apples, (s + 1) % R == 0);
+            assert_int_equal(w.cell[cfg.apple[a]], seen ? ENV_ID_APPLE : ENV_ID_EMPTY);
+            assert_int_equal(w.n_apples, seen);
         }
         assert_int_equal(w.metrics.ret[0], 5 * p.apple_reward);
         /* no random draws */
@@ -583,40 +604,54 @@ static void test_gathering_respawn_exact(void **state) {
 /* gathering: an apple returns at its time whether or not anyone waits for it */
 static void test_gathering_respawn_walk_away(void **state) {
     (void)state;
-    EnvParams p;
-    EnvConfig cfg;
-    EnvWorld w;
-    th_params(&p, "gathering", "env.agents=1", "env.max_steps=1000000", "apples.respawn_steps=10",
-              NULL);
-    th_config_with_map(&cfg, &p,
-                       "@@@@@@@@\n"
-                       "@P A   @\n"
-                       "@@@@@@@@\n");
-    world_init(&w, &cfg, 61);
-    int a = apple_slot_at(&w, 1, 3);
-    w.agent[0].orient = ENV_EAST;
-    uint64_t rng0 = w.rng.state;
-    /* steps 0..2 walk east: the apple is eaten in step 1 and the agent leaves in step 2 */
-    int32_t act = ENV_ACT_FORWARD;
-    for (int s = 0; s < 3; s++) {
+    for (int seq = 0; seq < 2; seq++) {
+        EnvParams p;
+        EnvConfig cfg;
+        EnvWorld w;
+        th_params(&p, "gathering", "env.agents=1", "env.max_steps=1000000",
+                  "apples.respawn_steps=10",
+                  seq ? "env.order=sequential" : "env.order=simultaneous", NULL);
+        th_config_with_map(&cfg, &p,
+                           "@@@@@@@@\n"
+                           "@P A   @\n"
+                           "@@@@@@@@\n");
+        world_init(&w, &cfg, 61);
+        int a = apple_slot_at(&w, 1, 3);
+        w.agent[0].orient = ENV_EAST;
+        uint64_t rng0 = w.rng.state;
+        /* steps 0..2 walk east: the apple is eaten in step 1 and the agent leaves in step 2 */
+        int32_t act = ENV_ACT_FORWARD;
+        for (int s = 0; s < 3; s++) {
+            env_step(&w, &act, NULL);
+            assert_int_equal(w.reward[0], s == 1);
+        }
+        /* empty until tick 1 + 10 (after step 10: simultaneous order) or 1 + 10 + 1 (after step 11,
+         * 10 steps after the one that ate it: sequential), then present */
+        act = ENV_ACT_STAY;
+        while (w.tick < 11 + seq) {
+            assert_int_equal(w.cell[cfg.apple[a]], ENV_ID_EMPTY);
+            env_step(&w, &act, NULL);
+        }
+        assert_int_equal(w.cell[cfg.apple[a]], ENV_ID_APPLE);
+        assert_int_equal(w.n_apples, 1);
+        /* either way step 11 = 1 + 10 can collect it: walk back (sequential: step 11 itself) */
+        if (seq) {
+            env_world_close(&w);
+            world_init(&w, &cfg, 61);
+            w.agent[0].orient = ENV_EAST;
+            act = ENV_ACT_FORWARD;
+            for (int s = 0; s < 3; s++) env_step(&w, &act, NULL);
+            act = ENV_ACT_STAY;
+            while (w.tick < 11) env_step(&w, &act, NULL);
+            assert_int_equal(w.cell[cfg.apple[a]], ENV_ID_EMPTY);
+        }
+        act = ENV_ACT_BACKWARD;
         env_step(&w, &act, NULL);
-        assert_int_equal(w.reward[0], s == 1);
+        assert_int_equal(w.reward[0], 1);
+        assert_true(w.rng.state == rng0);
+        env_world_close(&w);
+        env_config_close(&cfg);
     }
-    /* empty until tick 1 + 10 (after step 10), then present */
-    act = ENV_ACT_STAY;
-    while (w.tick < 11) {
-        assert_int_equal(w.cell[cfg.apple[a]], ENV_ID_EMPTY);
-        env_step(&w, &act, NULL);
-    }
-    assert_int_equal(w.cell[cfg.apple[a]], ENV_ID_APPLE);
-    assert_int_equal(w.n_apples, 1);
-    /* step 11 = 1 + 10 walks back onto it and collects it */
-    act = ENV_ACT_BACKWARD;
-    env_step(&w, &act, NULL);
-    assert_int_equal(w.reward[0], 1);
-    assert_true(w.rng.state == rng0);
-    env_world_close(&w);
-    env_config_close(&cfg);
 }
 
 /* gathering: long random play of one agent makes no dynamics draws; harvest does */

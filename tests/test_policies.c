@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "episode.h"
+#include "game.h" /* env_overlay_clear, env_overlay_paint: placing agents by hand */
 #include "scripted.h"
 
 /* mean of one social metric over seeds 1..n, every agent running one policy */
@@ -163,6 +164,94 @@ static void test_cleaner_quota(void **state) {
     assert_non_null(strstr(err.msg, "unknown policy 'nice'"));
 }
 
+/* gallego: the leftmost agent by column is the cleaner (quota 1 for one waste cell): it turns to
+ * face the waste, then cleans; the other gathers; a tagged agent stands */
+static void test_gallego_roles(void **state) {
+    (void)state;
+    EnvParams p;
+    EnvConfig cfg;
+    EnvWorld w;
+    EnvError err = {0};
+    th_params(&p, "cleanup-gallego", "env.agents=2", "pollution.waste_spawn_prob=0",
+              (const char *)NULL);
+    th_config_with_map(&cfg, &p,
+                       "@@@@@@@@@@\n"
+                       "@HP     A@\n"
+                       "@ P      @\n"
+                       "@@@@@@@@@@\n");
+    assert_int_equal(env_world_init(&w, &cfg, 1, 0, &err), 0);
+    /* agent 1 at (1,2) facing north, agent 0 at (2,3): 1 is leftmost */
+    env_overlay_clear(&w);
+    for (int i = 0; i < 2; i++) w.occ[w.agent[i].pos] = 0;
+    w.agent[1].pos = th_idx(&cfg, 1, 2);
+    w.agent[0].pos = th_idx(&cfg, 2, 3);
+    w.agent[1].orient = ENV_NORTH;
+    w.agent[0].orient = ENV_NORTH;
+    for (int i = 0; i < 2; i++) w.occ[w.agent[i].pos] = (uint8_t)(i + 1);
+    env_overlay_paint(&w);
+    ScriptedScratch s;
+    assert_int_equal(scripted_scratch_init(&s, &cfg), 0);
+    ScriptedPolicy pol[2];
+    for (int i = 0; i < 2; i++) scripted_init(&pol[i], SCRIPTED_GALLEGO, i, 1, 0, 0);
+    EnvView v;
+    env_view(&w, &v);
+    /* the waste at (1,1) is west of the cleaner: one turn left, then clean */
+    assert_int_equal(scripted_act(&pol[1], &v, &s), ENV_ACT_TURN_L);
+    int a0 = scripted_act(&pol[0], &v, &s);
+    assert_true(a0 <= ENV_ACT_RIGHT); /* the gatherer steps toward the apple */
+    int32_t act[2] = {ENV_ACT_STAY, ENV_ACT_TURN_L};
+    env_step(&w, act, NULL);
+    env_view(&w, &v);
+    assert_int_equal(scripted_act(&pol[1], &v, &s), ENV_ACT_CLEAN);
+    /* no waste left after the clean: nobody cleans; a tagged agent stands */
+    act[1] = ENV_ACT_CLEAN;
+    env_step(&w, act, NULL);
+    assert_int_equal(w.n_waste, 0);
+    env_view(&w, &v);
+    assert_true(scripted_act(&pol[1], &v, &s) != ENV_ACT_CLEAN);
+    w.agent[0].timeout = 3;
+    assert_int_equal(scripted_act(&pol[0], &v, &s), ENV_ACT_STAY);
+    scripted_scratch_close(&s);
+    env_world_close(&w);
+    env_config_close(&cfg);
+    ScriptedKind k;
+    assert_int_equal(scripted_parse("gallego", &k, &err), 0);
+    assert_int_equal(k, SCRIPTED_GALLEGO);
+}
+
+/* gallego on Gallego's setting (10 agents, cleanup-gallego, seeds 1..5): it cleans and harvests,
+ * well above greedy (which never cleans), and every seed gives the same episode twice */
+static void test_gallego_setting(void **state) {
+    (void)state;
+    SimParams sp;
+    SimConfig cfg;
+    EnvError err;
+    th_sim_params(&sp, "cleanup-gallego", "env.agents=10", (const char *)NULL);
+    assert_int_equal(sim_config_init(&cfg, &sp, &err), 0);
+    ScriptedKind kinds[ENV_MAX_AGENTS];
+    double sum[2] = {0, 0};
+    for (int k = 0; k < 2; k++) {
+        for (int i = 0; i < 10; i++) kinds[i] = k ? SCRIPTED_GREEDY : SCRIPTED_GALLEGO;
+        for (int seed = 1; seed <= 5; seed++) {
+            double eff[2];
+            for (int rep = 0; rep < 2; rep++) {
+                SimEpisode r;
+                SimResult ep;
+                assert_int_equal(sim_episode_init(&r, &cfg, kinds, (uint64_t)seed, 0, &err), 0);
+                sim_episode_run(&r, 0, 0, &ep);
+                eff[rep] = ep.social.efficiency;
+                sim_episode_close(&r);
+            }
+            assert_true(eff[0] == eff[1]);
+            sum[k] += eff[0];
+        }
+    }
+    /* greedy stops at about 0.1 (103 apples, then the river is too dirty); gallego about 1.4 */
+    if (sum[0] / 5 < 1.0 || sum[1] / 5 > 0.2)
+        fail_msg("gallego %.3f, greedy %.3f", sum[0] / 5, sum[1] / 5);
+    sim_config_close(&cfg);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_harvest_restraint),
@@ -170,6 +259,8 @@ int main(void) {
         cmocka_unit_test(test_greedy_shortest_path),
         cmocka_unit_test(test_policy_determinism_and_purity),
         cmocka_unit_test(test_cleaner_quota),
+        cmocka_unit_test(test_gallego_roles),
+        cmocka_unit_test(test_gallego_setting),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

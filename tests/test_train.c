@@ -101,6 +101,11 @@ static void test_run_directory(void **state) {
     expect_in("train", "6 updates = 384 env steps = 1,920 agent-steps");
     expect_in("train", "agent-steps/s");
     expect_in("train", "commons eval a");
+    /* a trained policy runs in its own world when none is given (ids encoding, 40 steps) */
+    expect_exit("run --policy a/ --steps 5", 0);
+    expect_in("run", "env harvest (game harvest, map harvest 16x38), 5 agents, 5 steps");
+    expect_exit("run --policy a/ --set env.agents=3", 0);
+    expect_in("run", "3 agents, 40 steps");
     char *progress = slurp("a/progress.csv", NULL);
     assert_int_equal(count_lines(progress), 7); /* header and one row per update */
     assert_true(strncmp(progress, "update,env_steps,agent_steps,seconds,agent_steps_per_s,", 55) ==
@@ -221,6 +226,18 @@ static void test_bad_input(void **state) {
     /* a run directory is not reused */
     expect_exit("train tiny.ini --out reuse --stop-after 1", 0);
     EXPECT_ERROR("train tiny.ini --out reuse", "reuse already holds a run", "--resume reuse");
+    /* ... unless it has no checkpoint (stopped before its first save): then it starts afresh */
+    expect_exit("train tiny.ini --out nockpt --stop-after 1", 0);
+    char gone[600];
+    snprintf(gone, sizeof gone, "%s/nockpt/checkpoint.ckpt", dir);
+    assert_int_equal(unlink(gone), 0);
+    expect_exit("train tiny.ini --out nockpt --stop-after 1", 0);
+    size_t n_log;
+    char *log = slurp("nockpt/progress.csv", &n_log);
+    assert_non_null(log);
+    assert_int_equal(strstr(log + 1, "update,") == NULL, 1); /* one header: a fresh log */
+    free(log);
+    EXPECT_ERROR("train tiny.ini --out ''", "--out: empty path; give a run directory");
 
     /* bad checkpoints: eval, run and resume refuse them */
     put("empty.ckpt", "");

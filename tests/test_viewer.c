@@ -194,6 +194,21 @@ static void test_watch_window(void **state) {
     stbi_image_free(shot3.rgb);
 }
 
+/* --episodes N: the episodes play one after the other, then the window closes by itself */
+static void test_watch_exits_at_end(void **state) {
+    (void)state;
+    if (!render_viewer_available() || !have_xvfb()) skip();
+    int rc = sh(XVFB "timeout 60 \"$C\" watch --env cleanup --steps 5 --seed 3 --speed 1000 "
+                     "--episodes 2",
+                "");
+    if (rc != 0) fail_msg("watch --episodes 2: exit code %d; output:\n%s", rc, out);
+    expect_in("episode 0 (seed 3) ended at tick 5");
+    expect_in("next episode: seed 3, episode 1");
+    expect_in("episode 1 (seed 3) ended at tick 5");
+    expect_in("quit at seed 3, episode 1, tick 5");
+    assert_null(strstr(out, "episode 2"));
+}
+
 /* a replay in the window: the same frame, and the hashes checked */
 static void test_replay_window(void **state) {
     (void)state;
@@ -222,9 +237,8 @@ static void test_replay_window(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_build_and_options),
-        cmocka_unit_test(test_no_display),
-        cmocka_unit_test(test_watch_window),
+        cmocka_unit_test(test_build_and_options), cmocka_unit_test(test_no_display),
+        cmocka_unit_test(test_watch_window),      cmocka_unit_test(test_watch_exits_at_end),
         cmocka_unit_test(test_replay_window),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
