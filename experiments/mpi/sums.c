@@ -51,7 +51,8 @@ int main(int argc, char **argv) {
     float **chunks = malloc(sizeof(float *) * (size_t)per);
     double *dbuf = malloc(sizeof(double) * 24 * (size_t)per), dout[24];
     double **dchunks = malloc(sizeof(double *) * (size_t)per);
-    double *t32 = malloc(sizeof(double) * (size_t)reps), *t64 = malloc(sizeof(double) * (size_t)reps);
+    double *t32 = malloc(sizeof(double) * (size_t)reps),
+           *t64 = malloc(sizeof(double) * (size_t)reps);
     PpoReduce h = sim_dist_reduce(&d);
     for (int r = -10; r < reps; r++) {
         for (size_t i = 0; i < n * (size_t)per; i++) buf[i] = (float)(i % 1000) * 1e-3f;
