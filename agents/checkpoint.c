@@ -42,6 +42,9 @@ static void payload(const PpoTrainer *t, const PpoWorldRecord *worlds, int n_wor
     int64_t counters[6] = {t->cfg.seed,  t->update,   t->n_updates,
                            t->env_steps, t->episodes, m->adam_steps};
     put(w, counters, sizeof counters);
+    char blas[32] = {0};
+    snprintf(blas, sizeof blas, "%s", nn_blas_kernel());
+    put(w, blas, sizeof blas);
     uint32_t gh[2] = {(uint32_t)m->n_groups, (uint32_t)t->n_heads};
     put(w, gh, sizeof gh);
     put_u64(w, m->n);
@@ -52,6 +55,9 @@ static void payload(const PpoTrainer *t, const PpoWorldRecord *worlds, int n_wor
     uint32_t wa[2] = {(uint32_t)n_worlds, (uint32_t)t->n_agents};
     put(w, wa, sizeof wa);
     put(w, &t->world_base, 8);
+    uint32_t nb[2] = {(uint32_t)t->feed.n_bits, 0};
+    size_t B = (size_t)t->feed.n_bits;
+    put(w, nb, sizeof nb);
     for (int k = 0; k < n_worlds; k++) {
         const PpoWorldRecord *wr = &worlds[k];
         int32_t tick_pad[2] = {wr->tick, 0};
@@ -59,6 +65,13 @@ static void payload(const PpoTrainer *t, const PpoWorldRecord *worlds, int n_wor
         put(w, tick_pad, sizeof tick_pad);
         put_u64(w, wr->hash);
         put(w, wr->actions, (size_t)wr->tick * (size_t)t->n_agents * sizeof(int32_t));
+        size_t nbits = (size_t)wr->tick * (size_t)t->n_agents * B;
+        if (wr->bits) {
+            put(w, wr->bits, nbits);
+        } else { /* no bits were sent: zeros */
+            if (w->buf) memset(w->buf + w->off, 0, pad8(nbits));
+            w->off += pad8(nbits);
+        }
     }
 }
 
@@ -114,7 +127,8 @@ static uint64_t take_u64(Reader *r) {
 }
 
 /* the header of an open file: magic, byte order, version, size; the checksum into *sum */
-static int read_header(FILE *f, const char *path, uint64_t *size, uint64_t *sum, EnvError *err) {
+static int read_header(FILE *f, const char *path, uint64_t *size, uint64_t *sum, uint32_t *ver,
+                       EnvError *err) {
     uint8_t head[HEADER_BYTES];
     size_t got = fread(head, 1, HEADER_BYTES, f);
     if (got < HEADER_BYTES)
@@ -131,9 +145,11 @@ static int read_header(FILE *f, const char *path, uint64_t *size, uint64_t *sum,
         return env_fail(err, ENV_EINPUT, "%s: not a commons checkpoint (bad magic number)", path);
     if (mark != ENDIAN_MARK)
         return env_fail(err, ENV_EINPUT, "%s: checkpoint written with another byte order", path);
-    if (version != PPO_CKPT_VERSION || hb != HEADER_BYTES)
-        return env_fail(err, ENV_EINPUT, "%s: checkpoint version %u; this build reads version %u",
-                        path, version, PPO_CKPT_VERSION);
+    if (version < 1 || version > PPO_CKPT_VERSION || hb != HEADER_BYTES)
+        return env_fail(err, ENV_EINPUT,
+                        "%s: checkpoint version %u; this build reads versions 1 to %u", path,
+                        version, PPO_CKPT_VERSION);
+    *ver = version;
     if (*size > ((uint64_t)1 << 40))
         return env_fail(err, ENV_EINPUT, "%s: corrupted checkpoint (payload size %llu)", path,
                         (unsigned long long)*size);
@@ -164,11 +180,14 @@ static int read_payload(FILE *f, const char *path, uint64_t size, uint64_t sum, 
 
 /* the records, once the checksum held; sizes are checked against what is left. Returns 0,
  * ENV_EINPUT for a record that does not fit, or ENV_ENOMEM. */
-static int parse_records(PpoCheckpoint *ck, uint64_t size) {
+static int parse_records(PpoCheckpoint *ck, uint64_t size, uint32_t version) {
     Reader r = {ck->data, size, 0, 0};
     uint64_t nc = take_u64(&r);
     const char *config = nc < size ? take(&r, nc) : NULL;
     const int64_t *counters = take(&r, 6 * 8);
+    const char *blas = version >= 2 ? take(&r, 32) : "";
+    if (!blas || memchr(blas, 0, 32) == NULL) return ENV_EINPUT;
+    snprintf(ck->blas, sizeof ck->blas, "%s", blas);
     const uint32_t *gh = take(&r, 8);
     uint64_t np = take_u64(&r);
     if (r.bad || !config || nc < 1 || config[nc - 1] != 0 || memchr(config, 0, nc - 1) ||
@@ -193,6 +212,9 @@ static int parse_records(PpoCheckpoint *ck, uint64_t size) {
     ck->n_worlds = (int)wa[0];
     ck->n_agents = (int)wa[1];
     ck->world_base = *base;
+    const uint32_t *nb = version >= 2 ? take(&r, 8) : NULL;
+    if (version >= 2 && (!nb || nb[0] > ENV_MAX_SIGNAL_BITS)) return ENV_EINPUT;
+    ck->n_bits = nb ? (int)nb[0] : 0;
     if ((uint64_t)ck->n_worlds * 24 > size - r.off)
         return ENV_EINPUT; /* 24 bytes a world at least */
     if (!(ck->world = calloc(ck->n_worlds ? (size_t)ck->n_worlds : 1, sizeof *ck->world)))
@@ -205,6 +227,8 @@ static int parse_records(PpoCheckpoint *ck, uint64_t size) {
         if (!tick || tick[0] < 0 || (uint64_t)tick[0] > size) return ENV_EINPUT;
         wr->tick = tick[0];
         wr->actions = take(&r, (size_t)wr->tick * (size_t)ck->n_agents * sizeof(int32_t));
+        size_t nbits = (size_t)wr->tick * (size_t)ck->n_agents * (size_t)ck->n_bits;
+        wr->bits = nbits ? take(&r, nbits) : NULL;
     }
     if (r.bad || r.off != size) return ENV_EINPUT;
     ck->config = config;
@@ -239,10 +263,11 @@ int ppo_checkpoint_load(PpoCheckpoint *ck, const char *path, EnvError *err) {
     if (!f)
         return env_fail(err, ENV_EINPUT, "%s: cannot open checkpoint: %s", path, strerror(errno));
     uint64_t size = 0, sum = 0;
-    int rc = read_header(f, path, &size, &sum, err);
+    uint32_t version = 0;
+    int rc = read_header(f, path, &size, &sum, &version, err);
     if (!rc) rc = read_payload(f, path, size, sum, &ck->data, err);
     fclose(f);
-    int parsed = rc ? 0 : parse_records(ck, size);
+    int parsed = rc ? 0 : parse_records(ck, size, version);
     if (parsed == ENV_ENOMEM)
         rc =
             env_fail(err, ENV_ENOMEM, "%s: out of memory for %d world records", path, ck->n_worlds);
@@ -273,6 +298,10 @@ int ppo_trainer_restore(PpoTrainer *t, const PpoCheckpoint *ck, int n_worlds, En
                         "trainer has %d of %d from world %lld",
                         ck->n_worlds, ck->n_agents, (long long)ck->world_base, n_worlds,
                         t->n_agents, (long long)t->world_base);
+    if (ck->n_bits != t->feed.n_bits)
+        return env_fail(err, ENV_EINPUT,
+                        "the checkpoint's worlds send %d signal bits per agent; this config's %d",
+                        ck->n_bits, t->feed.n_bits);
     if (ck->seed != t->cfg.seed)
         return env_fail(err, ENV_EINPUT, "the checkpoint's seed is %lld, the config's %lld",
                         (long long)ck->seed, (long long)t->cfg.seed);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gnn.h"
 #include "nn.h"
 
 /* ---- the network ---- */
@@ -17,6 +18,18 @@ static void add_layer(NnNet *net, NnKind kind, int in, int out, float gain) {
     l->in = in;
     l->out = out;
     l->gain = gain;
+}
+
+/* the shape of a network's GNN layer ly */
+static GnnShape gnn_shape_of(const NnArch *a, int d) {
+    GnnShape g = {.d = d,
+                  .bits = a->gnn_bits,
+                  .rounds = a->gnn_rounds,
+                  .agg = (CommAgg)a->gnn_agg,
+                  .mode = (GnnMode)a->gnn_mode,
+                  .est = (GnnEstimator)a->gnn_estimator,
+                  .act = a->activation};
+    return g;
 }
 
 /* the architecture's settings, each against its range */
@@ -42,6 +55,16 @@ static int check_arch(const NnArch *a, EnvError *err) {
                         "covers the whole view)");
     if (a->activation != NN_RELU && a->activation != NN_TANH)
         return env_fail(err, ENV_EINPUT, "net.activation: choose relu or tanh");
+    if (a->n_float < 0)
+        return env_fail(err, ENV_EINPUT, "a float input of %d values; allowed 0 or more",
+                        a->n_float);
+    if (a->gnn_rounds > 0) {
+        GnnShape g = gnn_shape_of(a, 1);
+        int rc = gnn_shape_check(&g, err);
+        if (rc) return rc;
+        if (a->gnn_agents < 1)
+            return env_fail(err, ENV_EINPUT, "the GNN layer needs groups of 1 or more agents");
+    }
     for (int l = 0; l < a->n_hidden; l++)
         if (a->hidden[l] < 1)
             return env_fail(err, ENV_EINPUT, "net.hidden: layer sizes must be 1 or more");
@@ -60,6 +83,9 @@ static void place_params(NnNet *net) {
         } else if (ly->kind == NN_CONV || ly->kind == NN_EMBED) {
             nw = (size_t)ly->conv.kh * ly->conv.kw * ly->conv.c * ly->conv.oc;
             nb = (size_t)ly->conv.oc;
+        } else if (ly->kind == NN_GNN) {
+            GnnShape g = gnn_shape_of(&net->arch, ly->in);
+            nw = gnn_n_params(&g); /* the layer lays out its own weights and biases */
         }
         ly->w_off = off;
         ly->b_off = off + nw;
@@ -106,12 +132,19 @@ int nn_net_init(NnNet *net, const NnArch *a, EnvError *err) {
         add_layer(net, NN_LINEAR, net->in_size, feat, act_gain);
     }
     add_layer(net, a->activation, feat, feat, 0);
+    /* the float input (messages, features) joins the encoder's output */
+    if (a->n_float > 0) {
+        add_layer(net, NN_CONCAT, feat, feat + a->n_float, 0);
+        feat += a->n_float;
+    }
     /* hidden layers */
     for (; next < a->n_hidden; next++) {
         add_layer(net, NN_LINEAR, feat, a->hidden[next], act_gain);
         feat = a->hidden[next];
         add_layer(net, a->activation, feat, feat, 0);
     }
+    /* the communication layer over each group's graph */
+    if (a->gnn_rounds > 0) add_layer(net, NN_GNN, feat, feat, act_gain);
     /* output: the heads' logits then the value */
     net->n_out = 0;
     for (int h = 0; h < a->n_heads; h++) {
@@ -135,6 +168,11 @@ void nn_net_init_params(const NnNet *net, float *params, uint64_t key) {
     for (int l = 0; l < net->n_layers; l++) {
         const NnLayer *ly = &net->layer[l];
         if (ly->n_params == 0) continue;
+        if (ly->kind == NN_GNN) {
+            GnnShape g = gnn_shape_of(&net->arch, ly->in);
+            gnn_init_params(&g, params + ly->w_off, env_hash4(key, (uint64_t)l, 0, NN_STREAM_INIT));
+            continue;
+        }
         EnvRng rng;
         env_rng_seed(&rng, env_hash4(key, (uint64_t)l, 0, NN_STREAM_INIT));
         int rows, cols;
@@ -174,9 +212,18 @@ int nn_work_init(NnWork *ws, const NnNet *net, int max_n) {
     for (int l = 0; l < net->n_layers; l++)
         if ((size_t)net->layer[l].out > widest) widest = (size_t)net->layer[l].out;
     size_t n_dy = (size_t)max_n * widest;
+    size_t n_gw = 0, n_gi = 0, n_gb = 0;
+    for (int l = 0; l < net->n_layers; l++) {
+        if (net->layer[l].kind != NN_GNN) continue;
+        GnnShape g = gnn_shape_of(&net->arch, net->layer[l].in);
+        n_gw = gnn_work_floats(&g, max_n);
+        n_gi = gnn_work_ints(&g, max_n);
+        n_gb = (size_t)g.rounds * (size_t)max_n * (size_t)g.bits;
+    }
     /* carve one allocation: every view starts on a 16-float boundary */
 #define NN_ROUND(x) (((x) + 15) & ~(size_t)15)
-    size_t total = NN_ROUND(n_input) + NN_ROUND(n_col) + 2 * NN_ROUND(n_dy);
+    size_t total = NN_ROUND(n_input) + NN_ROUND(n_col) + 2 * NN_ROUND(n_dy) + NN_ROUND(n_gw) +
+                   NN_ROUND(n_gi) + NN_ROUND(n_gb);
     for (int l = 0; l < net->n_layers; l++)
         total += NN_ROUND((size_t)max_n * (size_t)net->layer[l].out);
     float *block = aligned_alloc(64, NN_ROUND(total) * sizeof(float));
@@ -192,6 +239,12 @@ int nn_work_init(NnWork *ws, const NnNet *net, int max_n) {
     p += NN_ROUND(n_dy);
     ws->dy[1] = p;
     p += NN_ROUND(n_dy);
+    ws->gnn_work = p;
+    p += NN_ROUND(n_gw);
+    ws->gnn_iwork = (int32_t *)p; /* int32 and float have one size */
+    p += NN_ROUND(n_gi);
+    ws->gnn_bits = p;
+    p += NN_ROUND(n_gb);
     for (int l = 0; l < net->n_layers; l++) {
         ws->y[l] = p;
         p += NN_ROUND((size_t)max_n * (size_t)net->layer[l].out);
@@ -205,9 +258,42 @@ void nn_work_close(NnWork *ws) {
     ws->block = NULL;
 }
 
-void nn_forward(const NnNet *net, const float *params, NnWork *ws, int n, const uint8_t *obs,
-                size_t stride) {
+/* the GNN layer over the rows' groups (one world at one step each) */
+static void gnn_layer_forward(const NnNet *net, const NnLayer *ly, const float *params, NnWork *ws,
+                              int n, const NnInput *in, const float *x, float *y) {
+    GnnShape g = gnn_shape_of(&net->arch, ly->in);
+    gnn_forward(&g, params + ly->w_off, n / net->arch.gnn_agents, in->graphs, x, in->pos, in->sent,
+                in->noise, y, ws->gnn_bits, ws->gnn_work, ws->gnn_iwork);
+}
+
+static void gnn_layer_backward(const NnNet *net, const NnLayer *ly, const float *params,
+                               NnWork *ws, int n, const NnInput *in, const float *x,
+                               const float *dy, float *dx, float *grads) {
+    GnnShape g = gnn_shape_of(&net->arch, ly->in);
+    gnn_backward(&g, params + ly->w_off, n / net->arch.gnn_agents, in->graphs, x, in->pos,
+                 in->sent, in->noise, dy, grads + ly->w_off, dx, ws->gnn_work, ws->gnn_iwork);
+}
+
+/* the float input appended to each row: y (n, in + nf) from x (n, in) and in->x */
+static void concat_forward(int n, int in, int nf, const float *x, const NnInput *inp, float *y) {
+    for (int i = 0; i < n; i++) {
+        float *dst = y + (size_t)i * (size_t)(in + nf);
+        memcpy(dst, x + (size_t)i * (size_t)in, sizeof(float) * (size_t)in);
+        memcpy(dst + in, inp->x + (size_t)i * inp->x_stride, sizeof(float) * (size_t)nf);
+    }
+}
+
+/* the gradient of the rows' first `in` values (the float input takes none) */
+static void concat_backward(int n, int in, int nf, const float *dy, float *dx) {
+    for (int i = 0; i < n; i++)
+        memcpy(dx + (size_t)i * (size_t)in, dy + (size_t)i * (size_t)(in + nf),
+               sizeof(float) * (size_t)in);
+}
+
+void nn_forward_in(const NnNet *net, const float *params, NnWork *ws, int n, const NnInput *in) {
     const NnLayer *l0 = &net->layer[0];
+    const uint8_t *obs = in->obs;
+    size_t stride = in->stride;
     /* the first layer reads the observation: ids directly, colours as floats in [0, 1] */
     if (l0->kind == NN_EMBED) {
         nn_embed_forward(&l0->conv, n, obs, stride, params + l0->w_off, params + l0->b_off,
@@ -234,14 +320,24 @@ void nn_forward(const NnNet *net, const float *params, NnWork *ws, int n, const 
             nn_relu_forward(count, x, ws->y[l]);
         else if (ly->kind == NN_TANH)
             nn_tanh_forward(count, x, ws->y[l]);
+        else if (ly->kind == NN_CONCAT)
+            concat_forward(n, ly->in, ly->out - ly->in, x, in, ws->y[l]);
+        else if (ly->kind == NN_GNN)
+            gnn_layer_forward(net, ly, params, ws, n, in, x, ws->y[l]);
         else
             nn_linear_forward(n, ly->in, ly->out, x, params + ly->w_off, params + ly->b_off,
                               ws->y[l]);
     }
 }
 
-void nn_backward(const NnNet *net, const float *params, NnWork *ws, int n, const uint8_t *obs,
-                 size_t stride, const float *dout, float *grads) {
+void nn_forward(const NnNet *net, const float *params, NnWork *ws, int n, const uint8_t *obs,
+                size_t stride) {
+    NnInput in = {.obs = obs, .stride = stride};
+    nn_forward_in(net, params, ws, n, &in);
+}
+
+void nn_backward_in(const NnNet *net, const float *params, NnWork *ws, int n, const NnInput *in,
+                    const float *dout, float *grads) {
     const float *d = dout; /* the gradient flowing into the current layer's output */
     int spare = 0;         /* the ping-pong buffer that d is not in */
     for (int l = net->n_layers - 1; l >= 1; l--) {
@@ -252,6 +348,10 @@ void nn_backward(const NnNet *net, const float *params, NnWork *ws, int n, const
             nn_relu_backward(count, ws->y[l], d, dx);
         } else if (ly->kind == NN_TANH) {
             nn_tanh_backward(count, ws->y[l], d, dx);
+        } else if (ly->kind == NN_CONCAT) {
+            concat_backward(n, ly->in, ly->out - ly->in, d, dx);
+        } else if (ly->kind == NN_GNN) {
+            gnn_layer_backward(net, ly, params, ws, n, in, ws->y[l - 1], d, dx, grads);
         } else {
             nn_linear_backward(n, ly->in, ly->out, ws->y[l - 1], params + ly->w_off, d, dx,
                                grads + ly->w_off, grads + ly->b_off);
@@ -262,13 +362,20 @@ void nn_backward(const NnNet *net, const float *params, NnWork *ws, int n, const
     /* the first layer: parameter gradients only */
     const NnLayer *l0 = &net->layer[0];
     if (l0->kind == NN_EMBED)
-        nn_embed_backward(&l0->conv, n, obs, stride, d, grads + l0->w_off, grads + l0->b_off);
+        nn_embed_backward(&l0->conv, n, in->obs, in->stride, d, grads + l0->w_off,
+                          grads + l0->b_off);
     else if (l0->kind == NN_CONV)
         nn_conv_backward(&l0->conv, n, params + l0->w_off, d, NULL, grads + l0->w_off,
                          grads + l0->b_off, ws->col);
     else
         nn_linear_backward(n, l0->in, l0->out, ws->input, params + l0->w_off, d, NULL,
                            grads + l0->w_off, grads + l0->b_off);
+}
+
+void nn_backward(const NnNet *net, const float *params, NnWork *ws, int n, const uint8_t *obs,
+                 size_t stride, const float *dout, float *grads) {
+    NnInput in = {.obs = obs, .stride = stride};
+    nn_backward_in(net, params, ws, n, &in, dout, grads);
 }
 
 /* ---- model and Adam ---- */

@@ -15,6 +15,10 @@ void nn_blas_single_thread(void) {
     openblas_set_num_threads(1);
 }
 
+const char *nn_blas_kernel(void) {
+    return openblas_get_corename();
+}
+
 int nn_conv_shape(NnConvShape *s) {
     if (s->kh < 1 || s->kw < 1 || s->stride < 1 || s->kh > s->h || s->kw > s->w) return ENV_EINPUT;
     s->oh = (s->h - s->kh) / s->stride + 1;

@@ -25,6 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "comm.h"
 #include "env.h"
 
 #define NN_MAX_HIDDEN 8
@@ -37,6 +38,9 @@
 /* Sets OpenBLAS to one thread in this process (openblas_set_num_threads(1)): the training
  * contract is one BLAS thread per process, so that sums have one order. */
 void nn_blas_single_thread(void);
+
+/* The name of the kernel OpenBLAS runs in this process (openblas_get_corename()). */
+const char *nn_blas_kernel(void);
 
 /* the shape of a convolution (and of NN_EMBED, whose input channels are the id classes) */
 typedef struct NnConvShape {
@@ -111,8 +115,9 @@ void nn_categorical_backward_naive(int n, int a, const float *logits, int ld_in,
                                    int act_stride, const float *g, const float *e, float *dlogits,
                                    int ld);
 
-/* layer kinds of a network */
-typedef enum { NN_LINEAR = 0, NN_CONV, NN_EMBED, NN_RELU, NN_TANH } NnKind;
+/* layer kinds of a network: NN_CONCAT appends the float input to its input row; NN_GNN is the
+ * communication layer of gnn.h over groups of agents */
+typedef enum { NN_LINEAR = 0, NN_CONV, NN_EMBED, NN_RELU, NN_TANH, NN_CONCAT, NN_GNN } NnKind;
 
 /* The architecture: an encoder over the observation, hidden layers, and one output layer that
  * holds the logits of every categorical head followed by the value. */
@@ -128,6 +133,11 @@ typedef struct NnArch {
     NnKind activation;       /* NN_RELU or NN_TANH */
     int heads[NN_MAX_HEADS]; /* (n_heads,) actions of each categorical head */
     int n_heads;
+    int n_float; /* floats of input beside the observation (messages, features), appended to the
+                    encoder's output; 0: none */
+    /* the GNN layer after the hidden layers (gnn.h); gnn_rounds = 0: none */
+    int gnn_rounds, gnn_bits, gnn_agg, gnn_mode, gnn_estimator;
+    int gnn_agents; /* agents per group: rows come in groups of one world at one step */
 } NnArch;
 
 typedef struct NnLayer {
@@ -163,14 +173,36 @@ typedef struct NnWork {
     float *col;              /* (conv col floats) im2col of the first layer */
     float *y[NN_MAX_LAYERS]; /* (max_n, layer out) each layer's output */
     float *dy[2];            /* (max_n, widest layer) gradients flowing down, ping-pong */
+    float *gnn_work;         /* the GNN layer's scratch (gnn_work_floats) */
+    int32_t *gnn_iwork;      /* (gnn_work_ints) */
+    float *gnn_bits;         /* (rounds, max_n, bits) the bits the GNN layer emitted */
     void *block;
 } NnWork;
 
 int nn_work_init(NnWork *ws, const NnNet *net, int max_n);
 void nn_work_close(NnWork *ws);
 
-/* Forward over n <= max_n observations: row i at obs + i * stride. The output (n, n_out) is
- * nn_output(). */
+/* What a network reads for n rows besides its parameters. */
+typedef struct NnInput {
+    const uint8_t *obs; /* row i at obs + i * stride: the observation */
+    size_t stride;
+    const float *x; /* row i at x + i * x_stride: arch.n_float floats (NULL when n_float = 0) */
+    size_t x_stride;
+    /* the GNN layer (arch.gnn_rounds > 0): the rows are n / arch.gnn_agents groups of one world at
+     * one step, in agent order; graphs (groups,) that step's graph of each group; pos (n, 2)
+     * scaled positions; sent (n, gnn_bits) 0/1 the bits each agent sent at the previous step
+     * (signal mode); noise (rounds, n, gnn_bits) or NULL (differentiable mode) */
+    const CommGraph *graphs;
+    const float *pos, *sent, *noise;
+} NnInput;
+
+/* Forward and backward over the rows of in; the same as nn_forward/nn_backward below otherwise. */
+void nn_forward_in(const NnNet *net, const float *params, NnWork *ws, int n, const NnInput *in);
+void nn_backward_in(const NnNet *net, const float *params, NnWork *ws, int n, const NnInput *in,
+                    const float *dout, float *grads);
+
+/* Forward over n <= max_n observations: row i at obs + i * stride (a network without float input
+ * or GNN layer). The output (n, n_out) is nn_output(). */
 void nn_forward(const NnNet *net, const float *params, NnWork *ws, int n, const uint8_t *obs,
                 size_t stride);
 static inline const float *nn_output(const NnNet *net, const NnWork *ws) {

@@ -168,9 +168,16 @@ static size_t layout(PpoTrainer *t, char *base) {
     size_t T = (size_t)t->cfg.rollout, W = (size_t)t->n_worlds, A = (size_t)t->n_agents;
     size_t H = (size_t)t->n_heads, O = t->spec.obs_size, P = t->model.n;
     size_t G = (size_t)t->n_groups, rows = (size_t)t->mb_rows;
+    size_t X = (size_t)t->feed.n_float, B = (size_t)t->feed.n_bits, E = A * (A - 1);
+    size_t K = (size_t)t->cfg.gnn_rounds;
+    size_t max_rows = rows > (size_t)t->shard_worlds * (size_t)t->group_agents
+                          ? rows
+                          : (size_t)t->shard_worlds * (size_t)t->group_agents;
     t->obs = carve(&c, (T + 1) * W * A * O);
+    t->xin = carve(&c, (T + 1) * W * A * X * sizeof(float));
     t->act = carve(&c, T * W * A * H * sizeof(int32_t));
     t->env_act = carve(&c, W * A * sizeof(int32_t));
+    t->env_bits = carve(&c, W * A * B);
     t->logp = carve(&c, T * W * A * sizeof(float));
     t->value = carve(&c, (T + 1) * W * A * sizeof(float));
     t->reward = carve(&c, T * W * A * sizeof(float));
@@ -178,18 +185,27 @@ static size_t layout(PpoTrainer *t, char *base) {
     t->trunc = carve(&c, T * W);
     t->boot = carve(&c, T * W * A * sizeof(float));
     t->final_obs = carve(&c, W * A * O);
+    t->final_x = carve(&c, W * A * X * sizeof(float));
     t->adv = carve(&c, T * W * A * sizeof(float));
     t->ret = carve(&c, T * W * A * sizeof(float));
     t->act_rng = carve(&c, W * sizeof(EnvRng));
+    size_t slots = t->gnn ? (T + 2) * W : 0;
+    t->g_row = carve(&c, slots * (A + 1) * sizeof(int32_t));
+    t->g_col = carve(&c, slots * E * sizeof(int32_t));
+    t->g_pos = carve(&c, slots * A * 2 * sizeof(float));
+    t->g_sent = carve(&c, slots * A * B * sizeof(float));
+    t->graphs = carve(&c, (t->gnn ? max_rows / A + 1 : 0) * sizeof(CommGraph));
+    t->noise = carve(&c, (t->gnn ? K * max_rows * B : 0) * sizeof(float));
     t->perm = carve(&c, T * W * A * sizeof(int32_t));
+    t->mb_idx = carve(&c, rows * sizeof(int32_t));
     t->mb_obs = carve(&c, rows * O);
+    t->mb_x = carve(&c, rows * X * sizeof(float));
+    t->mb_pos = carve(&c, (t->gnn ? rows * 2 : 0) * sizeof(float));
+    t->mb_sent = carve(&c, (t->gnn ? rows * B : 0) * sizeof(float));
     t->mb_act = carve(&c, rows * H * sizeof(int32_t));
     t->mb_logp = carve(&c, rows * sizeof(float));
     t->mb_adv = carve(&c, rows * sizeof(float));
     t->mb_ret = carve(&c, rows * sizeof(float));
-    size_t max_rows = rows > (size_t)t->shard_worlds * (size_t)t->group_agents
-                          ? rows
-                          : (size_t)t->shard_worlds * (size_t)t->group_agents;
     t->dout = carve(&c, max_rows * (size_t)t->model.net.n_out * sizeof(float));
     t->scratch = carve(&c, (size_t)t->model.net.n_out * sizeof(float));
     /* one shard writes its gradients straight into the model */
@@ -202,17 +218,19 @@ static size_t layout(PpoTrainer *t, char *base) {
     return c.off;
 }
 
-int ppo_trainer_init(PpoTrainer *t, const PpoConfig *cfg, const EnvSpec *spec, int first_shard,
-                     int n_shards, EnvError *err) {
+int ppo_trainer_init(PpoTrainer *t, const PpoConfig *cfg, const EnvSpec *spec,
+                     const PpoFeed *feed, int first_shard, int n_shards, EnvError *err) {
     memset(t, 0, sizeof *t);
     NnArch arch;
-    int rc = ppo_config_check(cfg, spec, &arch, err);
+    int rc = ppo_config_check(cfg, spec, feed, &arch, err);
     if (rc) return rc;
     if (first_shard < 0 || n_shards < 1 || first_shard + n_shards > cfg->shards)
         return env_fail(err, ENV_EINPUT, "shards %d..%d are outside 0..%d", first_shard,
                         first_shard + n_shards - 1, cfg->shards - 1);
     t->cfg = *cfg;
     t->spec = *spec;
+    if (feed) t->feed = *feed;
+    t->gnn = cfg->gnn_rounds > 0;
     t->reduce = (PpoReduce){ppo_reduce_local_f32, ppo_reduce_local_f64, NULL};
     t->n_agents = spec->n_agents;
     t->n_heads = spec->n_heads;
@@ -226,8 +244,16 @@ int ppo_trainer_init(PpoTrainer *t, const PpoConfig *cfg, const EnvSpec *spec, i
     t->world_base = (int64_t)first_shard * t->shard_worlds;
     int64_t batch = (int64_t)cfg->worlds * cfg->rollout;
     t->n_updates = (cfg->steps + batch - 1) / batch;
-    int shard_samples = cfg->rollout * t->shard_worlds * t->group_agents;
-    t->mb_rows = (shard_samples + cfg->minibatches - 1) / cfg->minibatches;
+    /* the GNN trains whole (step, world) groups: a sample unit is one world at one step */
+    t->unit = t->gnn ? spec->n_agents : 1;
+    int shard_units = cfg->rollout * t->shard_worlds * t->group_agents / t->unit;
+    if (shard_units < cfg->minibatches)
+        return env_fail(err, ENV_EINPUT,
+                        "ppo.minibatches = %d is more than the %d (step, world) groups of a shard "
+                        "that the GNN trains whole (train.rollout x train.worlds / train.shards); "
+                        "lower it",
+                        cfg->minibatches, shard_units);
+    t->mb_rows = (shard_units + cfg->minibatches - 1) / cfg->minibatches * t->unit;
     /* a world ends at most one episode every max_steps steps */
     t->ep_cap = t->n_worlds * (cfg->rollout / (spec->max_steps > 0 ? spec->max_steps : 1) + 1);
     if ((rc = nn_model_init(&t->model, &arch, t->n_groups, (uint64_t)cfg->seed, err))) return rc;
@@ -255,21 +281,105 @@ void ppo_trainer_close(PpoTrainer *t) {
     nn_model_close(&t->model);
 }
 
+PpoCommSlot ppo_comm_slot(PpoTrainer *t, int slot, int w) {
+    size_t A = (size_t)t->n_agents, k = (size_t)slot * (size_t)t->n_worlds + (size_t)w;
+    PpoCommSlot c = {t->g_row + k * (A + 1), t->g_col + k * A * (A - 1), t->g_pos + k * A * 2,
+                     t->g_sent + k * A * (size_t)t->feed.n_bits};
+    return c;
+}
+
+/* moves slot `from` of the GNN inputs into slot `to` */
+static void move_comm_slot(PpoTrainer *t, int from, int to) {
+    size_t W = (size_t)t->n_worlds, A = (size_t)t->n_agents, B = (size_t)t->feed.n_bits;
+    size_t f = (size_t)from * W, d = (size_t)to * W;
+    memcpy(t->g_row + d * (A + 1), t->g_row + f * (A + 1), W * (A + 1) * sizeof(int32_t));
+    memcpy(t->g_col + d * A * (A - 1), t->g_col + f * A * (A - 1),
+           W * A * (A - 1) * sizeof(int32_t));
+    memcpy(t->g_pos + d * A * 2, t->g_pos + f * A * 2, W * A * 2 * sizeof(float));
+    memcpy(t->g_sent + d * A * B, t->g_sent + f * A * B, W * A * B * sizeof(float));
+}
+
 void ppo_rollout_begin(PpoTrainer *t) {
-    size_t step_bytes = (size_t)t->n_worlds * (size_t)t->n_agents * t->spec.obs_size;
-    memcpy(t->obs, t->obs + (size_t)t->cfg.rollout * step_bytes, step_bytes);
+    size_t T = (size_t)t->cfg.rollout, WA = (size_t)t->n_worlds * (size_t)t->n_agents;
+    size_t step_bytes = WA * t->spec.obs_size, step_x = WA * (size_t)t->feed.n_float;
+    memcpy(t->obs, t->obs + T * step_bytes, step_bytes);
+    memcpy(t->xin, t->xin + T * step_x, step_x * sizeof(float));
+    if (t->gnn) move_comm_slot(t, (int)T, 0);
     for (int w = 0; w < t->n_worlds; w++)
         env_rng_seed(&t->act_rng[w], env_hash4((uint64_t)t->cfg.seed, (uint64_t)(t->world_base + w),
                                                (uint64_t)t->update, PPO_STREAM_ACTION));
     t->n_ep = 0;
 }
 
+/* The graph view of held world w at slot `slot`. */
+static CommGraph graph_view(PpoTrainer *t, int slot, int w) {
+    PpoCommSlot c = ppo_comm_slot(t, slot, w);
+    int A = t->n_agents;
+    CommGraph g = {.n = A, .n_edges = c.row[A], .cap = A * (A - 1), .n_max = A, .row = c.row,
+                   .col = c.col};
+    return g;
+}
+
+/* the bits' noise of world w (global index) at rollout step `step` of this update, for the
+ * differentiable GNN's rounds, written at out[(k * rows + r0 + a) * B + b]: a logistic draw
+ * times gnn.noise from the world's own stream, so inference and learning see the same noise */
+static void noise_world(const PpoTrainer *t, int step, int64_t w, float *out, size_t rows, int r0) {
+    int K = t->cfg.gnn_rounds, A = t->n_agents, B = t->feed.n_bits;
+    EnvRng r;
+    env_rng_seed(&r, env_hash4(env_hash4((uint64_t)t->cfg.seed, (uint64_t)w, (uint64_t)t->update,
+                                         PPO_STREAM_NOISE),
+                               (uint64_t)step, 0, 0));
+    float scale = (float)t->cfg.gnn_noise;
+    for (int k = 0; k < K; k++)
+        for (int a = 0; a < A; a++)
+            for (int b = 0; b < B; b++) {
+                float u = ((float)(env_rng_u32(&r) >> 8) + 0.5f) * (1.0f / 16777216.0f);
+                out[((size_t)k * rows + (size_t)(r0 + a)) * (size_t)B + (size_t)b] =
+                    scale * logf(u / (1.0f - u));
+            }
+}
+
+/* 1 when the GNN's bits carry noise (differentiable mode, sigmoid estimator, gnn.noise > 0) */
+static int noisy(const PpoTrainer *t) {
+    return t->gnn && t->cfg.gnn_mode == 1 && t->cfg.gnn_estimator == 1 && t->cfg.gnn_noise > 0;
+}
+
+/* The network input of shard s's worlds w0 .. w0 + SW - 1 and group g at slot `slot` (slot T + 1:
+ * the final states), from the rollout buffers obs (slot's observations, or final_obs) and x. */
+static NnInput shard_input(PpoTrainer *t, int slot, int s, int g, const uint8_t *obs,
+                           const float *x) {
+    int A = t->n_agents, SW = t->shard_worlds, w0 = s * SW, a0 = t->cfg.independent ? g : 0;
+    size_t O = t->spec.obs_size, X = (size_t)t->feed.n_float;
+    NnInput in = {.obs = obs + ((size_t)w0 * (size_t)A + (size_t)a0) * O,
+                  .stride = t->cfg.independent ? (size_t)A * O : O};
+    if (X) {
+        in.x = x + ((size_t)w0 * (size_t)A + (size_t)a0) * X;
+        in.x_stride = t->cfg.independent ? (size_t)A * X : X;
+    }
+    if (t->gnn) {
+        for (int k = 0; k < SW; k++) t->graphs[k] = graph_view(t, slot, w0 + k);
+        PpoCommSlot c = ppo_comm_slot(t, slot, w0);
+        in.graphs = t->graphs;
+        in.pos = c.pos;
+        in.sent = c.sent;
+        if (noisy(t) && slot <= t->cfg.rollout) {
+            for (int k = 0; k < SW; k++)
+                noise_world(t, slot, t->world_base + w0 + k, t->noise, (size_t)SW * (size_t)A,
+                            k * A);
+            in.noise = t->noise;
+        }
+    }
+    return in;
+}
+
 void ppo_policy_step(PpoTrainer *t, int step) {
     const NnNet *net = &t->model.net;
     int W = t->n_worlds, A = t->n_agents, H = t->n_heads, ga = t->group_agents;
-    size_t O = t->spec.obs_size;
+    int B = t->feed.n_bits, diff = t->gnn && t->cfg.gnn_mode == 1;
+    size_t O = t->spec.obs_size, X = (size_t)t->feed.n_float;
     int sample = step < t->cfg.rollout;
     const uint8_t *slot = t->obs + (size_t)step * (size_t)W * (size_t)A * O;
+    const float *xslot = t->xin + (size_t)step * (size_t)W * (size_t)A * X;
     /* shard by shard, group by group: a world's agents are visited in order, so each world's
      * stream gives its draws agent by agent, head by head */
     for (int s = 0; s < t->n_shards; s++) {
@@ -277,10 +387,13 @@ void ppo_policy_step(PpoTrainer *t, int step) {
         for (int g = 0; g < t->n_groups; g++) {
             int a0 = t->cfg.independent ? g : 0;
             int rows = t->shard_worlds * ga;
-            const uint8_t *base = slot + ((size_t)w0 * (size_t)A + (size_t)a0) * O;
-            size_t stride = t->cfg.independent ? (size_t)A * O : O;
-            nn_forward(net, t->model.params + (size_t)g * t->model.n, &t->work, rows, base, stride);
+            NnInput in = shard_input(t, step, s, g, slot, xslot);
+            nn_forward_in(net, t->model.params + (size_t)g * t->model.n, &t->work, rows, &in);
             const float *out = nn_output(net, &t->work);
+            /* differentiable mode: the last round's bits go out on the channel */
+            const float *gbits = diff ? t->work.gnn_bits + (size_t)(t->cfg.gnn_rounds - 1) *
+                                                               (size_t)rows * (size_t)B
+                                      : NULL;
             for (int r = 0; r < rows; r++) {
                 int w = w0 + r / ga, a = a0 + r % ga;
                 size_t idx = ((size_t)step * (size_t)W + (size_t)w) * (size_t)A + (size_t)a;
@@ -296,7 +409,12 @@ void ppo_policy_step(PpoTrainer *t, int step) {
                     logp += t->scratch[off + choice];
                 }
                 t->logp[idx] = logp;
-                t->env_act[(size_t)w * (size_t)A + (size_t)a] = t->act[idx * (size_t)H];
+                size_t wa = (size_t)w * (size_t)A + (size_t)a;
+                t->env_act[wa] = t->act[idx * (size_t)H];
+                for (int b = 0; b < B; b++)
+                    t->env_bits[wa * (size_t)B + (size_t)b] =
+                        (uint8_t)(diff ? gbits[(size_t)r * (size_t)B + (size_t)b] > 0.5f
+                                       : (b + 1 < H && t->act[idx * (size_t)H + (size_t)(b + 1)]));
             }
         }
     }
@@ -319,13 +437,11 @@ void ppo_record_episode(PpoTrainer *t, int w, uint64_t episode, const EnvMetrics
 static void bootstrap_shard(PpoTrainer *t, int step, int s) {
     const NnNet *net = &t->model.net;
     int W = t->n_worlds, A = t->n_agents, ga = t->group_agents, w0 = s * t->shard_worlds;
-    size_t O = t->spec.obs_size;
     const uint8_t *trunc = t->trunc + (size_t)step * (size_t)W;
     for (int g = 0; g < t->n_groups; g++) {
         int a0 = t->cfg.independent ? g : 0, rows = t->shard_worlds * ga;
-        const uint8_t *base = t->final_obs + ((size_t)w0 * (size_t)A + (size_t)a0) * O;
-        size_t stride = t->cfg.independent ? (size_t)A * O : O;
-        nn_forward(net, t->model.params + (size_t)g * t->model.n, &t->work, rows, base, stride);
+        NnInput in = shard_input(t, t->cfg.rollout + 1, s, g, t->final_obs, t->final_x);
+        nn_forward_in(net, t->model.params + (size_t)g * t->model.n, &t->work, rows, &in);
         const float *out = nn_output(net, &t->work);
         for (int r = 0; r < rows; r++) {
             int w = w0 + r / ga, a = a0 + r % ga;
@@ -394,6 +510,53 @@ static inline size_t sample_index(const PpoTrainer *t, int s, int g, int i) {
     int wl = rest % t->shard_worlds, step = rest / t->shard_worlds;
     int w = s * t->shard_worlds + wl, a = (t->cfg.independent ? g : 0) + al;
     return ((size_t)step * (size_t)t->n_worlds + (size_t)w) * (size_t)t->n_agents + (size_t)a;
+}
+
+/* The rollout indices of minibatch units lo .. hi - 1 of shard s and group g into mb_idx;
+ * returns the rows. A unit is one sample, or with the GNN one (step, world) group of A rows. */
+static int minibatch_rows(PpoTrainer *t, int s, int g, const int32_t *perm, int lo, int hi) {
+    int A = t->n_agents, rows = 0;
+    for (int i = lo; i < hi; i++) {
+        if (!t->gnn) {
+            t->mb_idx[rows++] = (int32_t)sample_index(t, s, g, perm[i]);
+            continue;
+        }
+        int step = perm[i] / t->shard_worlds, w = s * t->shard_worlds + perm[i] % t->shard_worlds;
+        for (int a = 0; a < A; a++)
+            t->mb_idx[rows++] = (int32_t)(((size_t)step * (size_t)t->n_worlds + (size_t)w) * A + a);
+    }
+    return rows;
+}
+
+/* gathers the minibatch's rows (mb_idx) into the mb_ buffers and returns the network's input */
+static NnInput gather(PpoTrainer *t, int rows, double mean, double inv_std) {
+    size_t O = t->spec.obs_size, H = (size_t)t->n_heads, X = (size_t)t->feed.n_float;
+    size_t A = (size_t)t->n_agents, WA = (size_t)t->n_worlds * A, B = (size_t)t->feed.n_bits;
+    for (int r = 0; r < rows; r++) {
+        size_t idx = (size_t)t->mb_idx[r];
+        memcpy(t->mb_obs + (size_t)r * O, t->obs + idx * O, O);
+        if (X) memcpy(t->mb_x + (size_t)r * X, t->xin + idx * X, X * sizeof(float));
+        memcpy(t->mb_act + (size_t)r * H, t->act + idx * H, sizeof(int32_t) * H);
+        t->mb_logp[r] = t->logp[idx];
+        t->mb_adv[r] = (float)((t->adv[idx] - mean) * inv_std);
+        t->mb_ret[r] = t->ret[idx];
+    }
+    NnInput in = {.obs = t->mb_obs, .stride = O, .x = X ? t->mb_x : NULL, .x_stride = X};
+    if (!t->gnn) return in;
+    for (int u = 0; u < rows / (int)A; u++) {
+        size_t idx = (size_t)t->mb_idx[(size_t)u * A]; /* (step, world, agent 0) */
+        int step = (int)(idx / WA), w = (int)(idx % WA / A);
+        t->graphs[u] = graph_view(t, step, w);
+        PpoCommSlot c = ppo_comm_slot(t, step, w);
+        memcpy(t->mb_pos + (size_t)u * A * 2, c.pos, A * 2 * sizeof(float));
+        memcpy(t->mb_sent + (size_t)u * A * B, c.sent, A * B * sizeof(float));
+        if (noisy(t)) noise_world(t, step, t->world_base + w, t->noise, (size_t)rows, u * (int)A);
+    }
+    in.graphs = t->graphs;
+    in.pos = t->mb_pos;
+    in.sent = t->mb_sent;
+    in.noise = noisy(t) ? t->noise : NULL;
+    return in;
 }
 
 /* a Fisher-Yates permutation from the stream of (seed, update, epoch, shard, group) */
@@ -482,10 +645,11 @@ static void fill_stats(const PpoTrainer *t, const double *tot, double lr, double
 void ppo_learn(PpoTrainer *t, PpoStats *stats) {
     const PpoConfig *c = &t->cfg;
     const NnNet *net = &t->model.net;
-    int S = t->n_shards, G = t->n_groups, H = t->n_heads, M = c->minibatches;
+    int S = t->n_shards, G = t->n_groups, M = c->minibatches;
     int F = t->first_shard, TS = c->shards;
-    size_t P = t->model.n, O = t->spec.obs_size;
-    int N = c->rollout * t->shard_worlds * t->group_agents; /* samples per shard and group */
+    size_t P = t->model.n;
+    /* sample units per shard and group */
+    int N = c->rollout * t->shard_worlds * t->group_agents / t->unit;
     compute_gae(t);
     double lr = ppo_lr(c, t->update, t->n_updates);
     float **chunks = t->grad_chunks;
@@ -501,17 +665,18 @@ void ppo_learn(PpoTrainer *t, PpoStats *stats) {
                 shuffle(t, epoch, s, g, t->perm + ((size_t)s * G + (size_t)g) * (size_t)N, N);
         for (int m = 0; m < M; m++) {
             int lo = (int)((int64_t)m * N / M), hi = (int)((int64_t)(m + 1) * N / M);
-            int rows = hi - lo;
-            double count = (double)rows * c->shards; /* the minibatch over all shards */
+            /* the minibatch over all shards */
+            double count = (double)(hi - lo) * t->unit * c->shards;
             for (int g = 0; g < G; g++) {
                 /* advantage statistics of this minibatch, summed over shards */
                 double mean = 0, inv_std = 1;
                 if (c->norm_adv) {
                     for (int s = 0; s < S; s++) {
                         const int32_t *perm = t->perm + ((size_t)s * G + (size_t)g) * (size_t)N;
+                        int rows = minibatch_rows(t, s, g, perm, lo, hi);
                         double sum = 0, sq = 0;
-                        for (int i = lo; i < hi; i++) {
-                            double x = t->adv[sample_index(t, s, g, perm[i])];
+                        for (int i = 0; i < rows; i++) {
+                            double x = t->adv[t->mb_idx[i]];
                             sum += x;
                             sq += x * x;
                         }
@@ -528,22 +693,15 @@ void ppo_learn(PpoTrainer *t, PpoStats *stats) {
                 /* each shard's share: gather, forward, loss, backward into its gradient */
                 for (int s = 0; s < S; s++) {
                     const int32_t *perm = t->perm + ((size_t)s * G + (size_t)g) * (size_t)N;
-                    for (int r = 0; r < rows; r++) {
-                        size_t idx = sample_index(t, s, g, perm[lo + r]);
-                        memcpy(t->mb_obs + (size_t)r * O, t->obs + idx * O, O);
-                        memcpy(t->mb_act + (size_t)r * H, t->act + idx * (size_t)H,
-                               sizeof(int32_t) * (size_t)H);
-                        t->mb_logp[r] = t->logp[idx];
-                        t->mb_adv[r] = (float)((t->adv[idx] - mean) * inv_std);
-                        t->mb_ret[r] = t->ret[idx];
-                    }
+                    int rows = minibatch_rows(t, s, g, perm, lo, hi);
+                    NnInput in = gather(t, rows, mean, inv_std);
                     const float *params = t->model.params + (size_t)g * P;
-                    nn_forward(net, params, &t->work, rows, t->mb_obs, O);
+                    nn_forward_in(net, params, &t->work, rows, &in);
                     ppo_loss(net, c, rows, nn_output(net, &t->work), t->mb_act, t->mb_logp,
                              t->mb_adv, t->mb_ret, (float)(1.0 / count), t->dout, t->scratch,
                              t->shard_stats + (size_t)s * ST_STRIDE + ST_LOSS);
                     float *grads = t->shard_grads + (size_t)s * (size_t)G * P + (size_t)g * P;
-                    nn_backward(net, params, &t->work, rows, t->mb_obs, O, t->dout, grads);
+                    nn_backward_in(net, params, &t->work, rows, &in, t->dout, grads);
                 }
             }
             /* the one gradient sum over shards, then per-group clipping and Adam */

@@ -40,9 +40,14 @@
 #include "nn.h"
 
 /* stream purposes, disjoint from ENV_STREAM_* and NN_STREAM_INIT */
-enum { PPO_STREAM_ACTION = 0x11, PPO_STREAM_SHUFFLE = 0x12, PPO_STREAM_EVAL = 0x13 };
+enum {
+    PPO_STREAM_ACTION = 0x11,
+    PPO_STREAM_SHUFFLE = 0x12,
+    PPO_STREAM_EVAL = 0x13,
+    PPO_STREAM_NOISE = 0x14
+};
 
-/* Training settings: sections [train], [ppo] and [net] of a training config (agents/ppo_config.c,
+/* Training settings: sections [train], [ppo], [net] and [gnn] of a training config (agents/ppo_config.c,
  * a table on the key engine env/keys.h). */
 typedef struct PpoConfig {
     /* [train] */
@@ -70,7 +75,19 @@ typedef struct PpoConfig {
     int hidden[NN_MAX_HIDDEN];
     int n_hidden;
     NnKind activation;
+    /* [gnn] */
+    int gnn_rounds; /* 0: no GNN layer */
+    int gnn_agg;    /* CommAgg */
+    int gnn_mode;   /* 0 signal, 1 differentiable (GnnMode) */
+    int gnn_estimator;
+    double gnn_noise;
 } PpoConfig;
+
+/* What a driver feeds the network besides the observation (NULL: nothing). */
+typedef struct PpoFeed {
+    int n_float; /* floats per agent and step: received messages, then the world's features */
+    int n_bits;  /* signal bits per agent the world's channel carries (the GNN's bits) */
+} PpoFeed;
 
 void ppo_config_default(PpoConfig *c);
 /* 1 when the section belongs to the training settings (train, ppo, net). */
@@ -86,8 +103,10 @@ void ppo_config_write_ini(const PpoConfig *c, FILE *f);
  * end. */
 int ppo_config_key(int i, const char **section, const char **key, char *range, size_t n,
                    const char **doc);
-/* Checks the settings together against a world's spec and builds the network architecture. */
-int ppo_config_check(const PpoConfig *c, const EnvSpec *spec, NnArch *arch, EnvError *err);
+/* Checks the settings together against a world's spec and what the driver feeds (feed may be
+ * NULL) and builds the network architecture. */
+int ppo_config_check(const PpoConfig *c, const EnvSpec *spec, const PpoFeed *feed, NnArch *arch,
+                     EnvError *err);
 
 /* A finished episode, as recorded during a rollout. */
 typedef struct PpoEpisode {
@@ -187,6 +206,7 @@ double ppo_loss(const NnNet *net, const PpoConfig *c, int n, const float *out, c
 typedef struct PpoTrainer {
     PpoConfig cfg;
     EnvSpec spec;
+    PpoFeed feed;
     NnModel model;
     NnWork work;
     PpoReduce reduce;
@@ -199,10 +219,13 @@ typedef struct PpoTrainer {
     int64_t world_base;        /* global index of the first world held */
     /* counters: the training state besides parameters and moments */
     int64_t update, n_updates, env_steps, episodes;
-    /* rollout buffers; T = cfg.rollout, W = n_worlds, A = n_agents, H = n_heads, O = obs bytes */
+    /* rollout buffers; T = cfg.rollout, W = n_worlds, A = n_agents, H = n_heads, O = obs bytes,
+     * X = feed.n_float, B = feed.n_bits, E = A (A - 1) edges at most */
     uint8_t *obs;       /* (T + 1, W, A, O) observation before each step; slot T the last */
+    float *xin;         /* (T + 1, W, A, X) float input before each step (X > 0) */
     int32_t *act;       /* (T, W, A, H) action parts */
     int32_t *env_act;   /* (W, A) head-0 actions of the current step, for the worlds */
+    uint8_t *env_bits;  /* (W, A, B) signal bits of the current step, for the worlds' channels */
     float *logp;        /* (T, W, A) log-probability of the action taken */
     float *value;       /* (T + 1, W, A) value estimates */
     float *reward;      /* (T, W, A) rewards, scaled */
@@ -210,11 +233,23 @@ typedef struct PpoTrainer {
     uint8_t *trunc;     /* (T, W) 1 when the time limit cut the world's episode at this step */
     float *boot;        /* (T, W, A) value of the final observation where trunc, else unused */
     uint8_t *final_obs; /* (W, A, O) last observation of the episodes that ended at a step */
+    float *final_x;     /* (W, A, X) their float input, written by the driver (X > 0) */
     float *adv, *ret;   /* (T, W, A) GAE advantages and returns */
     EnvRng *act_rng;    /* (W,) each world's action stream for this update */
+    /* the GNN layer's inputs (cfg.gnn_rounds > 0), slot by slot like obs, written by the driver
+     * through ppo_comm_slot(); slot T + 1 holds the final states of the episodes that ended */
+    int32_t *g_row; /* (T + 2, W, A + 1) CSR offsets of each world's graph */
+    int32_t *g_col; /* (T + 2, W, E) neighbours */
+    float *g_pos;   /* (T + 2, W, A, 2) scaled positions */
+    float *g_sent;  /* (T + 2, W, A, B) bits each agent sent at the previous step, 0/1 */
+    CommGraph *graphs; /* (max groups,) views into g_row, g_col for one forward pass */
+    float *noise;      /* (rounds, max rows, B) the bits' noise of one forward pass */
     /* minibatch buffers */
     int32_t *perm;                    /* (n_shards, n_groups, shard samples) */
+    int32_t *mb_idx;                  /* (mb rows,) rollout index of each minibatch row */
     uint8_t *mb_obs;                  /* (mb rows, O) */
+    float *mb_x;                      /* (mb rows, X) */
+    float *mb_pos, *mb_sent;          /* (mb rows, 2), (mb rows, B) */
     int32_t *mb_act;                  /* (mb rows, H) */
     float *mb_logp, *mb_adv, *mb_ret; /* (mb rows,) */
     float *dout;                      /* (max rows, n_out) */
@@ -224,27 +259,43 @@ typedef struct PpoTrainer {
     float **grad_chunks;              /* (n_shards,) each shard's gradient, for the reduction */
     double **stat_chunks;             /* (n_shards,) */
     int mb_rows;                      /* the largest minibatch share of one shard and group */
+    int unit;  /* rows per sample unit: 1, or A when the GNN needs whole (step, world) groups */
+    int gnn;   /* 1: the network has a GNN layer */
     /* episodes finished during the last rollout */
     PpoEpisode *ep;
     int n_ep, ep_cap;
     void *block;
 } PpoTrainer;
 
+/* The GNN inputs of slot `slot` (0..T: before step slot; T + 1: final states) and held world w:
+ * pointers into the trainer's buffers for the driver to fill. */
+typedef struct PpoCommSlot {
+    int32_t *row, *col; /* (A + 1,), (A (A - 1),) the graph */
+    float *pos;         /* (A, 2) */
+    float *sent;        /* (A, B) */
+} PpoCommSlot;
+PpoCommSlot ppo_comm_slot(PpoTrainer *t, int slot, int w);
+
 /* Builds a trainer for shards first_shard .. first_shard + n_shards - 1 of cfg.shards (all of
  * them for first_shard = 0, n_shards = cfg.shards): model initialised from cfg.seed, rollout
- * buffers for the worlds of those shards. spec describes the worlds (or a synthetic task). */
-int ppo_trainer_init(PpoTrainer *t, const PpoConfig *cfg, const EnvSpec *spec, int first_shard,
-                     int n_shards, EnvError *err);
+ * buffers for the worlds of those shards. spec describes the worlds (or a synthetic task); feed
+ * what the driver gives besides observations (NULL: nothing). */
+int ppo_trainer_init(PpoTrainer *t, const PpoConfig *cfg, const EnvSpec *spec,
+                     const PpoFeed *feed, int first_shard, int n_shards, EnvError *err);
 void ppo_trainer_close(PpoTrainer *t);
 
 /* An update is: ppo_rollout_begin(); for each step s < T: ppo_policy_step(s), the driver steps
  * the worlds with env_act (observations into obs slot s + 1), ppo_record_step(s), env_steps +=
  * cfg.worlds, ppo_record_episode() for each world whose episode ended; then ppo_policy_step(T)
- * (the values that bootstrap GAE) and ppo_learn(). */
-/* seeds the action streams and moves the last observation into slot 0 */
+ * (the values that bootstrap GAE) and ppo_learn(). With a float input (feed.n_float > 0) the
+ * driver also writes xin slot s + 1 beside obs, and t->final_x beside final_obs; with a GNN layer
+ * the graph of each slot through ppo_comm_slot() (slot T + 1 for the final states). Signal bits
+ * for the worlds' channels are in env_bits after ppo_policy_step (the signal heads' draws, or in
+ * differentiable mode the bits of the GNN's last round). */
+/* seeds the action streams and moves the last observation (float input, graph) into slot 0 */
 void ppo_rollout_begin(PpoTrainer *t);
-/* inference on observation slot `step` (step == T: values only): fills act, logp, value and
- * env_act for that step */
+/* inference on observation slot `step` (step == T: values only): fills act, logp, value,
+ * env_act and env_bits for that step */
 void ppo_policy_step(PpoTrainer *t, int step);
 /* Stores the results of step `step` for an outside driver that steps the worlds itself:
  * rewards (W, A) unscaled (multiplied by cfg.reward_scale here), term and trunc (W,) and

@@ -14,6 +14,8 @@
 
 /* net.activation stores an NnKind: the value of each choice */
 static const int ACTIVATIONS[] = {NN_RELU, NN_TANH};
+/* gnn.aggregate stores a CommAgg */
+static const int AGGREGATES[] = {COMM_AGG_SUM, COMM_AGG_MEAN, COMM_AGG_MAX};
 
 static const EnvKeySpec KEYS[] = {
     ENV_KEY_ROW_INT64("train", "seed", F(seed), 0, 4611686018427387904.0,
@@ -58,6 +60,20 @@ static const EnvKeySpec KEYS[] = {
                      "sizes of the linear layers after the encoder, comma separated, or none"),
     ENV_KEY_ROW_CHOICE("net", "activation", F(activation), "relu tanh", ACTIVATIONS,
                        "relu or tanh"),
+    ENV_KEY_ROW_INT("gnn", "rounds", F(gnn_rounds), 0, 8,
+                    "rounds of the GNN layer over each step's communication graph (0: no GNN)"),
+    ENV_KEY_ROW_CHOICE("gnn", "aggregate", F(gnn_agg), "sum mean max", AGGREGATES,
+                       "how a round combines the neighbours' messages"),
+    ENV_KEY_ROW_CHOICE("gnn", "mode", F(gnn_mode), "signal differentiable", NULL,
+                       "signal: the GNN reads the bits neighbours sent at the previous step (bits "
+                       "are action heads); differentiable: each round every agent emits bits "
+                       "from its state within the step and gradients cross between agents"),
+    ENV_KEY_ROW_CHOICE("gnn", "estimator", F(gnn_estimator), "straight sigmoid", NULL,
+                       "differentiable mode: the gradient of a hard bit (straight-through, or "
+                       "the noisy sigmoid's)"),
+    ENV_KEY_ROW_REAL("gnn", "noise", F(gnn_noise), 0, 100, 0,
+                     "differentiable mode: scale of the logistic noise added before a bit is "
+                     "thresholded during training (0: none)"),
 };
 
 static const EnvKeyTable TABLE = {KEYS, (int)(sizeof KEYS / sizeof KEYS[0]), ENV_KEY_DIALECT_TRAIN,
@@ -94,6 +110,11 @@ void ppo_config_default(PpoConfig *c) {
     c->hidden[1] = 64;
     c->n_hidden = 2;
     c->activation = NN_RELU;
+    c->gnn_rounds = 0;
+    c->gnn_agg = COMM_AGG_MEAN;
+    c->gnn_mode = 0;
+    c->gnn_estimator = 0;
+    c->gnn_noise = 0;
 }
 
 int ppo_config_section(const char *section) {
@@ -121,11 +142,24 @@ int ppo_config_key(int i, const char **section, const char **key, char *range, s
     return env_keys_describe(&TABLE, i, section, key, range, n, doc);
 }
 
-int ppo_config_check(const PpoConfig *c, const EnvSpec *spec, NnArch *arch, EnvError *err) {
+int ppo_config_check(const PpoConfig *c, const EnvSpec *spec, const PpoFeed *feed, NnArch *arch,
+                     EnvError *err) {
+    PpoFeed none = {0, 0};
+    if (!feed) feed = &none;
     if (c->worlds % c->shards)
         return env_fail(err, ENV_EINPUT,
                         "train.shards = %d does not divide train.worlds = %d; choose a divisor",
                         c->shards, c->worlds);
+    if (c->gnn_rounds > 0 && feed->n_bits < 1)
+        return env_fail(err, ENV_EINPUT,
+                        "gnn.rounds = %d needs signal bits to carry: set comm.signal_bits (1..%d) "
+                        "and a comm.topology, or gnn.rounds = 0",
+                        c->gnn_rounds, ENV_MAX_SIGNAL_BITS);
+    if (c->gnn_rounds > 0 && c->independent)
+        return env_fail(err, ENV_EINPUT,
+                        "gnn.rounds = %d trains whole worlds together and needs train.params = "
+                        "shared",
+                        c->gnn_rounds);
     int group_agents = c->independent ? 1 : spec->n_agents;
     long long shard_samples =
         (long long)c->rollout * (c->worlds / c->shards) * (long long)group_agents;
@@ -156,6 +190,15 @@ int ppo_config_check(const PpoConfig *c, const EnvSpec *spec, NnArch *arch, EnvE
             return env_fail(err, ENV_EINPUT, "action head %d has %d choices; at most 256", h,
                             spec->head_size[h]);
         arch->heads[h] = spec->head_size[h];
+    }
+    arch->n_float = feed->n_float;
+    if (c->gnn_rounds > 0) {
+        arch->gnn_rounds = c->gnn_rounds;
+        arch->gnn_bits = feed->n_bits;
+        arch->gnn_agg = c->gnn_agg;
+        arch->gnn_mode = c->gnn_mode;
+        arch->gnn_estimator = c->gnn_estimator;
+        arch->gnn_agents = spec->n_agents;
     }
     NnNet net;
     return nn_net_init(&net, arch, err);

@@ -101,13 +101,11 @@ static int bench_one(const Options *o, const char *env, int rank, SimConfig *sim
     size_t rows = (size_t)o->batch * (size_t)s->n_agents, n_bits = rows * (size_t)b.n_bits;
     int32_t *actions = malloc(sizeof(int32_t) * rows);
     uint8_t *bits = malloc(n_bits + 1), *ends = malloc(2 * (size_t)o->batch);
-    SimBatchOut out = {malloc(s->obs_size * rows),
-                       malloc(sizeof(float) * rows),
-                       ends,
-                       ends + o->batch,
-                       NULL,
-                       b.comm ? malloc(sizeof(float) * rows * (size_t)b.msg_size) : NULL,
-                       NULL};
+    SimBatchOut out = {.obs = malloc(s->obs_size * rows),
+                       .rewards = malloc(sizeof(float) * rows),
+                       .terminations = ends,
+                       .truncations = ends + o->batch,
+                       .msg = b.comm ? malloc(sizeof(float) * rows * (size_t)b.msg_size) : NULL};
     double rates[1000];
     rc = !actions || !bits || !ends || !out.obs || !out.rewards || (b.comm && !out.msg);
     EnvRng rng;

@@ -58,6 +58,20 @@ void comm_session_emit(CommSession *s, const uint8_t *bits) {
     comm_channel_emit(&s->channel, bits);
 }
 
+void comm_session_snapshot(const CommSession *s, int32_t *row, int32_t *col, float *pos,
+                           float *sent) {
+    const CommGraph *g = &s->graph;
+    int n = s->n;
+    for (int i = 0; i <= n; i++) row[i] = i <= g->n ? g->row[i < g->n ? i : g->n] : g->n_edges;
+    memcpy(col, g->col, (size_t)g->n_edges * sizeof(int32_t));
+    for (int i = 0; i < n; i++) {
+        pos[2 * i] = (float)s->row[i] / s->scale;
+        pos[2 * i + 1] = (float)s->col[i] / s->scale;
+    }
+    size_t nb = (size_t)n * (size_t)s->bits;
+    for (size_t k = 0; k < nb; k++) sent[k] = s->channel.sent[k] ? 1.0f : 0.0f;
+}
+
 void comm_session_view(const CommSession *s, EnvView *v) {
     v->msg = s->msg;
     v->msg_size = s->msg_size;

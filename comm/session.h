@@ -43,6 +43,12 @@ void comm_session_observe(CommSession *s, const EnvWorld *w);
 void comm_session_emit(CommSession *s, const uint8_t *bits);
 /* Points a view at the received messages (msg, msg_size, n_bits, msg_scale). */
 void comm_session_view(const CommSession *s, EnvView *v);
+/* The session's graph and signals as they stand (after comm_session_observe), in compact
+ * caller-owned arrays: row (n + 1,) and col (n (n - 1),) the graph's CSR, pos (n, 2) each agent's
+ * (row, col) divided by the message scale, sent (n, bits) the bits each agent sent at the
+ * previous step (what its neighbours hear now) as 0/1 floats. */
+void comm_session_snapshot(const CommSession *s, int32_t *row, int32_t *col, float *pos,
+                           float *sent);
 /* Learning rewards r (n,) -> out (n,): own, own + alpha * neighbours', or the global sum. */
 void comm_session_rewards(const CommSession *s, const float *r, float *out);
 

@@ -18,6 +18,11 @@
  *   final_obs    (W, A, O)    rows of the worlds whose episode ended (NULL: not written)
  *   msg          (W, A, M)    float messages heard for the next step (NULL: not written)
  *   features     (W, A, F)    float the world's extra features (NULL: not written)
+ *   comm         each world's graph and signals for the next step (comm_session_snapshot):
+ *                row (W, A + 1), col (W, A (A - 1)), pos (W, A, 2), sent (W, A, B)
+ *                (NULL row: not written)
+ *   final_msg, final_features, final_comm   the same for the final state of the worlds whose
+ *                episode ended (NULL: not written)
  */
 #ifndef COMMONS_SIM_BATCH_H
 #define COMMONS_SIM_BATCH_H
@@ -26,6 +31,12 @@
 #include "params.h"
 #include "session.h"
 
+/* one step's graphs and signals of W worlds (see above) */
+typedef struct SimCommOut {
+    int32_t *row, *col;
+    float *pos, *sent;
+} SimCommOut;
+
 typedef struct SimBatchOut {
     uint8_t *obs;
     float *rewards;
@@ -33,6 +44,9 @@ typedef struct SimBatchOut {
     uint8_t *final_obs;
     float *msg;
     float *features;
+    SimCommOut comm;
+    float *final_msg, *final_features;
+    SimCommOut final_comm;
 } SimBatchOut;
 
 typedef struct SimBatch {
@@ -40,12 +54,14 @@ typedef struct SimBatch {
     const EnvConfig *cfg; /* &sim->env */
     int n_worlds, n_agents;
     int64_t world_base;    /* global index of worlds[0] */
+    int share;             /* 1: learning rewards are shared (sessions exist for them) */
     EnvWorld *worlds;      /* (W,) */
     int comm;              /* 1: every world has a comm session */
     CommSession *sessions; /* (W,) or NULL */
     int n_bits, msg_size;
     int32_t *history; /* (W, max_steps, A) actions of each world's episode so far (checkpoints
                          restore a world by replaying them), or NULL: not kept */
+    uint8_t *bit_history; /* (W, max_steps, A, B) their signal bits, or NULL */
     float *raw;       /* (A,) one world's own rewards, before sharing */
 } SimBatch;
 
@@ -64,8 +80,9 @@ void sim_batch_step(SimBatch *b, const int32_t *actions, const uint8_t *bits,
                     const SimBatchOut *out);
 
 /* Restores world k to episode `episode` after `tick` steps of the recorded actions (tick, A) and
- * checks its state hash; ENV_EINPUT when the hash differs. The batch must keep its history. */
+ * signal bits (tick, A, B; NULL: none sent) and checks its state hash; ENV_EINPUT when the hash
+ * differs. The batch must keep its history. */
 int sim_batch_restore(SimBatch *b, int k, uint64_t episode, int tick, const int32_t *actions,
-                      uint64_t hash, EnvError *err);
+                      const uint8_t *bits, uint64_t hash, EnvError *err);
 
 #endif

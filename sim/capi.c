@@ -227,7 +227,13 @@ int commons_vec_bind(CommonsVec *v, uint8_t *obs, float *rewards, uint8_t *termi
         return capi_error(err, ENV_EINPUT,
                           "bind: obs, rewards, terminations and truncations "
                           "are required");
-    SimBatchOut out = {obs, rewards, terminations, truncations, final_obs, msg, features};
+    SimBatchOut out = {.obs = obs,
+                       .rewards = rewards,
+                       .terminations = terminations,
+                       .truncations = truncations,
+                       .final_obs = final_obs,
+                       .msg = msg,
+                       .features = features};
     v->out = out;
     v->bound = 1;
     size_t W = (size_t)v->b.n_worlds;

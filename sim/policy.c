@@ -113,6 +113,15 @@ int sim_is_checkpoint_path(const char *s) {
     return strchr(s, '/') != NULL || (n > 5 && strcmp(s + n - 5, ".ckpt") == 0);
 }
 
+void sim_learn_spec(const CommParams *comm, const PpoConfig *c, const EnvSpec *world,
+                    EnvSpec *spec, PpoFeed *feed) {
+    *spec = *world;
+    if (c->gnn_rounds > 0 && c->gnn_mode == 1) spec->n_heads = 1;
+    int msg = comm_session_wanted(comm) ? comm_message_size(comm->signal_bits, comm->slots) : 0;
+    feed->n_float = msg + world->n_features;
+    feed->n_bits = comm->signal_bits;
+}
+
 int sim_learned_load(SimLearned *l, const char *path, EnvError *err) {
     memset(l, 0, sizeof *l);
     sim_checkpoint_file(path, l->file, sizeof l->file);
@@ -124,11 +133,12 @@ int sim_learned_load(SimLearned *l, const char *path, EnvError *err) {
     snprintf(origin, sizeof origin, "%s (its config)", l->file);
     sim_params_default(&l->params);
     ppo_config_default(&l->ppo);
-    EnvSpec spec;
+    EnvSpec world, spec;
     NnArch arch;
     if ((rc = sim_train_load_text(&l->params, &l->ppo, ck.config, origin, err)) ||
-        (rc = sim_spec(&l->params, &spec, err)) ||
-        (rc = ppo_config_check(&l->ppo, &spec, &arch, err))) {
+        (rc = sim_spec(&l->params, &world, err)) ||
+        (sim_learn_spec(&l->params.comm, &l->ppo, &world, &spec, &l->feed), 0) ||
+        (rc = ppo_config_check(&l->ppo, &spec, &l->feed, &arch, err))) {
         ppo_checkpoint_close(&ck);
         return rc;
     }

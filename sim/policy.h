@@ -40,8 +40,16 @@ typedef struct SimLearned {
     SimParams params; /* the world and comm settings it was trained under */
     PpoConfig ppo;
     PpoPolicy policy;
+    PpoFeed feed; /* what the network reads besides observations */
     int64_t update, n_updates, env_steps;
 } SimLearned;
+
+/* What a learner of a world trains on: the world's spec (signal heads included, from sim_spec or
+ * a SimConfig) becomes the learner's spec, without the signal heads in the GNN's
+ * differentiable mode (the network emits the bits); the feed is the float input (the received
+ * messages when the world communicates, then the world's features) and the channel's bits. */
+void sim_learn_spec(const CommParams *comm, const PpoConfig *c, const EnvSpec *world,
+                    EnvSpec *spec, PpoFeed *feed);
 
 int sim_learned_load(SimLearned *l, const char *path, EnvError *err);
 void sim_learned_close(SimLearned *l);

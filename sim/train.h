@@ -11,8 +11,10 @@
  *   steps its worlds with the sampled actions (terminations and truncations apart, the final
  *   observation of every ended episode), the trainer records the step and bootstraps the
  *   truncations (ppo_record_step), and finished episodes are recorded for the statistics.
- * - Worlds that communicate (comm.*) or share rewards are refused until the trainer reads signals
- *   and messages; the batch already carries them.
+ * - Worlds that communicate (comm.*) train with their signal bits as action heads (or, with the
+ *   GNN's differentiable mode, emitted by the network), the received messages and the world's
+ *   features as the network's float input, and each step's graph for the GNN layer; learning
+ *   rewards are the batch's (shared as rewards.* asks), the episodes' metrics the world's own.
  * - A checkpoint holds the trainer's state and EVERY world's episode, tick, state hash and the
  *   actions of its episode so far: with several processes (dist set) the world records are
  *   gathered to rank 0, which writes the file. Restoring takes the held block of worlds from a
@@ -26,6 +28,7 @@
 #include "checkpoint.h"
 #include "dist.h"
 #include "params.h"
+#include "policy.h"
 #include "ppo.h"
 
 typedef struct SimTrainer {
@@ -33,6 +36,12 @@ typedef struct SimTrainer {
     PpoTrainer ppo; /* the learning, its rollout buffers and counters */
     SimBatch batch; /* the worlds of the held shards */
     SimDist *dist;  /* the processes holding the other shards; NULL: one process holds all */
+    EnvSpec spec;   /* the learner's spec (sim_learn_spec) */
+    /* the float input's parts before they are joined into the trainer's rows, W = held worlds:
+     * msg (W, A, M) and features (W, A, F) after a step, final_msg and final_features for the
+     * episodes that ended */
+    float *msg, *features, *final_msg, *final_features;
+    void *block;
 } SimTrainer;
 
 /* Builds the trainer and its worlds (reset to episode 0, first observations in place). */

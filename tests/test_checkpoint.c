@@ -228,7 +228,7 @@ static void test_bad_files(void **state) {
     memcpy(copy, buf, n);
     copy[8] = 7;
     write_all(bad, copy, n);
-    expect_refused(bad, "checkpoint version 7; this build reads version 1");
+    expect_refused(bad, "checkpoint version 7; this build reads versions 1 to 2");
     expect_refused("/nonexistent/x.ckpt", "cannot open checkpoint");
 
     /* a valid checksum over a tampered action: the replay does not reach the saved state */

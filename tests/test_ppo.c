@@ -79,16 +79,16 @@ static void test_config(void **state) {
     ppo_config_default(&c);
     c.worlds = 6;
     c.shards = 4;
-    assert_int_equal(ppo_config_check(&c, &spec, &arch, &err), ENV_EINPUT);
+    assert_int_equal(ppo_config_check(&c, &spec, NULL, &arch, &err), ENV_EINPUT);
     assert_string_equal(err.msg,
                         "train.shards = 4 does not divide train.worlds = 6; choose a divisor");
     c.shards = 3;
     c.rollout = 2;
     c.minibatches = 9;
-    assert_int_equal(ppo_config_check(&c, &spec, &arch, &err), ENV_EINPUT);
+    assert_int_equal(ppo_config_check(&c, &spec, NULL, &arch, &err), ENV_EINPUT);
     assert_non_null(strstr(err.msg, "ppo.minibatches = 9 is more than the 8 samples"));
     c.minibatches = 8;
-    assert_int_equal(ppo_config_check(&c, &spec, &arch, &err), 0);
+    assert_int_equal(ppo_config_check(&c, &spec, NULL, &arch, &err), 0);
     assert_int_equal(arch.heads[0], 8);
 }
 
@@ -297,7 +297,7 @@ static void test_two_heads_learn(void **state) {
     EnvSpec spec = bandit_spec();
     EnvError err;
     PpoTrainer t;
-    if (ppo_trainer_init(&t, &c, &spec, 0, c.shards, &err)) fail_msg("%s", err.msg);
+    if (ppo_trainer_init(&t, &c, &spec, NULL, 0, c.shards, &err)) fail_msg("%s", err.msg);
     assert_int_equal(t.n_heads, 2);
     Bandit b;
     env_rng_seed(&b.rng, 1);
@@ -322,7 +322,7 @@ static void test_independent_learners(void **state) {
         EnvSpec spec = bandit_spec();
         EnvError err;
         PpoTrainer t;
-        if (ppo_trainer_init(&t, &c, &spec, 0, c.shards, &err)) fail_msg("%s", err.msg);
+        if (ppo_trainer_init(&t, &c, &spec, NULL, 0, c.shards, &err)) fail_msg("%s", err.msg);
         assert_int_equal(t.n_groups, mode ? 2 : 1);
         Bandit b;
         env_rng_seed(&b.rng, 2);
@@ -354,7 +354,7 @@ static void test_gae(void **state) {
     EnvSpec spec = bandit_spec();
     EnvError err;
     PpoTrainer t;
-    if (ppo_trainer_init(&t, &c, &spec, 0, 1, &err)) fail_msg("%s", err.msg);
+    if (ppo_trainer_init(&t, &c, &spec, NULL, 0, 1, &err)) fail_msg("%s", err.msg);
     int T = 5, W = 2, A = 2;
     ppo_rollout_begin(&t);
     for (int s = 0; s <= T; s++) ppo_policy_step(&t, s);
@@ -391,7 +391,7 @@ static void test_clip_and_anneal(void **state) {
     EnvSpec spec = bandit_spec();
     EnvError err;
     PpoTrainer t;
-    if (ppo_trainer_init(&t, &c, &spec, 0, c.shards, &err)) fail_msg("%s", err.msg);
+    if (ppo_trainer_init(&t, &c, &spec, NULL, 0, c.shards, &err)) fail_msg("%s", err.msg);
     assert_int_equal(t.n_updates, 10);
     assert_true(fabs(ppo_lr(&c, 0, 10) - 0.01) < 1e-12);
     assert_true(fabs(ppo_lr(&c, 5, 10) - 0.005) < 1e-12);

@@ -305,7 +305,7 @@ static void bootstrap_case(int independent) {
     EnvSpec spec = cells_spec();
     EnvError err;
     PpoTrainer t;
-    if (ppo_trainer_init(&t, &c, &spec, 0, c.shards, &err)) fail_msg("%s", err.msg);
+    if (ppo_trainer_init(&t, &c, &spec, NULL, 0, c.shards, &err)) fail_msg("%s", err.msg);
     int T = c.rollout, W = 4, A = 2, O = 3;
     size_t step_bytes = (size_t)W * A * O;
     uint8_t final_obs[4 * 2 * 3];

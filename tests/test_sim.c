@@ -111,7 +111,13 @@ static void batch_matches_episodes(const char *preset, const char *s1, const cha
     float feat1[ENV_MAX_AGENTS * 8];
     int32_t act[3 * ENV_MAX_AGENTS];
     uint8_t bits[3 * ENV_MAX_AGENTS * ENV_MAX_SIGNAL_BITS] = {0}, term[3], trunc[3];
-    SimBatchOut out = {obs, rew, term, trunc, fin, M > 0 ? msg : NULL, F > 0 ? feat : NULL};
+    SimBatchOut out = {.obs = obs,
+                       .rewards = rew,
+                       .terminations = term,
+                       .truncations = trunc,
+                       .final_obs = fin,
+                       .msg = M > 0 ? msg : NULL,
+                       .features = F > 0 ? feat : NULL};
     EnvRng rng;
     env_rng_seed(&rng, 77);
     int ends = 0;
@@ -218,10 +224,10 @@ static void test_batch_restore(void **state) {
     }
     const EnvWorld *w = &a.worlds[1];
     assert_int_equal(
-        sim_batch_restore(&b, 1, w->episode, w->tick, a.history + 50 * A, env_state_hash(w), &err),
+        sim_batch_restore(&b, 1, w->episode, w->tick, a.history + 50 * A, NULL, env_state_hash(w), &err),
         0);
     assert_true(env_state_hash(&b.worlds[1]) == env_state_hash(w));
-    assert_int_not_equal(sim_batch_restore(&b, 1, w->episode, w->tick, a.history + 50 * A,
+    assert_int_not_equal(sim_batch_restore(&b, 1, w->episode, w->tick, a.history + 50 * A, NULL,
                                            env_state_hash(w) ^ 1, &err),
                          0);
     assert_non_null(strstr(err.msg, "replaying the checkpoint's 13 actions"));

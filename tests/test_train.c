@@ -217,8 +217,8 @@ static void test_bad_input(void **state) {
     EXPECT_ERROR("train tiny.ini --set ppo.epochs=0",
                  "--set 'ppo.epochs=0': ppo.epochs = 0 is out of range; allowed 1..1000");
     EXPECT_ERROR("train tiny.ini --bogus 1", "unknown option '--bogus'");
-    EXPECT_ERROR("train tiny.ini --set comm.topology=full",
-                 "the trainer does not run the communication layer yet");
+    EXPECT_ERROR("train tiny.ini --set gnn.rounds=1",
+                 "gnn.rounds = 1 needs signal bits to carry: set comm.signal_bits");
     expect_exit("train --keys", 0);
     expect_in("--keys", "ppo.clip");
     expect_in("--keys", "train.params");

@@ -103,14 +103,25 @@ static void test_updates_deterministic(void **state) {
     if (sim_trainer_init(&d, &c, &env, 0, c.shards, &err)) fail_msg("%s", err.msg);
     sim_trainer_update(&d, NULL);
     assert_true(memcmp(d.ppo.model.params, a->model.params, bytes) != 0);
-    /* worlds that signal are refused while the trainer does not read signals */
+    /* worlds that signal: the bits the worlds receive are the signal heads' draws, and the
+     * network reads the messages */
     SimParams sp;
     th_sim_params(&sp, "harvest", "comm.topology=ring", "comm.signal_bits=1", NULL);
     SimConfig two;
     assert_int_equal(sim_config_init(&two, &sp, &err), 0);
     SimTrainer e;
-    assert_int_equal(sim_trainer_init(&e, &c, &two, 0, c.shards, &err), ENV_EINPUT);
-    assert_non_null(strstr(err.msg, "comm.signal_bits"));
+    if (sim_trainer_init(&e, &c, &two, 0, c.shards, &err)) fail_msg("%s", err.msg);
+    assert_int_equal(e.ppo.n_heads, 2);
+    assert_int_equal(e.ppo.feed.n_float, comm_message_size(1, sp.comm.slots));
+    sim_trainer_rollout(&e);
+    int T = c.rollout, W = e.ppo.n_worlds, A = e.ppo.n_agents, ones = 0;
+    for (int i = 0; i < W * A; i++) {
+        int32_t head1 = e.ppo.act[((size_t)(T - 1) * (size_t)(W * A) + (size_t)i) * 2 + 1];
+        assert_int_equal(e.ppo.env_bits[i], head1);
+        ones += head1;
+    }
+    assert_true(ones > 0 && ones < W * A);
+    sim_trainer_close(&e);
     sim_config_close(&two);
     free(start);
     sim_trainer_close(&sa_);
