@@ -751,11 +751,9 @@ void ppo_policy_close(PpoPolicy *p) {
     p->params = NULL;
 }
 
-int32_t ppo_policy_act(const PpoPolicy *p, int group, NnWork *ws, const uint8_t *obs, EnvRng *rng,
-                       int greedy, int32_t *act) {
+int32_t ppo_policy_sample(const PpoPolicy *p, const float *o, EnvRng *rng, int greedy,
+                          int32_t *act) {
     const NnNet *net = &p->net;
-    nn_forward(net, p->params + (size_t)group * net->n_params, ws, 1, obs, (size_t)net->in_size);
-    const float *o = nn_output(net, ws);
     float lp[256];
     for (int h = 0; h < p->n_heads; h++) {
         int k = p->heads[h];
@@ -763,4 +761,23 @@ int32_t ppo_policy_act(const PpoPolicy *p, int group, NnWork *ws, const uint8_t 
         act[h] = greedy ? nn_argmax(k, lp) : nn_sample(k, lp, unit_draw(rng));
     }
     return act[0];
+}
+
+int32_t ppo_policy_act_x(const PpoPolicy *p, int group, NnWork *ws, const uint8_t *obs,
+                         const float *x, EnvRng *rng, int greedy, int32_t *act) {
+    const NnNet *net = &p->net;
+    NnInput in = {.obs = obs, .stride = (size_t)net->in_size, .x = x,
+                  .x_stride = (size_t)net->arch.n_float};
+    nn_forward_in(net, p->params + (size_t)group * net->n_params, ws, 1, &in);
+    return ppo_policy_sample(p, nn_output(net, ws), rng, greedy, act);
+}
+
+int32_t ppo_policy_act(const PpoPolicy *p, int group, NnWork *ws, const uint8_t *obs, EnvRng *rng,
+                       int greedy, int32_t *act) {
+    return ppo_policy_act_x(p, group, ws, obs, NULL, rng, greedy, act);
+}
+
+const float *ppo_policy_forward_world(const PpoPolicy *p, NnWork *ws, int n, const NnInput *in) {
+    nn_forward_in(&p->net, p->params, ws, n, in);
+    return nn_output(&p->net, ws);
 }

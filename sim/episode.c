@@ -49,11 +49,36 @@ int sim_episode_set_learned(SimEpisode *e, int agent, const PpoPolicy *pol, int 
     const EnvConfig *cfg = e->cfg;
     if (agent < 0 || agent >= cfg->p.n_agents || group < 0 || group >= pol->n_groups)
         return env_fail(err, ENV_EINPUT, "no parameter group %d for agent %d", group, agent);
-    if (!e->obs && !(e->obs = malloc(cfg->spec.obs_size * (size_t)cfg->p.n_agents)))
+    size_t A = (size_t)cfg->p.n_agents, B = (size_t)e->n_bits;
+    e->n_float = (e->comm ? e->session.msg_size : 0) + cfg->spec.n_features;
+    if (pol->net.arch.n_float != 0 && pol->net.arch.n_float != e->n_float)
+        return env_fail(err, ENV_EINPUT,
+                        "the trained policy of agent %d reads %d floats of messages and features; "
+                        "this world gives %d: run it in the world it was trained in (--config "
+                        "RUN_DIR/world.ini)",
+                        agent, pol->net.arch.n_float, e->n_float);
+    if (pol->net.arch.gnn_rounds > 0 &&
+        (pol->net.arch.gnn_agents != (int)A || pol->net.arch.gnn_bits != (int)B || !e->comm))
+        return env_fail(err, ENV_EINPUT,
+                        "the trained policy of agent %d communicates over a graph of %d agents with "
+                        "%d signal bits; this world has %zu agents and %zu bits",
+                        agent, pol->net.arch.gnn_agents, pol->net.arch.gnn_bits, A, B);
+    if (!e->obs && !(e->obs = malloc(cfg->spec.obs_size * A)))
         return env_fail(err, ENV_ENOMEM, "out of memory for the trained policies' observations");
+    if (!e->x) {
+        e->x = calloc(A * ((size_t)e->n_float + 2 + B) + 1, sizeof(float));
+        e->g_row = calloc(A + 1 + A * A, sizeof(int32_t));
+        if (!e->x || !e->g_row)
+            return env_fail(err, ENV_ENOMEM, "out of memory for the trained policies' inputs");
+        e->g_pos = e->x + A * (size_t)e->n_float;
+        e->g_sent = e->g_pos + 2 * A;
+        e->g_col = e->g_row + A + 1;
+    }
     if (e->learned[agent]) nn_work_close(&e->learned_work[agent]);
     e->learned[agent] = NULL;
-    if (nn_work_init(&e->learned_work[agent], &pol->net, 1))
+    /* a GNN policy computes the whole world at once */
+    int rows = pol->net.arch.gnn_rounds > 0 ? (int)A : 1;
+    if (nn_work_init(&e->learned_work[agent], &pol->net, rows))
         return env_fail(err, ENV_ENOMEM, "out of memory for a trained policy's buffers");
     e->learned[agent] = pol;
     e->learned_group[agent] = group;
@@ -64,6 +89,8 @@ void sim_episode_close(SimEpisode *e) {
     for (int i = 0; i < ENV_MAX_AGENTS; i++)
         if (e->learned[i]) nn_work_close(&e->learned_work[i]);
     free(e->obs);
+    free(e->x);
+    free(e->g_row);
     sim_view_close(&e->view);
     if (e->comm) comm_session_close(&e->session);
     scripted_scratch_close(&e->scratch);
@@ -100,13 +127,71 @@ void sim_episode_view(SimEpisode *e, EnvView *v) {
     take_view(e, SIM_VIEW_SHARED, v);
 }
 
+/* the float input and graph that trained policies read, as the world stands */
+static void learned_inputs(SimEpisode *e) {
+    size_t A = (size_t)e->cfg->p.n_agents, X = (size_t)e->n_float;
+    size_t M = e->comm ? (size_t)e->session.msg_size : 0, F = X - M;
+    float feat[ENV_MAX_AGENTS * 8];
+    if (F > 0 && F <= 8) env_features(&e->world, feat);
+    for (size_t i = 0; i < A; i++) {
+        if (M) memcpy(e->x + i * X, e->session.msg + i * M, M * sizeof(float));
+        if (F) memcpy(e->x + i * X + M, feat + i * F, F * sizeof(float));
+    }
+    if (e->comm) comm_session_snapshot(&e->session, e->g_row, e->g_col, e->g_pos, e->g_sent);
+}
+
+/* a trained policy's action parts and signal bits for agent i; a GNN policy computes the whole
+ * world once per step (done[] remembers which agent's buffers hold it) */
+static int32_t learned_act(SimEpisode *e, int i, int *done, unsigned *sig) {
+    const PpoPolicy *lp = e->learned[i];
+    const NnArch *a = &lp->net.arch;
+    int A = e->cfg->p.n_agents, n_bits = e->n_bits;
+    int32_t parts[NN_MAX_HEADS], act;
+    const float *x = a->n_float ? e->x + (size_t)i * (size_t)e->n_float : NULL;
+    if (a->gnn_rounds == 0) {
+        act = ppo_policy_act_x(lp, e->learned_group[i], &e->learned_work[i],
+                               e->obs + (size_t)i * e->cfg->spec.obs_size, x, &e->learned_rng[i],
+                               0, parts);
+        for (int b = 0; b < n_bits && b + 1 < lp->n_heads; b++)
+            *sig |= (unsigned)(parts[b + 1] & 1) << b;
+        return act;
+    }
+    /* the first agent of this policy computes the world */
+    int src = -1;
+    for (int j = 0; j < i && src < 0; j++)
+        if (done[j] && e->learned[j] == lp) src = j;
+    if (src < 0) {
+        src = i;
+        CommGraph g = {.n = A, .n_edges = e->g_row[A], .cap = A * (A - 1), .n_max = A,
+                       .row = e->g_row, .col = e->g_col};
+        NnInput in = {.obs = e->obs, .stride = e->cfg->spec.obs_size, .x = a->n_float ? e->x : NULL,
+                      .x_stride = (size_t)e->n_float, .graphs = &g, .pos = e->g_pos,
+                      .sent = e->g_sent};
+        ppo_policy_forward_world(lp, &e->learned_work[i], A, &in);
+        done[i] = 1;
+    }
+    const NnWork *ws = &e->learned_work[src];
+    act = ppo_policy_sample(lp, nn_output(&lp->net, ws) + (size_t)i * (size_t)lp->net.n_out,
+                            &e->learned_rng[i], 0, parts);
+    if (a->gnn_mode == 1) { /* differentiable: the last round's bits */
+        const float *bits = ws->gnn_bits + ((size_t)(a->gnn_rounds - 1) * (size_t)A + (size_t)i) *
+                                               (size_t)a->gnn_bits;
+        for (int b = 0; b < n_bits; b++) *sig |= (unsigned)(bits[b] > 0.5f) << b;
+    } else {
+        for (int b = 0; b < n_bits && b + 1 < lp->n_heads; b++)
+            *sig |= (unsigned)(parts[b + 1] & 1) << b;
+    }
+    return act;
+}
+
 /* every agent's action and signal bits from its actor: the scripted policies read one shared
  * snapshot of the world; a C policy its own, taken afresh for it */
 static void actors_act(SimEpisode *e) {
     const EnvConfig *cfg = e->cfg;
-    int n_bits = e->n_bits, need_view = 0;
+    int n_bits = e->n_bits, need_view = 0, done[ENV_MAX_AGENTS] = {0};
     EnvView view;
     if (e->obs) env_observe(&e->world, e->obs);
+    if (e->x) learned_inputs(e);
     for (int i = 0; i < cfg->p.n_agents; i++) need_view |= !e->custom[i] && !e->learned[i];
     if (need_view) sim_episode_view(e, &view);
     for (int i = 0; i < cfg->p.n_agents; i++) {
@@ -116,14 +201,8 @@ static void actors_act(SimEpisode *e) {
             take_view(e, SIM_VIEW_OWN, &own);
             e->actions[i] = e->custom[i](e->custom_ctx[i], &own, i, &sig);
         } else if (e->learned[i]) {
-            /* a trained policy: head 0 moves, the next heads are its signal bits */
-            int32_t parts[NN_MAX_HEADS];
-            const PpoPolicy *lp = e->learned[i];
-            e->actions[i] = ppo_policy_act(lp, e->learned_group[i], &e->learned_work[i],
-                                           e->obs + (size_t)i * cfg->spec.obs_size,
-                                           &e->learned_rng[i], 0, parts);
-            for (int b = 0; b < n_bits && b + 1 < lp->n_heads; b++)
-                sig |= (unsigned)(parts[b + 1] & 1) << b;
+            /* a trained policy: head 0 moves, the next heads (or its GNN) give its bits */
+            e->actions[i] = learned_act(e, i, done, &sig);
         } else {
             e->actions[i] = scripted_act(&e->pol[i], &view, &e->scratch);
             sig = scripted_signals(&e->pol[i], &view);
