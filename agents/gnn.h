@@ -48,8 +48,9 @@
 #include "comm.h" /* CommGraph, CommAgg, comm_aggregate_forward/backward */
 #include "nn.h"   /* NnKind: NN_RELU, NN_TANH */
 
-/* stream purpose of the layer's parameter initialisation, disjoint from NN_STREAM_INIT */
-#define GNN_STREAM_INIT 0x11
+/* stream purpose of the layer's parameter initialisation, disjoint from ENV_STREAM_*,
+ * NN_STREAM_INIT (0x10) and PPO_STREAM_* (0x11..0x13) */
+#define GNN_STREAM_INIT 0x14
 
 /* What crosses the graph: last step's channel bits, or bits emitted within the step. */
 typedef enum { GNN_SIGNAL = 0, GNN_DIFFERENTIABLE, GNN_MODE_COUNT } GnnMode;
