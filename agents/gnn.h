@@ -49,7 +49,7 @@
 #include "nn.h"   /* NnKind: NN_RELU, NN_TANH */
 
 /* stream purpose of the layer's parameter initialisation, disjoint from ENV_STREAM_*,
- * NN_STREAM_INIT (0x10) and PPO_STREAM_* (0x11..0x13) */
+ * NN_STREAM_INIT (0x10) and PPO_STREAM_* (0x11..0x13, 0x15) */
 #define GNN_STREAM_INIT 0x14
 
 /* What crosses the graph: last step's channel bits, or bits emitted within the step. */

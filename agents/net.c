@@ -266,12 +266,12 @@ static void gnn_layer_forward(const NnNet *net, const NnLayer *ly, const float *
                 in->noise, y, ws->gnn_bits, ws->gnn_work, ws->gnn_iwork);
 }
 
-static void gnn_layer_backward(const NnNet *net, const NnLayer *ly, const float *params,
-                               NnWork *ws, int n, const NnInput *in, const float *x,
-                               const float *dy, float *dx, float *grads) {
+static void gnn_layer_backward(const NnNet *net, const NnLayer *ly, const float *params, NnWork *ws,
+                               int n, const NnInput *in, const float *x, const float *dy, float *dx,
+                               float *grads) {
     GnnShape g = gnn_shape_of(&net->arch, ly->in);
-    gnn_backward(&g, params + ly->w_off, n / net->arch.gnn_agents, in->graphs, x, in->pos,
-                 in->sent, in->noise, dy, grads + ly->w_off, dx, ws->gnn_work, ws->gnn_iwork);
+    gnn_backward(&g, params + ly->w_off, n / net->arch.gnn_agents, in->graphs, x, in->pos, in->sent,
+                 in->noise, dy, grads + ly->w_off, dx, ws->gnn_work, ws->gnn_iwork);
 }
 
 /* the float input appended to each row: y (n, in + nf) from x (n, in) and in->x */

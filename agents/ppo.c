@@ -218,8 +218,8 @@ static size_t layout(PpoTrainer *t, char *base) {
     return c.off;
 }
 
-int ppo_trainer_init(PpoTrainer *t, const PpoConfig *cfg, const EnvSpec *spec,
-                     const PpoFeed *feed, int first_shard, int n_shards, EnvError *err) {
+int ppo_trainer_init(PpoTrainer *t, const PpoConfig *cfg, const EnvSpec *spec, const PpoFeed *feed,
+                     int first_shard, int n_shards, EnvError *err) {
     memset(t, 0, sizeof *t);
     NnArch arch;
     int rc = ppo_config_check(cfg, spec, feed, &arch, err);
@@ -315,8 +315,8 @@ void ppo_rollout_begin(PpoTrainer *t) {
 static CommGraph graph_view(PpoTrainer *t, int slot, int w) {
     PpoCommSlot c = ppo_comm_slot(t, slot, w);
     int A = t->n_agents;
-    CommGraph g = {.n = A, .n_edges = c.row[A], .cap = A * (A - 1), .n_max = A, .row = c.row,
-                   .col = c.col};
+    CommGraph g = {
+        .n = A, .n_edges = c.row[A], .cap = A * (A - 1), .n_max = A, .row = c.row, .col = c.col};
     return g;
 }
 
@@ -391,9 +391,9 @@ void ppo_policy_step(PpoTrainer *t, int step) {
             nn_forward_in(net, t->model.params + (size_t)g * t->model.n, &t->work, rows, &in);
             const float *out = nn_output(net, &t->work);
             /* differentiable mode: the last round's bits go out on the channel */
-            const float *gbits = diff ? t->work.gnn_bits + (size_t)(t->cfg.gnn_rounds - 1) *
-                                                               (size_t)rows * (size_t)B
-                                      : NULL;
+            const float *gbits =
+                diff ? t->work.gnn_bits + (size_t)(t->cfg.gnn_rounds - 1) * (size_t)rows * (size_t)B
+                     : NULL;
             for (int r = 0; r < rows; r++) {
                 int w = w0 + r / ga, a = a0 + r % ga;
                 size_t idx = ((size_t)step * (size_t)W + (size_t)w) * (size_t)A + (size_t)a;
@@ -766,8 +766,8 @@ int32_t ppo_policy_sample(const PpoPolicy *p, const float *o, EnvRng *rng, int g
 int32_t ppo_policy_act_x(const PpoPolicy *p, int group, NnWork *ws, const uint8_t *obs,
                          const float *x, EnvRng *rng, int greedy, int32_t *act) {
     const NnNet *net = &p->net;
-    NnInput in = {.obs = obs, .stride = (size_t)net->in_size, .x = x,
-                  .x_stride = (size_t)net->arch.n_float};
+    NnInput in = {
+        .obs = obs, .stride = (size_t)net->in_size, .x = x, .x_stride = (size_t)net->arch.n_float};
     nn_forward_in(net, p->params + (size_t)group * net->n_params, ws, 1, &in);
     return ppo_policy_sample(p, nn_output(net, ws), rng, greedy, act);
 }

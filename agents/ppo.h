@@ -47,8 +47,8 @@ enum {
     PPO_STREAM_NOISE = 0x15
 };
 
-/* Training settings: sections [train], [ppo], [net] and [gnn] of a training config (agents/ppo_config.c,
- * a table on the key engine env/keys.h). */
+/* Training settings: sections [train], [ppo], [net] and [gnn] of a training config
+ * (agents/ppo_config.c, a table on the key engine env/keys.h). */
 typedef struct PpoConfig {
     /* [train] */
     int64_t seed;
@@ -238,10 +238,10 @@ typedef struct PpoTrainer {
     EnvRng *act_rng;    /* (W,) each world's action stream for this update */
     /* the GNN layer's inputs (cfg.gnn_rounds > 0), slot by slot like obs, written by the driver
      * through ppo_comm_slot(); slot T + 1 holds the final states of the episodes that ended */
-    int32_t *g_row; /* (T + 2, W, A + 1) CSR offsets of each world's graph */
-    int32_t *g_col; /* (T + 2, W, E) neighbours */
-    float *g_pos;   /* (T + 2, W, A, 2) scaled positions */
-    float *g_sent;  /* (T + 2, W, A, B) bits each agent sent at the previous step, 0/1 */
+    int32_t *g_row;    /* (T + 2, W, A + 1) CSR offsets of each world's graph */
+    int32_t *g_col;    /* (T + 2, W, E) neighbours */
+    float *g_pos;      /* (T + 2, W, A, 2) scaled positions */
+    float *g_sent;     /* (T + 2, W, A, B) bits each agent sent at the previous step, 0/1 */
     CommGraph *graphs; /* (max groups,) views into g_row, g_col for one forward pass */
     float *noise;      /* (rounds, max rows, B) the bits' noise of one forward pass */
     /* minibatch buffers */
@@ -259,8 +259,8 @@ typedef struct PpoTrainer {
     float **grad_chunks;              /* (n_shards,) each shard's gradient, for the reduction */
     double **stat_chunks;             /* (n_shards,) */
     int mb_rows;                      /* the largest minibatch share of one shard and group */
-    int unit;  /* rows per sample unit: 1, or A when the GNN needs whole (step, world) groups */
-    int gnn;   /* 1: the network has a GNN layer */
+    int unit; /* rows per sample unit: 1, or A when the GNN needs whole (step, world) groups */
+    int gnn;  /* 1: the network has a GNN layer */
     /* episodes finished during the last rollout */
     PpoEpisode *ep;
     int n_ep, ep_cap;
@@ -280,8 +280,8 @@ PpoCommSlot ppo_comm_slot(PpoTrainer *t, int slot, int w);
  * them for first_shard = 0, n_shards = cfg.shards): model initialised from cfg.seed, rollout
  * buffers for the worlds of those shards. spec describes the worlds (or a synthetic task); feed
  * what the driver gives besides observations (NULL: nothing). */
-int ppo_trainer_init(PpoTrainer *t, const PpoConfig *cfg, const EnvSpec *spec,
-                     const PpoFeed *feed, int first_shard, int n_shards, EnvError *err);
+int ppo_trainer_init(PpoTrainer *t, const PpoConfig *cfg, const EnvSpec *spec, const PpoFeed *feed,
+                     int first_shard, int n_shards, EnvError *err);
 void ppo_trainer_close(PpoTrainer *t);
 
 /* An update is: ppo_rollout_begin(); for each step s < T: ppo_policy_step(s), the driver steps

@@ -59,10 +59,10 @@ typedef struct SimBatch {
     int comm;              /* 1: every world has a comm session */
     CommSession *sessions; /* (W,) or NULL */
     int n_bits, msg_size;
-    int32_t *history; /* (W, max_steps, A) actions of each world's episode so far (checkpoints
-                         restore a world by replaying them), or NULL: not kept */
+    int32_t *history;     /* (W, max_steps, A) actions of each world's episode so far (checkpoints
+                             restore a world by replaying them), or NULL: not kept */
     uint8_t *bit_history; /* (W, max_steps, A, B) their signal bits, or NULL */
-    float *raw;       /* (A,) one world's own rewards, before sharing */
+    float *raw;           /* (A,) one world's own rewards, before sharing */
 } SimBatch;
 
 /* Builds worlds world_base .. world_base + n_worlds - 1 of a run with this seed, reset to their

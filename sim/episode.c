@@ -59,10 +59,11 @@ int sim_episode_set_learned(SimEpisode *e, int agent, const PpoPolicy *pol, int 
                         agent, pol->net.arch.n_float, e->n_float);
     if (pol->net.arch.gnn_rounds > 0 &&
         (pol->net.arch.gnn_agents != (int)A || pol->net.arch.gnn_bits != (int)B || !e->comm))
-        return env_fail(err, ENV_EINPUT,
-                        "the trained policy of agent %d communicates over a graph of %d agents with "
-                        "%d signal bits; this world has %zu agents and %zu bits",
-                        agent, pol->net.arch.gnn_agents, pol->net.arch.gnn_bits, A, B);
+        return env_fail(
+            err, ENV_EINPUT,
+            "the trained policy of agent %d communicates over a graph of %d agents with "
+            "%d signal bits; this world has %zu agents and %zu bits",
+            agent, pol->net.arch.gnn_agents, pol->net.arch.gnn_bits, A, B);
     if (!e->obs && !(e->obs = malloc(cfg->spec.obs_size * A)))
         return env_fail(err, ENV_ENOMEM, "out of memory for the trained policies' observations");
     if (!e->x) {
@@ -150,8 +151,8 @@ static int32_t learned_act(SimEpisode *e, int i, int *done, unsigned *sig) {
     const float *x = a->n_float ? e->x + (size_t)i * (size_t)e->n_float : NULL;
     if (a->gnn_rounds == 0) {
         act = ppo_policy_act_x(lp, e->learned_group[i], &e->learned_work[i],
-                               e->obs + (size_t)i * e->cfg->spec.obs_size, x, &e->learned_rng[i],
-                               0, parts);
+                               e->obs + (size_t)i * e->cfg->spec.obs_size, x, &e->learned_rng[i], 0,
+                               parts);
         for (int b = 0; b < n_bits && b + 1 < lp->n_heads; b++)
             *sig |= (unsigned)(parts[b + 1] & 1) << b;
         return act;
@@ -162,10 +163,18 @@ static int32_t learned_act(SimEpisode *e, int i, int *done, unsigned *sig) {
         if (done[j] && e->learned[j] == lp) src = j;
     if (src < 0) {
         src = i;
-        CommGraph g = {.n = A, .n_edges = e->g_row[A], .cap = A * (A - 1), .n_max = A,
-                       .row = e->g_row, .col = e->g_col};
-        NnInput in = {.obs = e->obs, .stride = e->cfg->spec.obs_size, .x = a->n_float ? e->x : NULL,
-                      .x_stride = (size_t)e->n_float, .graphs = &g, .pos = e->g_pos,
+        CommGraph g = {.n = A,
+                       .n_edges = e->g_row[A],
+                       .cap = A * (A - 1),
+                       .n_max = A,
+                       .row = e->g_row,
+                       .col = e->g_col};
+        NnInput in = {.obs = e->obs,
+                      .stride = e->cfg->spec.obs_size,
+                      .x = a->n_float ? e->x : NULL,
+                      .x_stride = (size_t)e->n_float,
+                      .graphs = &g,
+                      .pos = e->g_pos,
                       .sent = e->g_sent};
         ppo_policy_forward_world(lp, &e->learned_work[i], A, &in);
         done[i] = 1;

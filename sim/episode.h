@@ -66,9 +66,9 @@ typedef struct SimEpisode {
     int n_float;
     float *x, *g_pos, *g_sent;
     int32_t *g_row, *g_col;
-    SimPolicyFn custom[ENV_MAX_AGENTS];       /* (n_agents,) a C policy, or NULL */
-    void *custom_ctx[ENV_MAX_AGENTS];         /* (n_agents,) its context */
-    SimView view;                             /* the policies' snapshot of the world */
+    SimPolicyFn custom[ENV_MAX_AGENTS]; /* (n_agents,) a C policy, or NULL */
+    void *custom_ctx[ENV_MAX_AGENTS];   /* (n_agents,) its context */
+    SimView view;                       /* the policies' snapshot of the world */
     /* the episode in progress */
     uint64_t episode;
     int steps, t;                                       /* steps to take; steps taken */

@@ -113,8 +113,8 @@ int sim_is_checkpoint_path(const char *s) {
     return strchr(s, '/') != NULL || (n > 5 && strcmp(s + n - 5, ".ckpt") == 0);
 }
 
-void sim_learn_spec(const CommParams *comm, const PpoConfig *c, const EnvSpec *world,
-                    EnvSpec *spec, PpoFeed *feed) {
+void sim_learn_spec(const CommParams *comm, const PpoConfig *c, const EnvSpec *world, EnvSpec *spec,
+                    PpoFeed *feed) {
     *spec = *world;
     if (c->gnn_rounds > 0 && c->gnn_mode == 1) spec->n_heads = 1;
     int msg = comm_session_wanted(comm) ? comm_message_size(comm->signal_bits, comm->slots) : 0;

@@ -48,8 +48,8 @@ typedef struct SimLearned {
  * a SimConfig) becomes the learner's spec, without the signal heads in the GNN's
  * differentiable mode (the network emits the bits); the feed is the float input (the received
  * messages when the world communicates, then the world's features) and the channel's bits. */
-void sim_learn_spec(const CommParams *comm, const PpoConfig *c, const EnvSpec *world,
-                    EnvSpec *spec, PpoFeed *feed);
+void sim_learn_spec(const CommParams *comm, const PpoConfig *c, const EnvSpec *world, EnvSpec *spec,
+                    PpoFeed *feed);
 
 int sim_learned_load(SimLearned *l, const char *path, EnvError *err);
 void sim_learned_close(SimLearned *l);

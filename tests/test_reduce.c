@@ -13,6 +13,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ppo.h"
 #include "train.h"
@@ -170,10 +171,19 @@ static void same_stats(const PpoStats *a, const PpoStats *b) {
     assert_memory_equal(&a->social, &b->social, sizeof a->social);
 }
 
-/* gathering-small, one world per shard, episodes of 10 steps cut inside the rollouts of 8 */
-static void split_config(PpoConfig *c, SimConfig *env, int shards, int independent) {
+/* what the worlds of a case say to each other */
+enum { SILENT = 0, SIGNALS, GNN_SIGNAL, GNN_DIFF };
+
+/* gathering-small, one world per shard, episodes of 10 steps cut inside the rollouts of 8;
+ * communicating cases hear each other, send 2 bits and share rewards */
+static void split_config(PpoConfig *c, SimConfig *env, int shards, int independent, int comm) {
     SimParams p;
-    th_sim_params(&p, "gathering-small", "obs.encoding=ids", "env.max_steps=10", NULL);
+    if (comm == SILENT)
+        th_sim_params(&p, "gathering-small", "obs.encoding=ids", "env.max_steps=10", NULL);
+    else
+        th_sim_params(&p, "gathering-small", "obs.encoding=ids", "env.max_steps=10",
+                      "comm.topology=full", "comm.signal_bits=2", "rewards.share=neighbours",
+                      "rewards.alpha=0.5", NULL);
     EnvError err;
     if (sim_config_init(env, &p, &err)) fail_msg("%s", err.msg);
     ppo_config_default(c);
@@ -188,15 +198,23 @@ static void split_config(PpoConfig *c, SimConfig *env, int shards, int independe
     c->lr = 3e-3;
     c->independent = independent;
     c->steps = (int64_t)shards * 8 * 4;
+    if (comm >= GNN_SIGNAL) {
+        c->gnn_rounds = 2;
+        c->gnn_agg = COMM_AGG_MAX;
+        c->gnn_mode = comm == GNN_DIFF;
+        c->gnn_estimator = comm == GNN_DIFF; /* the noisy sigmoid */
+        c->gnn_noise = comm == GNN_DIFF ? 0.5 : 0;
+        c->minibatches = 4;
+    }
 }
 
 /* trainers holding the ranges of sizes parts[0], parts[1], ... run `updates` updates in threads
  * and end as the one trainer holding every shard */
-static void split_case(int shards, const int *parts, int n_parts, int independent) {
+static void split_case(int shards, const int *parts, int n_parts, int independent, int comm) {
     enum { UPDATES = 4 };
     PpoConfig c;
     SimConfig env;
-    split_config(&c, &env, shards, independent);
+    split_config(&c, &env, shards, independent, comm);
     EnvError err;
     SimTrainer sone;
     if (sim_trainer_init(&sone, &c, &env, 0, shards, &err)) fail_msg("%s", err.msg);
@@ -242,23 +260,83 @@ static void split_case(int shards, const int *parts, int n_parts, int independen
 
 static void test_split_4_2(void **state) {
     (void)state;
-    split_case(6, (int[]){4, 2}, 2, 0);
+    split_case(6, (int[]){4, 2}, 2, 0, SILENT);
 }
 
 static void test_split_3_3(void **state) {
     (void)state;
-    split_case(6, (int[]){3, 3}, 2, 0);
+    split_case(6, (int[]){3, 3}, 2, 0, SILENT);
 }
 
 static void test_split_2_2_2(void **state) {
     (void)state;
-    split_case(6, (int[]){2, 2, 2}, 3, 0);
-    split_case(6, (int[]){1, 3, 2}, 3, 1); /* independent learners, uneven ranges */
+    split_case(6, (int[]){2, 2, 2}, 3, 0, SILENT);
+    split_case(6, (int[]){1, 3, 2}, 3, 1, SILENT); /* independent learners, uneven ranges */
 }
 
 static void test_split_8_8(void **state) {
     (void)state;
-    split_case(16, (int[]){8, 8}, 2, 0);
+    split_case(16, (int[]){8, 8}, 2, 0, SILENT);
+}
+
+/* communicating worlds: a world's weights are the same whether its shard is trained with all the
+ * others in one trainer or apart (signal heads and messages, independent learners; the GNN in
+ * both modes) */
+static void test_split_comm(void **state) {
+    (void)state;
+    split_case(6, (int[]){4, 2}, 2, 1, SIGNALS);
+    split_case(6, (int[]){3, 3}, 2, 0, GNN_SIGNAL);
+    split_case(6, (int[]){1, 3, 2}, 3, 0, GNN_DIFF);
+}
+
+/* a communicating run stopped at a checkpoint in the middle of episodes and resumed from it in a
+ * new trainer ends with the weights of the run that never stopped */
+static void resume_case(int comm) {
+    PpoConfig c;
+    SimConfig env;
+    split_config(&c, &env, 4, 0, comm);
+    EnvError err;
+    SimTrainer a, b, r;
+    if (sim_trainer_init(&a, &c, &env, 0, 4, &err) || sim_trainer_init(&b, &c, &env, 0, 4, &err))
+        fail_msg("%s", err.msg);
+    for (int u = 0; u < 4; u++) sim_trainer_update(&a, NULL);
+    for (int u = 0; u < 2; u++) sim_trainer_update(&b, NULL);
+    /* 16 steps in: every episode of 10 steps is 6 steps old, its signals in the channel */
+    assert_int_equal(b.batch.worlds[0].tick, 6);
+    char path[128];
+    snprintf(path, sizeof path, "/tmp/commons_reduce_%d_%d.ckpt", (int)getpid(), comm);
+    if (sim_trainer_save(&b, "[env]\npreset = gathering-small\n", path, &err))
+        fail_msg("%s", err.msg);
+    PpoCheckpoint ck;
+    if (ppo_checkpoint_load(&ck, path, &err)) fail_msg("%s", err.msg);
+    assert_int_equal(ck.n_bits, 2);
+    if (sim_trainer_init(&r, &c, &env, 0, 4, &err) || sim_trainer_restore(&r, &ck, &err))
+        fail_msg("%s", err.msg);
+    for (int u = 0; u < 2; u++) sim_trainer_update(&r, NULL);
+    size_t bytes = sizeof(float) * a.ppo.model.n * (size_t)a.ppo.model.n_groups;
+    assert_memory_equal(r.ppo.model.params, a.ppo.model.params, bytes);
+    assert_memory_equal(r.ppo.model.v, a.ppo.model.v, bytes);
+    /* without the bits the channel is wrong: the replayed worlds hear other messages */
+    SimTrainer q;
+    for (int k = 0; k < ck.n_worlds; k++) ck.world[k].bits = NULL;
+    if (sim_trainer_init(&q, &c, &env, 0, 4, &err) || sim_trainer_restore(&q, &ck, &err))
+        fail_msg("%s", err.msg);
+    for (int u = 0; u < 2; u++) sim_trainer_update(&q, NULL);
+    assert_true(memcmp(q.ppo.model.params, a.ppo.model.params, bytes) != 0);
+    sim_trainer_close(&q);
+    ppo_checkpoint_close(&ck);
+    remove(path);
+    sim_trainer_close(&a);
+    sim_trainer_close(&b);
+    sim_trainer_close(&r);
+    sim_config_close(&env);
+}
+
+static void test_resume_comm(void **state) {
+    (void)state;
+    resume_case(SIGNALS);
+    resume_case(GNN_SIGNAL);
+    resume_case(GNN_DIFF);
 }
 
 /* ---- the truncation bootstrap ---- */
@@ -380,7 +458,8 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tree_from_subtrees), cmocka_unit_test(test_split_4_2),
         cmocka_unit_test(test_split_3_3),          cmocka_unit_test(test_split_2_2_2),
-        cmocka_unit_test(test_split_8_8),          cmocka_unit_test(test_truncation_bootstrap),
+        cmocka_unit_test(test_split_8_8),          cmocka_unit_test(test_split_comm),
+        cmocka_unit_test(test_resume_comm),        cmocka_unit_test(test_truncation_bootstrap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

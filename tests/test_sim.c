@@ -223,9 +223,9 @@ static void test_batch_restore(void **state) {
         sim_batch_step(&a, act, NULL, &none);
     }
     const EnvWorld *w = &a.worlds[1];
-    assert_int_equal(
-        sim_batch_restore(&b, 1, w->episode, w->tick, a.history + 50 * A, NULL, env_state_hash(w), &err),
-        0);
+    assert_int_equal(sim_batch_restore(&b, 1, w->episode, w->tick, a.history + 50 * A, NULL,
+                                       env_state_hash(w), &err),
+                     0);
     assert_true(env_state_hash(&b.worlds[1]) == env_state_hash(w));
     assert_int_not_equal(sim_batch_restore(&b, 1, w->episode, w->tick, a.history + 50 * A, NULL,
                                            env_state_hash(w) ^ 1, &err),
