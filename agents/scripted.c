@@ -293,11 +293,19 @@ unsigned scripted_signals(const ScriptedPolicy *pol, const EnvView *v) {
     return (here >= SCRIPTED_SIGNAL_UNITS || seen >= SCRIPTED_SIGNAL_UNITS) ? 1u : 0u;
 }
 
+/* tragedy: greedy always takes; coop takes while the pool is at or above its start level */
+static int tragedy_act(const ScriptedPolicy *pol, const EnvView *v) {
+    if (pol->kind == SCRIPTED_GREEDY) return ENV_TRAGEDY_TAKE;
+    int64_t start = v->cfg->p.pool_start_ppb * v->n_agents;
+    return v->pool >= start ? ENV_TRAGEDY_TAKE : ENV_TRAGEDY_WAIT;
+}
+
 int scripted_act(ScriptedPolicy *pol, const EnvView *v, ScriptedScratch *s) {
     const EnvConfig *cfg = v->cfg;
     int stay = cfg->egocentric ? ENV_ACT_STAY : ENV_OCEAN_STAY;
     if (v->agent[pol->agent].timeout > 0 && pol->kind != SCRIPTED_RANDOM) return stay;
     if (cfg->p.game == ENV_GAME_OCEAN && pol->kind != SCRIPTED_RANDOM) return ocean_act(pol, v);
+    if (cfg->p.game == ENV_GAME_TRAGEDY && pol->kind != SCRIPTED_RANDOM) return tragedy_act(pol, v);
     switch (pol->kind) {
     case SCRIPTED_RANDOM:
         return (int)env_rng_below(&pol->rng, (uint32_t)cfg->spec.n_actions);

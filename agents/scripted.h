@@ -14,6 +14,9 @@
  *                neighbour it heard signal 1 (from its received message), else it wanders.
  *   In the ocean, greedy goes to the densest plastic in view (ties: nearest, then scan order),
  *   stays on plastic while there is any, and wanders when it sees none; it never signals.
+ *   In the tragedy, greedy always opens its valve (take); coop (and gallego) takes while the pool
+ *   is at or above its start level (tragedy.start) and waits below it, which keeps the pool from
+ *   running dry at any positive regrowth.
  * - gallego: the published Cleanup policy of Gallego 2026 (games.md 3.4) rule for rule: a cleaner
  *   quota by waste count, cleaners chosen as the leftmost agents by column, row zones, cleaning
  *   only when the beam rectangle covers waste; the others gather (scripted_gallego.c).

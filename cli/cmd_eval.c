@@ -27,7 +27,8 @@ static const char *EVAL_HELP =
     "\n"
     "Runs the trained policies of a run directory (its checkpoint.ckpt) or of a checkpoint file\n"
     "in the world they were trained in, and prints the mean and standard deviation of every\n"
-    "social metric over the episodes (efficiency, equality, sustainability, peace).\n"
+    "social metric over the episodes (efficiency, equality, sustainability, peace, and\n"
+    "restraint: the fraction of steps agents wait, n/a in games without a wait action).\n"
     "\n"
     "  --episodes N          episodes, one seed each (default 10)\n"
     "  --seed N              first seed (default 1): episode e uses seed N + e, as in compare\n"
@@ -35,9 +36,10 @@ static const char *EVAL_HELP =
     "  --set SEC.KEY=VALUE   change a world key (e.g. env.max_steps; repeatable)\n"
     "  --json                print one JSON document\n";
 
-/* the four metrics of each episode of one policy */
+/* the metrics (EVAL_METRICS) of each episode of one policy */
+#define EVAL_METRICS 5
 typedef struct Rows {
-    double *v; /* (4, episodes) */
+    double *v; /* (EVAL_METRICS, episodes) */
     int n;
 } Rows;
 
@@ -50,9 +52,10 @@ static void mean_sd(const double *x, int n, double *mean, double *sd) {
     *sd = n > 1 ? sqrt(v / (n - 1)) : 0.0;
 }
 
-/* what one episode gives: its four metrics and every agent's return */
+/* what one episode gives: its metrics (the four social ones, then restraint, negative in a game
+ * without a wait action) and every agent's return */
 typedef struct EvalItem {
-    double metric[4];
+    double metric[EVAL_METRICS];
     int64_t ret[ENV_MAX_AGENTS]; /* (n_agents,) */
 } EvalItem;
 
@@ -76,6 +79,7 @@ static int run_episode(const SimConfig *cfg, const SimPolicies *ps, ScriptedKind
     out->metric[1] = ep.social.equality;
     out->metric[2] = ep.social.sustainability;
     out->metric[3] = ep.social.peace;
+    out->metric[4] = ep.social.restraint;
     memcpy(out->ret, ep.ret, sizeof ep.ret);
     sim_episode_close(&r);
     return 0;
@@ -85,23 +89,29 @@ static int run_episode(const SimConfig *cfg, const SimPolicies *ps, ScriptedKind
 static void policy_rows(const EvalItem *items, int n_agents, Rows *rows, double *mean_return) {
     *mean_return = 0;
     for (int e = 0; e < rows->n; e++) {
-        for (int j = 0; j < 4; j++) rows->v[j * rows->n + e] = items[e].metric[j];
+        for (int j = 0; j < EVAL_METRICS; j++) rows->v[j * rows->n + e] = items[e].metric[j];
         for (int i = 0; i < n_agents; i++)
             *mean_return += (double)items[e].ret[i] / n_agents / rows->n;
     }
 }
 
 static void print_row(const char *name, const Rows *rows, double ret, int json, int last) {
-    double m[4], sd[4];
-    for (int j = 0; j < 4; j++) mean_sd(rows->v + j * rows->n, rows->n, &m[j], &sd[j]);
+    double m[EVAL_METRICS], sd[EVAL_METRICS];
+    for (int j = 0; j < EVAL_METRICS; j++) mean_sd(rows->v + j * rows->n, rows->n, &m[j], &sd[j]);
+    /* restraint: mean +- sd, or n/a (null) in a game without a wait action */
+    char r[64];
+    if (m[4] < 0)
+        snprintf(r, sizeof r, "%s", json ? "null" : "n/a");
+    else
+        snprintf(r, sizeof r, json ? "[%.4f, %.4f]" : "%.3f +- %5.3f", m[4], sd[4]);
     if (json)
         printf("  {\"policy\": \"%s\", \"return\": %.4f, \"efficiency\": [%.6f, %.6f], "
                "\"equality\": [%.6f, %.6f], \"sustainability\": [%.4f, %.4f], \"peace\": [%.4f, "
-               "%.4f]}%s\n",
-               name, ret, m[0], sd[0], m[1], sd[1], m[2], sd[2], m[3], sd[3], last ? "" : ",");
+               "%.4f], \"restraint\": %s}%s\n",
+               name, ret, m[0], sd[0], m[1], sd[1], m[2], sd[2], m[3], sd[3], r, last ? "" : ",");
     else
-        printf("%-8s %9.2f %8.3f +- %5.3f %8.3f +- %5.3f %10.1f +- %5.1f %8.3f +- %5.3f\n", name,
-               ret, m[0], sd[0], m[1], sd[1], m[2], sd[2], m[3], sd[3]);
+        printf("%-8s %9.2f %8.3f +- %5.3f %8.3f +- %5.3f %10.1f +- %5.1f %8.3f +- %5.3f %15s\n",
+               name, ret, m[0], sd[0], m[1], sd[1], m[2], sd[2], m[3], sd[3], r);
 }
 
 /* the positional run directory or checkpoint and the --baselines flag; the rest are options */
@@ -159,11 +169,11 @@ static void print_header(const SimLearned *l, const EnvParams *p, const Options 
     else
         printf("checkpoint %s: update %lld of %lld, %lld env steps (%s parameters)\n"
                "env %s, %d agents, %d steps, %d episodes (seeds %lld..%lld); mean +- sd\n"
-               "%-8s %9s %16s %16s %18s %16s\n",
+               "%-8s %9s %16s %16s %18s %16s %15s\n",
                l->file, (long long)l->update, (long long)l->n_updates, (long long)l->env_steps,
                l->ppo.independent ? "independent" : "shared", p->preset, p->n_agents, p->max_steps,
                ne, o->seed, o->seed + ne - 1, "policy", "return", "efficiency", "equality",
-               "sustainability", "peace");
+               "sustainability", "peace", "restraint");
 }
 
 /* this rank's items of the list of every policy's episodes (policy 0 the trained one, then the
@@ -209,7 +219,7 @@ int cli_cmd_eval(SimDist *d, int argc, char **argv) {
     int ne = (int)o.episodes, n_pol = 1 + (baselines ? SCRIPTED_COUNT : 0);
     EvalItem *all = NULL;
     rc = eval_items(d, &cfg, &ps, n_pol, ne, o.seed, &all);
-    Rows rows = {malloc(sizeof(double) * 4 * (size_t)ne), ne};
+    Rows rows = {malloc(sizeof(double) * EVAL_METRICS * (size_t)ne), ne};
     if (!rc && d->rank == 0 && !rows.v)
         rc = cli_fail(&(EnvError){ENV_ENOMEM, "out of memory for the results"});
     if (!rc && d->rank == 0) {

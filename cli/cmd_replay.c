@@ -75,8 +75,8 @@ static void print_header(const Replay *r, int json) {
                p->n_agents, p->max_steps, (unsigned long long)r->rp.seed);
         printf("policies: ");
         print_policies(r, " ", 0);
-        printf("\n%7s %10s %9s %14s %8s  %s\n", "episode", "efficiency", "equality",
-               "sustainability", "peace", "returns");
+        printf("\n");
+        cli_print_table_header();
     }
 }
 

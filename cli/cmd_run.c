@@ -25,7 +25,8 @@ static const char *RUN_HELP =
     "usage: commons run [options]\n"
     "\n"
     "Runs episodes with scripted policies; prints per-episode social metrics (efficiency,\n"
-    "equality, sustainability, peace), per-agent returns, and the final state hash.\n"
+    "equality, sustainability, peace; restraint, n/a in games without a wait action),\n"
+    "per-agent returns (and restraints), and the final state hash.\n"
     "\n"
     "  --env NAME            preset (default harvest; with a trained --policy and neither\n"
     "                        --env nor --config, the world it was trained in); 'commons\n"
@@ -102,8 +103,8 @@ static void print_header(const Run *r, const Options *o) {
                env_game_name(p->game), map->name, map->h, map->w, n, p->max_steps, o->seed);
         printf("policies:");
         for (int i = 0; i < n; i++) printf(" %s", r->pols.name[i]);
-        printf("\n%7s %10s %9s %14s %8s  %s\n", "episode", "efficiency", "equality",
-               "sustainability", "peace", "returns");
+        printf("\n");
+        cli_print_table_header();
     }
 }
 

@@ -99,8 +99,8 @@ int env_spec(const EnvParams *p, EnvSpec *spec, EnvError *err) {
     }
     spec->n_agents = p->n_agents;
     spec->n_actions = ops->n_actions;
-    spec->obs_h = p->view_ahead + p->view_behind + 1;
-    spec->obs_w = 2 * p->view_side + 1;
+    spec->obs_h = ops->obs_h > 0 ? ops->obs_h : p->view_ahead + p->view_behind + 1;
+    spec->obs_w = ops->obs_h > 0 ? ops->obs_w : 2 * p->view_side + 1;
     spec->obs_c = p->encoding == ENV_ENC_RGB ? 3 : 1;
     spec->obs_size = (size_t)spec->obs_h * (size_t)spec->obs_w * (size_t)spec->obs_c;
     spec->max_steps = p->max_steps;
@@ -260,9 +260,9 @@ int env_config_init(EnvConfig *cfg, const EnvParams *p, EnvError *err) {
     cfg->p = *p;
     int rc = env_spec(p, &cfg->spec, err);
     if (rc) return rc;
-    rc = env_map_load(&cfg->map, p->map, err);
-    if (rc) return rc;
     const EnvGameOps *ops = env_game_ops(p->game);
+    rc = ops->map ? ops->map(&cfg->map, p, err) : env_map_load(&cfg->map, p->map, err);
+    if (rc) return rc;
     cfg->spec.state_h = cfg->map.h;
     cfg->spec.state_w = cfg->map.w;
     rc = check_map(cfg, ops, err);

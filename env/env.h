@@ -1,4 +1,5 @@
-/* env.h: the public interface of the worlds (Gathering, Harvest/Commons, Cleanup).
+/* env.h: the public interface of the worlds (Gathering, Harvest/Commons, Cleanup, the ocean,
+ * the Tragedy water pool).
  *
  * Contract (see DESIGN.md):
  * - EnvParams is a plain value holding every setting; env_params_set() changes one key with
@@ -62,14 +63,19 @@ int env_fail(EnvError *err, int code, const char *fmt, ...)
 /* games: one .c file each. The game sets the resource rule: gathering regrows a fixed time after
  * an apple is eaten, harvest by the density of nearby apples, cleanup by river pollution; ocean
  * is the macroplastic world (ocean.c): plastic from river mouths and patches drifts on currents
- * and vessels collect it. */
+ * and vessels collect it; tragedy is the water pool of Pretorius et al. 2020 (tragedy.c): valve
+ * agents take from a shared pool that regrows until it runs dry. */
 typedef enum {
     ENV_GAME_GATHERING = 0,
     ENV_GAME_HARVEST,
     ENV_GAME_CLEANUP,
     ENV_GAME_OCEAN,
+    ENV_GAME_TRAGEDY,
     ENV_GAME_COUNT
 } EnvGame;
+
+/* tragedy actions: close the valve (wait) or open it (take) */
+enum { ENV_TRAGEDY_WAIT = 0, ENV_TRAGEDY_TAKE };
 
 /* ocean actions: absolute moves (vessels have no facing) */
 enum { ENV_OCEAN_STAY = 0, ENV_OCEAN_NORTH, ENV_OCEAN_EAST, ENV_OCEAN_SOUTH, ENV_OCEAN_WEST };
@@ -201,6 +207,10 @@ typedef struct EnvParams {
     int capacity;            /* units a vessel collects in a step */
     int beaching;            /* 1: plastic drifting onto land is beached (leaves the sea) */
     int level_cap;           /* units shown as the top plastic level */
+    /* tragedy: fractions of a full pool (1.0), parts per billion */
+    int64_t pool_start_ppb; /* the pool's level at the start of an episode */
+    int64_t pool_regen_ppb; /* added to the pool each step it is not depleted */
+    int64_t pool_take_ppb;  /* taken by all agents together when every valve opens (each N-th) */
 } EnvParams;
 
 /* Sets every field to its neutral default (Gathering rules on the small map). */
@@ -324,24 +334,35 @@ typedef struct EnvAgent {
     uint8_t fired;   /* beam fired this step: 0, ENV_ACT_FIRE or ENV_ACT_CLEAN */
 } EnvAgent;
 
-/* streaming social metrics of one episode (games.md section 2) */
+/* streaming social metrics of one episode (games.md section 2), and restraint (Pretorius et al.
+ * 2020): the fraction of steps an agent waits, in games with a wait action */
 typedef struct EnvMetrics {
     int n_agents;
+    int has_wait; /* 1 once a step reported which agents waited (a game with a wait action) */
     int32_t steps;
     int64_t ret[ENV_MAX_AGENTS];       /* (n_agents,) integer returns */
     int64_t pos_t_sum[ENV_MAX_AGENTS]; /* (n_agents,) sum of 0-based steps with reward > 0 */
     int32_t pos_n[ENV_MAX_AGENTS];     /* (n_agents,) steps with reward > 0 */
     int64_t tagged_steps;              /* (agent, step) pairs tagged out at the end of a step */
+    int32_t waited[ENV_MAX_AGENTS];    /* (n_agents,) steps the agent chose the wait action */
 } EnvMetrics;
 
+/* The social metrics of an episode. restraint is the mean over agents of the fraction of steps
+ * each waited; ENV_NO_RESTRAINT (negative) in a game without a wait action. */
 typedef struct EnvSocial {
-    double efficiency, equality, sustainability, peace;
+    double efficiency, equality, sustainability, peace, restraint;
 } EnvSocial;
+#define ENV_NO_RESTRAINT (-1.0)
 
 void env_metrics_init(EnvMetrics *m, int n_agents);
-/* Adds one step: rewards (n_agents,) and tagged flags (n_agents,) after the step. */
-void env_metrics_step(EnvMetrics *m, const int32_t *rewards, const uint8_t *tagged);
+/* Adds one step: rewards (n_agents,) and tagged flags (n_agents,) after the step, and waited
+ * flags (n_agents,): 1 where the agent chose the wait action, or NULL in a game without one. */
+void env_metrics_step(EnvMetrics *m, const int32_t *rewards, const uint8_t *tagged,
+                      const uint8_t *waited);
 void env_metrics_finish(const EnvMetrics *m, EnvSocial *out);
+/* Agent i's restraint: waited steps over steps (0 before the first step), or ENV_NO_RESTRAINT in a
+ * game without a wait action. */
+double env_metrics_restraint(const EnvMetrics *m, int i);
 
 /* the mutable state of one world */
 typedef struct EnvWorld {
@@ -351,11 +372,14 @@ typedef struct EnvWorld {
     EnvRng rng;    /* dynamics stream of this episode: move conflicts and regrowth */
     EnvRng events; /* events stream of this episode: draws that never depend on the state */
     EnvAgent agent[ENV_MAX_AGENTS];
-    int32_t reward[ENV_MAX_AGENTS];        /* (n_agents,) integer rewards of the last step */
-    int32_t n_waste;                       /* river cells holding waste */
-    int32_t n_apples;                      /* apples on the map */
-    int32_t bad_actions;                   /* out-of-range actions seen (treated as stay) */
-    int64_t spawned, collected, beached;   /* ocean: plastic units so far this episode */
+    int32_t reward[ENV_MAX_AGENTS];      /* (n_agents,) integer rewards of the last step */
+    int32_t n_waste;                     /* river cells holding waste */
+    int32_t n_apples;                    /* apples on the map */
+    int32_t bad_actions;                 /* out-of-range actions seen (treated as stay) */
+    int64_t spawned, collected, beached; /* ocean: plastic units so far this episode */
+    int64_t pool;     /* tragedy: water in the pool, in units of 1 / (n_agents * 1e9) of a full
+                         pool (tragedy.c); negative once a step took more than there was */
+    int32_t depleted; /* tragedy: 1 when the last step ran the pool dry (the episode ends) */
     int32_t regrow_skip[ENV_MAX_REGROWTH]; /* harvest: failures left before each class's next
                                               regrowth, -1 undrawn (see harvest.c) */
     EnvMetrics metrics;                    /* the episode in progress */
@@ -453,8 +477,10 @@ typedef struct EnvView {
     const int32_t *beam;    /* (n_beam,) cells the last step's beams crossed */
     const uint8_t *beam_id; /* (n_beam,) ENV_ID_FIRE or ENV_ID_CLEAN */
     int n_beam;
-    const int32_t *plastic; /* (hp, wp) ocean plastic units, or NULL */
-    const float *msg;       /* (n_agents, msg_size) received messages, set by comm/, or NULL */
+    const int32_t *plastic;  /* (hp, wp) ocean plastic units, or NULL */
+    int64_t pool, pool_full; /* tragedy: the pool and a full pool in pool units; 0 elsewhere */
+    int64_t pool_take;       /* tragedy: one valve's take in pool units; 0 elsewhere */
+    const float *msg;        /* (n_agents, msg_size) received messages, set by comm/, or NULL */
     int msg_size;
     int n_bits;      /* signal bits per agent in the messages (set by comm/), or 0 */
     float msg_scale; /* message offsets are cell offsets divided by this */

@@ -10,6 +10,8 @@ const EnvGameOps *env_game_ops(EnvGame g) {
         return &env_cleanup_ops;
     case ENV_GAME_OCEAN:
         return &env_ocean_ops;
+    case ENV_GAME_TRAGEDY:
+        return &env_tragedy_ops;
     default:
         return &env_gathering_ops;
     }

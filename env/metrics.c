@@ -6,6 +6,10 @@
  *   sustainability = mean over agents with at least one positive-reward step of the mean
  *                    0-based step index of those steps      (0 when no agent has one)
  *   peace          = (N T - tagged agent-steps) / T          (0 when T = 0)
+ *   restraint      = mean over agents of W_i / T, W_i the steps agent i chose the wait action
+ *                    (Pretorius et al. 2020; 0 when T = 0); ENV_NO_RESTRAINT in a game without
+ *                    a wait action (every game but tragedy: staying put there is a move, not a
+ *                    restraint from a shared resource)
  * A tagged agent-step is an (agent, step) pair whose tag-out timer is above zero after the step.
  * Equality can be negative when some returns are negative (Cleanup's penalties).
  */
@@ -18,8 +22,11 @@ void env_metrics_init(EnvMetrics *m, int n_agents) {
     m->n_agents = n_agents;
 }
 
-void env_metrics_step(EnvMetrics *m, const int32_t *rewards, const uint8_t *tagged) {
+void env_metrics_step(EnvMetrics *m, const int32_t *rewards, const uint8_t *tagged,
+                      const uint8_t *waited) {
+    if (waited) m->has_wait = 1;
     for (int i = 0; i < m->n_agents; i++) {
+        if (waited) m->waited[i] += waited[i] != 0;
         m->ret[i] += rewards[i];
         if (rewards[i] > 0) {
             m->pos_t_sum[i] += m->steps;
@@ -49,4 +56,12 @@ void env_metrics_finish(const EnvMetrics *m, EnvSocial *out) {
         }
     out->sustainability = counted > 0 ? s / counted : 0.0;
     out->peace = m->steps > 0 ? ((double)n * T - (double)m->tagged_steps) / T : 0.0;
+    double r = 0.0;
+    for (int i = 0; i < n; i++) r += env_metrics_restraint(m, i);
+    out->restraint = m->has_wait ? r / n : ENV_NO_RESTRAINT;
+}
+
+double env_metrics_restraint(const EnvMetrics *m, int i) {
+    if (!m->has_wait) return ENV_NO_RESTRAINT;
+    return m->steps > 0 ? (double)m->waited[i] / (double)m->steps : 0.0;
 }

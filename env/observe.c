@@ -4,7 +4,8 @@
  * Contract: every output buffer belongs to the caller and is written in place; nothing here
  * changes the world. env_observe copies each agent's window out of the rotated encoded grid
  * (grid.c), overlay included; env_observe_naive computes the same bytes one cell at a time from
- * world coordinates and is the reference the tests compare it with.
+ * world coordinates and is the reference the tests compare it with. A game with its own
+ * observation (ops->observe: tragedy's pool gauge) writes it for both.
  */
 #include "core.h"
 
@@ -44,6 +45,11 @@ static inline void put_px(uint8_t *d, int c, const uint8_t *col, uint8_t id) {
 void env_observe(const EnvWorld *w, uint8_t *obs) {
     const EnvConfig *cfg = w->cfg;
     const EnvParams *p = &cfg->p;
+    const EnvGameOps *ops = env_game_ops(p->game);
+    if (ops->observe) {
+        ops->observe(w, obs);
+        return;
+    }
     int n = p->n_agents, c = cfg->spec.obs_c;
     int oh = cfg->spec.obs_h, ow = cfg->spec.obs_w;
     int ahead = p->view_ahead, side = p->view_side;
@@ -73,6 +79,11 @@ void env_observe(const EnvWorld *w, uint8_t *obs) {
 void env_observe_naive(const EnvWorld *w, uint8_t *obs) {
     const EnvConfig *cfg = w->cfg;
     const EnvParams *p = &cfg->p;
+    const EnvGameOps *ops = env_game_ops(p->game);
+    if (ops->observe) {
+        ops->observe(w, obs);
+        return;
+    }
     int n = p->n_agents, c = cfg->spec.obs_c, ssd = p->palette == ENV_PALETTE_SSD;
     for (int i = 0; i < n; i++) {
         int o = w->agent[i].orient, rt = (o + 1) & 3;
@@ -152,4 +163,7 @@ void env_view(const EnvWorld *w, EnvView *v) {
     v->msg_size = 0;
     v->n_bits = 0;
     v->msg_scale = 1.0f;
+    v->pool = v->pool_full = v->pool_take = 0;
+    const EnvGameOps *ops = env_game_ops(cfg->p.game);
+    if (ops->view) ops->view(w, v);
 }

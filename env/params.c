@@ -16,8 +16,9 @@
 
 static const EnvKeySpec KEYS[] = {
     ENV_KEY_ROW_CHOICE(
-        "env", "game", F(game), "gathering harvest cleanup ocean", NULL,
-        "rules: fixed respawn, density regrowth, pollution-driven regrowth, or ocean plastic"),
+        "env", "game", F(game), "gathering harvest cleanup ocean tragedy", NULL,
+        "rules: fixed respawn, density regrowth, pollution-driven regrowth, ocean plastic, or "
+        "the tragedy water pool"),
     ENV_KEY_ROW_STRING("env", "map", F(map), ENV_NAME_LEN - 1,
                        "built-in map name, or a path to a map file"),
     ENV_KEY_ROW_INT("env", "agents", F(n_agents), 1, ENV_MAX_AGENTS, "number of agents"),
@@ -118,6 +119,12 @@ static const EnvKeySpec KEYS[] = {
                      "plastic drifting onto land leaves the sea (beached); else it stays"),
     ENV_KEY_ROW_INT("ocean", "level_cap", F(level_cap), 1, 100000,
                     "units shown as the top plastic level in observations"),
+    ENV_KEY_ROW_PROB("tragedy", "start", F(pool_start_ppb),
+                     "the pool's level at the start of an episode (1 is a full pool)"),
+    ENV_KEY_ROW_PROB("tragedy", "regrowth", F(pool_regen_ppb),
+                     "added to the pool every step it is not depleted (the paper: 0.03..0.1)"),
+    ENV_KEY_ROW_PROB("tragedy", "take", F(pool_take_ppb),
+                     "taken when every valve opens; each agent's take is this over env.agents"),
 };
 
 /* the world's table: its keys, the world's message dialect, and where the keys are listed */
@@ -180,6 +187,9 @@ void env_params_default(EnvParams *p) {
     p->capacity = 1;
     p->beaching = 1;
     p->level_cap = 8;
+    p->pool_start_ppb = 500000000;
+    p->pool_regen_ppb = 55000000;
+    p->pool_take_ppb = 100000000;
 }
 
 int env_params_set(EnvParams *p, const char *section, const char *key, const char *value,
@@ -202,12 +212,13 @@ int env_params_key(int i, const char **section, const char **key, char *range, s
 }
 
 const char *env_game_name(EnvGame g) {
-    static const char *names[] = {"gathering", "harvest", "cleanup", "ocean"};
+    static const char *names[] = {"gathering", "harvest", "cleanup", "ocean", "tragedy"};
     return (g >= 0 && g < ENV_GAME_COUNT) ? names[g] : "?";
 }
 
 int env_game_n_actions(EnvGame g) {
     if (g == ENV_GAME_OCEAN) return 5;
+    if (g == ENV_GAME_TRAGEDY) return 2;
     return g == ENV_GAME_CLEANUP ? 9 : 8;
 }
 

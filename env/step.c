@@ -25,7 +25,11 @@
  *  4. the game's resource dynamics run;
  *  5. every active agent on an apple eats it, in index order (with overlap, the first one there),
  *     or the game collects as it says. An agent tagged in this step collects nothing.
- * Then, in both: the tick advances and the metrics update. This step's beams stay listed until the
+ * A game with its own actions (ops->act: tragedy's valves) replaces steps 3-6 of either order:
+ * agents never move; the game applies the checked actions, then its dynamics run. An
+ * out-of-range action counts as a bad action and stays, or in a game with a wait action waits.
+ * Then, in all: the tick advances and the metrics update (restraint counts the steps each agent
+ * chose the wait action, in a game that has one). This step's beams stay listed until the
  * next step and, when obs.beams = 1, are drawn into observations over the cells (agents are drawn
  * over beams). The episode ends terminated when the game says its state is terminal, else
  * truncated at env.max_steps.
@@ -108,6 +112,7 @@ void env_reset(EnvWorld *w, uint64_t episode) {
     }
     env_game_ops(p->game)->reset(w);
     env_metrics_init(&w->metrics, p->n_agents);
+    w->metrics.has_wait = env_game_ops(p->game)->has_wait;
     env_overlay_paint(w);
 }
 
@@ -274,6 +279,7 @@ static void trace_beam(EnvWorld *w, const EnvGameOps *ops, int firer, int kind, 
  * cell agent i tries to enter (its own cell when it stays or walks into a wall) */
 static void start_step(EnvWorld *w, const int32_t *actions, int32_t *act, int32_t *target) {
     const EnvConfig *cfg = w->cfg;
+    const EnvGameOps *ops = env_game_ops(cfg->p.game);
     int n = cfg->p.n_agents, n_act = cfg->spec.n_actions;
     env_beams_write(w, 0);
     w->n_beam = 0;
@@ -284,7 +290,7 @@ static void start_step(EnvWorld *w, const int32_t *actions, int32_t *act, int32_
         act[i] = actions[i];
         if (act[i] < 0 || act[i] >= n_act) {
             w->bad_actions++;
-            act[i] = ENV_ACT_STAY;
+            act[i] = ops->has_wait ? ops->wait_action : ENV_ACT_STAY;
         }
         if (a->timeout > 0 && --a->timeout == 0) env_paint_agent(w, i);
         if (a->timeout > 0) act[i] = ENV_ACT_STAY;
@@ -391,7 +397,11 @@ int env_step(EnvWorld *w, const int32_t *actions, float *rewards) {
     /* 1-3. beams forgotten, timers, action checks and (simultaneous) turns */
     start_step(w, actions, act, target);
 
-    if (p->order == ENV_ORDER_SEQUENTIAL) {
+    if (ops->act) {
+        /* the game's own actions (agents never move), then its dynamics */
+        ops->act(w, act);
+        ops->dynamics(w);
+    } else if (p->order == ENV_ORDER_SEQUENTIAL) {
         /* agent by agent, then resources, then eating */
         act_sequential(w, ops, act);
         ops->dynamics(w);
@@ -407,12 +417,13 @@ int env_step(EnvWorld *w, const int32_t *actions, float *rewards) {
     /* paint this step's beams, advance, metrics */
     env_beams_write(w, 1);
     w->tick++;
-    uint8_t tagged[ENV_MAX_AGENTS];
+    uint8_t tagged[ENV_MAX_AGENTS], waited[ENV_MAX_AGENTS];
     for (int i = 0; i < n; i++) {
         tagged[i] = w->agent[i].timeout > 0;
+        waited[i] = ops->has_wait && act[i] == ops->wait_action;
         if (rewards) rewards[i] = (float)w->reward[i];
     }
-    env_metrics_step(&w->metrics, w->reward, tagged);
+    env_metrics_step(&w->metrics, w->reward, tagged, ops->has_wait ? waited : NULL);
     if (ops->terminal && ops->terminal(w)) return ENV_TERMINATED;
     return w->tick >= p->max_steps ? ENV_TRUNCATED : ENV_RUNNING;
 }

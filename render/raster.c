@@ -118,6 +118,13 @@ static int hud_field(const RenderScene *s, int k, char *buf, size_t n) {
             width = 13;
             break;
         }
+        if (v->pool_full > 0) {
+            /* the tragedy: the pool's level, a full pool being 1 */
+            double level = (double)(v->pool > 0 ? v->pool : 0) / (double)v->pool_full;
+            snprintf(tmp, sizeof tmp, "pool %5.3f", level);
+            width = 10;
+            break;
+        }
         snprintf(tmp, sizeof tmp, "apples %*d", da, v->n_apples);
         width = 7 + da;
         break;

@@ -242,8 +242,11 @@ int sim_episode_step(SimEpisode *e, const int32_t *actions, const uint8_t *bits)
     }
     for (int k = 0; k < nb; k++) e->signals += e->bits[k];
     /* 3-4. the world, then this step's signals into the channel */
-    sim_world_step(&e->world, e->comm ? &e->session : NULL, e->actions, e->bits, NULL, NULL);
+    int end =
+        sim_world_step(&e->world, e->comm ? &e->session : NULL, e->actions, e->bits, NULL, NULL);
     e->t++;
+    /* a terminal state (the tragedy's dry pool) ends the episode here */
+    if (end == ENV_TERMINATED) e->steps = e->t;
     return e->t >= e->steps;
 }
 
@@ -275,6 +278,8 @@ void sim_episode_result(const SimEpisode *e, SimResult *out) {
     out->steps = e->t;
     env_metrics_finish(&w->metrics, &out->social);
     memcpy(out->ret, w->metrics.ret, (size_t)e->cfg->p.n_agents * sizeof out->ret[0]);
+    for (int i = 0; i < e->cfg->p.n_agents; i++)
+        out->restraint[i] = env_metrics_restraint(&w->metrics, i);
     out->hash = env_state_hash(w);
     out->bad_actions = w->bad_actions;
 }

@@ -3,7 +3,8 @@
  *
  * A SimEpisode owns one world, its comm session (when the config communicates) and its actors:
  * per agent a scripted policy, a trained policy, or nothing (actions given from outside). One call,
- * sim_episode_step(), takes one step, always in this order:
+ * sim_episode_step(), takes one step, always in this order (an episode ends after env.max_steps
+ * steps, or earlier at a step that leaves the world in a terminal state):
  *   1. the comm session rebuilds the graph and hears the bits emitted at the previous step
  *      (messages out: the view's msg);
  *   2. the actors choose every agent's action and signal bits from the view (scripted) or the
@@ -33,8 +34,10 @@ typedef struct SimResult {
     int episode;
     int steps;
     EnvSocial social;
-    int64_t ret[ENV_MAX_AGENTS]; /* (n_agents,) returns */
-    uint64_t hash;               /* state hash after the last step */
+    int64_t ret[ENV_MAX_AGENTS];      /* (n_agents,) returns */
+    double restraint[ENV_MAX_AGENTS]; /* (n_agents,) fraction of steps each waited, or
+                                         ENV_NO_RESTRAINT in a game without a wait action */
+    uint64_t hash;                    /* state hash after the last step */
     int32_t bad_actions;
     int64_t signals;                             /* signal bits set to 1 over the episode */
     int64_t spawned, collected, beached, afloat; /* ocean plastic at the end of the episode */
@@ -71,8 +74,8 @@ typedef struct SimEpisode {
     SimView view;                       /* the policies' snapshot of the world */
     /* the episode in progress */
     uint64_t episode;
-    int steps, t;                                       /* steps to take; steps taken */
-    int n_bits;                                         /* signal bits per agent */
+    int steps, t; /* steps to take (cut to t when a step terminates the episode); steps taken */
+    int n_bits;   /* signal bits per agent */
     int32_t actions[ENV_MAX_AGENTS];                    /* (n_agents,) the last step's actions */
     uint8_t bits[ENV_MAX_AGENTS * ENV_MAX_SIGNAL_BITS]; /* (n_agents, n_bits) its signals */
     int64_t signals;                                    /* signal bits set so far */

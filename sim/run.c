@@ -216,9 +216,13 @@ static void log_episode(FILE *f, const PpoEpisode *ep, int64_t update, int n_age
     for (int a = 0; a < n_agents; a++) fprintf(f, "%s%lld", a ? ", " : "", (long long)ep->ret[a]);
     fprintf(f,
             "], \"efficiency\": %.6f, \"equality\": %.6f, \"sustainability\": %.4f, "
-            "\"peace\": %.4f}\n",
+            "\"peace\": %.4f, \"restraint\": ",
             ep->social.efficiency, ep->social.equality, ep->social.sustainability,
             ep->social.peace);
+    if (ep->social.restraint < 0)
+        fprintf(f, "null}\n");
+    else
+        fprintf(f, "%.4f}\n", ep->social.restraint);
 }
 
 /* episodes in the order one process records them: by step (env_steps), then world */

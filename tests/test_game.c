@@ -24,15 +24,26 @@ static void test_ops_agree_with_params(void **state) {
         assert_non_null(ops->dynamics);
         assert_non_null(ops->refused);
         assert_non_null(ops->legend);
-        /* no game ends an episode in a terminal state today */
-        assert_null(ops->terminal);
+        /* only the tragedy ends an episode in a terminal state (its dry pool), and only it has
+         * a wait action, its own actions, observation, map and view */
+        int tragedy = g == ENV_GAME_TRAGEDY;
+        assert_int_equal(ops->terminal != NULL, tragedy);
+        assert_int_equal(ops->has_wait, tragedy);
+        assert_int_equal(ops->act != NULL, tragedy);
+        assert_int_equal(ops->observe != NULL, tragedy);
+        assert_int_equal(ops->obs_h > 0, tragedy);
+        assert_int_equal(ops->map != NULL, tragedy);
+        assert_int_equal(ops->view != NULL, tragedy);
     }
     /* the spec comes from the ops */
     static const struct {
         const char *preset;
         int n_actions, n_features, egocentric;
-    } want[] = {
-        {"gathering", 8, 0, 1}, {"harvest", 8, 0, 1}, {"cleanup", 9, 0, 1}, {"ocean", 5, 2, 0}};
+    } want[] = {{"gathering", 8, 0, 1},
+                {"harvest", 8, 0, 1},
+                {"cleanup", 9, 0, 1},
+                {"ocean", 5, 2, 0},
+                {"tragedy", 2, 2, 0}};
     for (size_t k = 0; k < sizeof want / sizeof want[0]; k++) {
         EnvParams p;
         EnvConfig cfg;
@@ -109,8 +120,9 @@ static void test_core_names_no_game(void **state) {
     static const char *core[] = {"env/config.c", "env/grid.c",  "env/observe.c",
                                  "env/step.c",   "env/world.c", "env/core.h"};
     static const char *names[] = {"ENV_GAME_GATHERING", "ENV_GAME_HARVEST", "ENV_GAME_CLEANUP",
-                                  "ENV_GAME_OCEAN",     "env_gathering_",   "env_harvest_",
-                                  "env_cleanup_",       "env_ocean_"};
+                                  "ENV_GAME_OCEAN",     "ENV_GAME_TRAGEDY", "env_gathering_",
+                                  "env_harvest_",       "env_cleanup_",     "env_ocean_",
+                                  "env_tragedy_",       "ENV_TRAGEDY_"};
     for (size_t i = 0; i < sizeof core / sizeof core[0]; i++) {
         char *text = read_source(core[i]);
         for (size_t k = 0; k < sizeof names / sizeof names[0]; k++)
@@ -118,7 +130,7 @@ static void test_core_names_no_game(void **state) {
         free(text);
     }
     static const char *games[] = {"env/gathering.c", "env/harvest.c", "env/cleanup.c",
-                                  "env/ocean.c"};
+                                  "env/ocean.c", "env/tragedy.c"};
     for (size_t i = 0; i < sizeof games / sizeof games[0]; i++) {
         char *text = read_source(games[i]);
         if (strstr(text, "core.h")) fail_msg("%s includes the core's own header", games[i]);

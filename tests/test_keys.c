@@ -310,7 +310,8 @@ static void test_sim_params(void **state) {
     assert_int_equal(p.env.fire.length, 2);
     assert_int_equal(sim_params_set(&p, "ppo", "lr", "1", &err), ENV_EINPUT);
     assert_string_equal(err.msg, "unknown section '[ppo]' (key 'lr'); sections are env, obs, beam, "
-                                 "clean, apples, regrowth, pollution, ocean, comm, rewards");
+                                 "clean, apples, regrowth, pollution, ocean, tragedy, comm, "
+                                 "rewards");
     assert_int_equal(sim_params_set(&p, "env", "bogus", "1", &err), ENV_EINPUT);
     assert_string_equal(err.msg, "unknown key 'env.bogus'; 'commons maps --keys' lists the keys");
     const char *sec, *key, *doc;

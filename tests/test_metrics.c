@@ -15,7 +15,7 @@ static void feed(EnvMetrics *m, int n, int n_steps, const int32_t *rewards, cons
     uint8_t none[ENV_MAX_AGENTS] = {0};
     for (int t = 0; t < n_steps; t++)
         env_metrics_step(m, rewards + (size_t)t * (size_t)n,
-                         tagged ? tagged + (size_t)t * (size_t)n : none);
+                         tagged ? tagged + (size_t)t * (size_t)n : none, NULL);
 }
 
 /* T = 0: nothing to average over */
@@ -298,6 +298,31 @@ static void test_world_peace(void **state) {
     env_config_close(&cfg);
 }
 
+/* restraint: each agent's waited steps over T, their mean; n/a without a wait action */
+static void test_restraint(void **state) {
+    (void)state;
+    EnvMetrics m;
+    EnvSocial s;
+    int32_t r[3] = {0, 1, 0};
+    uint8_t tags[3] = {0}, waits[4][3] = {{1, 0, 1}, {1, 0, 0}, {1, 0, 1}, {1, 1, 0}};
+    env_metrics_init(&m, 3);
+    env_metrics_finish(&m, &s);
+    assert_true(s.restraint == ENV_NO_RESTRAINT);
+    assert_true(env_metrics_restraint(&m, 0) == ENV_NO_RESTRAINT);
+    for (int t = 0; t < 4; t++) env_metrics_step(&m, r, tags, waits[t]);
+    env_metrics_finish(&m, &s);
+    /* agent 0 waited 4/4, agent 1 1/4, agent 2 2/4 */
+    assert_float_equal(env_metrics_restraint(&m, 0), 1.0, EPS);
+    assert_float_equal(env_metrics_restraint(&m, 1), 0.25, EPS);
+    assert_float_equal(env_metrics_restraint(&m, 2), 0.5, EPS);
+    assert_float_equal(s.restraint, 1.75 / 3.0, EPS);
+    /* a game without a wait action: n/a, whatever the steps */
+    env_metrics_init(&m, 3);
+    for (int t = 0; t < 4; t++) env_metrics_step(&m, r, tags, NULL);
+    env_metrics_finish(&m, &s);
+    assert_true(s.restraint < 0);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_empty_episode),
@@ -311,6 +336,7 @@ int main(void) {
         cmocka_unit_test(test_large_returns),
         cmocka_unit_test(test_world_metrics),
         cmocka_unit_test(test_world_peace),
+        cmocka_unit_test(test_restraint),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -107,7 +107,7 @@ static void test_presets(void **state) {
         if (env_config_init(&cfg, &p.env, &err)) fail_msg("%s: %s", p.env.preset, err.msg);
         env_config_close(&cfg);
     }
-    assert_int_equal(n, 12);
+    assert_int_equal(n, 13);
     assert_int_equal(sim_params_load_preset(&p, "harvest", &err), 0);
     assert_int_equal(p.env.regrowth_shape, ENV_SHAPE_SQUARE); /* the SSD code's 3x3 neighbourhood */
     assert_int_equal(p.env.regrowth_radius, 1);

@@ -454,6 +454,44 @@ static void test_ego_panel(void **state) {
     }
 }
 
+/* the tragedy's picture: the gauge's water, an open valve's pipe, the ego panel's two grey
+ * blocks, and the pool's level in the HUD */
+static void test_tragedy(void **state) {
+    (void)state;
+    Fixture *f = fixture("tragedy", ROOM, 4, NULL); /* the game draws its own map */
+    int32_t act[ENV_MAX_AGENTS] = {ENV_TRAGEDY_TAKE, ENV_TRAGEDY_WAIT, ENV_TRAGEDY_WAIT,
+                                   ENV_TRAGEDY_WAIT};
+    env_step(&f->w, act, NULL); /* 0.5 - 0.025 + 0.055 = 0.53 */
+    uint8_t obs[4 * 6];
+    env_observe(&f->w, obs);
+    f->o.ego_agent = 0;
+    f->o.hud = 1;
+    render_scene_from_world(&f->s, &f->w);
+    f->s.ego_obs = obs;
+    draw(f, 0);
+    /* ceil(0.53 * 10) = 6 gauge cells are drawn as water, the rest as the closed pipes */
+    for (int y = 0; y < CS; y++)
+        for (int x = 0; x < CS; x++) {
+            expect_rgb(cell_px(f, 1, 6, x, y), cell_px(f, 1, 1, x, y), "water");
+            expect_rgb(cell_px(f, 1, 7, x, y), cell_px(f, 2, 2, x, y), "dry gauge");
+        }
+    assert_true(memcmp(cell_px(f, 1, 6, 1, 1), cell_px(f, 1, 7, 1, 1), 3) != 0);
+    assert_true(memcmp(cell_px(f, 2, 1, 1, 1), cell_px(f, 2, 2, 1, 1), 3) != 0); /* open pipe */
+    static const uint8_t level[3] = {135, 135, 135}, taken[3] = {2, 2, 2};       /* 255 * 0.53 */
+    expect_rgb(px(f, f->l.ego_x + 1, f->l.ego_y + 1), level, "ego level");
+    expect_rgb(px(f, f->l.ego_x + CS + 1, f->l.ego_y + 1), taken, "ego take");
+    char line[64];
+    snprintf(line, sizeof line, "t %3d/%d  pool 0.530", 1, 100);
+    int w = f->l.w, h = f->l.h, x = f->l.pad, y = f->l.hud_y + f->l.pad;
+    uint8_t *ref = malloc((size_t)w * (size_t)h * 3);
+    for (size_t i = 0; i < (size_t)w * (size_t)h; i++) memcpy(ref + 3 * i, C(HUD), 3);
+    render_text(ref, w, h, x, y, line, C(TEXT), 1);
+    for (int yy = y; yy < y + 7; yy++)
+        assert_memory_equal(ref + ((size_t)yy * w + x) * 3, px(f, x, yy), strlen(line) * 6 * 3);
+    free(ref);
+    fixture_free(f);
+}
+
 /* drawing every step, with observations for the panel, changes nothing in the world */
 static void test_render_never_changes_state(void **state) {
     (void)state;
@@ -770,6 +808,7 @@ int main(void) {
         cmocka_unit_test(test_font),
         cmocka_unit_test(test_hud),
         cmocka_unit_test(test_ego_panel),
+        cmocka_unit_test(test_tragedy),
         cmocka_unit_test(test_render_never_changes_state),
         cmocka_unit_test(test_gif_roundtrip),
         cmocka_unit_test(test_gif_many_colours),
