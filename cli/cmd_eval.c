@@ -329,7 +329,7 @@ static void print_signalling(const EvalPlan *pl, const EvalItem *all, int ne, co
                    h ? ", " : "", comm_hear_name((CommHear)h), m, sd, ocean ? frac : -1.0, dm,
                    dm - half, dm + half);
         else if (h == COMM_HEAR_INTACT)
-            printf("  %-8s %9.2f +- %7.2f %-9s\n", comm_hear_name((CommHear)h), m, sd, fr);
+            printf("  %-8s %9.2f +- %7.2f %s\n", comm_hear_name((CommHear)h), m, sd, fr);
         else
             printf("  %-8s %9.2f +- %7.2f %-9s %+9.2f [%+.2f, %+.2f]\n",
                    comm_hear_name((CommHear)h), m, sd, fr, dm, dm - half, dm + half);

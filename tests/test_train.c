@@ -310,6 +310,12 @@ static void test_eval_signalling(void **state) {
     expect_in("eval", "\"channel\": \"zero\", \"signalling\"");
     ablation_row("intact", unmeasured, sizeof unmeasured);
     assert_string_equal(measured, unmeasured);
+    /* a recording and a replay of the trained signalling team, headless: its bits replay */
+    expect_exit("run --policy s/ --steps 12 --record s.gif --replay-out s.replay", 0);
+    expect_in("run", "recorded 13 frames");
+    expect_in("run", "signals sent ");
+    expect_exit("replay s.replay --record s2.gif", 0);
+    expect_in("replay", "every recorded state hash matched");
     EXPECT_ERROR("eval s --channel off", "unknown channel mode 'off': use one of intact zero "
                                          "shuffle");
 }
