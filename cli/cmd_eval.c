@@ -21,6 +21,7 @@
 #include "options.h"
 #include "episode.h"
 #include "dist.h"
+#include "signalling.h"
 
 static const char *EVAL_HELP =
     "usage: commons eval RUN_DIR|CHECKPOINT [options]\n"
@@ -33,8 +34,17 @@ static const char *EVAL_HELP =
     "  --episodes N          episodes, one seed each (default 10)\n"
     "  --seed N              first seed (default 1): episode e uses seed N + e, as in compare\n"
     "  --baselines           also run the scripted policies (random, greedy, coop) on the seeds\n"
+    "  --channel MODE        what the agents hear: intact (default), zero (every received bit 0)\n"
+    "                        or shuffle (the sent bits permuted between agents each step)\n"
     "  --set SEC.KEY=VALUE   change a world key (e.g. env.max_steps; repeatable)\n"
-    "  --json                print one JSON document\n";
+    "  --json                print one JSON document\n"
+    "\n"
+    "For a world that communicates, it also prints the signalling measures of the trained agents\n"
+    "(README: measuring a learned protocol): per signal bit the mutual information in bits\n"
+    "between the bit and a resource in view (ocean: plastic) with P(bit = 1 | in view) and\n"
+    "P(bit = 1 | none); the listening divergence (Jensen-Shannon, bits; KL, nats) of the move\n"
+    "distribution when every heard bit is flipped; and the plastic collected (other games: the\n"
+    "collective return) with the channel intact, zeroed and shuffled on the same seeds.\n";
 
 /* the metrics (EVAL_METRICS) of each episode of one policy */
 #define EVAL_METRICS 5
@@ -57,11 +67,15 @@ static void mean_sd(const double *x, int n, double *mean, double *sd) {
 typedef struct EvalItem {
     double metric[EVAL_METRICS];
     int64_t ret[ENV_MAX_AGENTS]; /* (n_agents,) */
+    double collected;            /* ocean: plastic collected; otherwise the collective return */
+    int64_t spawned;             /* ocean: plastic spawned */
+    SimSignalStats sig;          /* the trained agents' signalling measures (measured items) */
 } EvalItem;
 
-/* one episode of one policy assignment: learned (ps) or a scripted kind for all */
+/* one episode of one policy assignment: learned (ps) or a scripted kind for all, hearing the
+ * channel as `hear` says; measured: the signalling measures too (the same episode either way) */
 static int run_episode(const SimConfig *cfg, const SimPolicies *ps, ScriptedKind kind,
-                       long long seed, EvalItem *out) {
+                       long long seed, CommHear hear, int measured, EvalItem *out) {
     EnvError err;
     ScriptedKind kinds[ENV_MAX_AGENTS];
     for (int i = 0; i < ENV_MAX_AGENTS; i++) kinds[i] = kind;
@@ -72,9 +86,35 @@ static int run_episode(const SimConfig *cfg, const SimPolicies *ps, ScriptedKind
         sim_episode_close(&r);
         return rc;
     }
-    SimResult ep;
-    sim_episode_run(&r, 0, 0, &ep);
+    sim_episode_set_channel(&r, hear);
     memset(out, 0, sizeof *out);
+    SimResult ep;
+    if (measured) {
+        SimSignalling m;
+        if (sim_signalling_init(&m, &r, &err)) {
+            sim_episode_close(&r);
+            return cli_fail(&err);
+        }
+        int32_t act[ENV_MAX_AGENTS];
+        uint8_t bits[ENV_MAX_AGENTS * ENV_MAX_SIGNAL_BITS];
+        sim_episode_start(&r, 0, 0);
+        int end = 0;
+        while (!end) {
+            sim_episode_act(&r);
+            sim_signalling_measure(&m, &r, &out->sig);
+            memcpy(act, r.actions, sizeof act);
+            memcpy(bits, r.bits, sizeof bits);
+            end = sim_episode_step(&r, act, bits);
+        }
+        sim_episode_result(&r, &ep);
+        sim_signalling_close(&m);
+    } else {
+        sim_episode_run(&r, 0, 0, &ep);
+    }
+    out->spawned = ep.spawned;
+    out->collected = (double)ep.collected;
+    if (cfg->env.p.game != ENV_GAME_OCEAN)
+        for (int i = 0; i < cfg->env.p.n_agents; i++) out->collected += (double)ep.ret[i];
     out->metric[0] = ep.social.efficiency;
     out->metric[1] = ep.social.equality;
     out->metric[2] = ep.social.sustainability;
@@ -132,7 +172,7 @@ static int split_args(int argc, char **argv, const char **target, int *baselines
             if (!flag && !strchr(a, '=') && i + 1 < argc) rest[n_rest++] = argv[++i];
         }
     }
-    return cli_parse_options(n_rest, rest, o, " --episodes --seed --set --json ");
+    return cli_parse_options(n_rest, rest, o, " --episodes --seed --set --json --channel ");
 }
 
 /* the checkpoint as the policy of every agent, in its own world with the --set overrides */
@@ -176,25 +216,136 @@ static void print_header(const SimLearned *l, const EnvParams *p, const Options 
                "sustainability", "peace", "restraint");
 }
 
-/* this rank's items of the list of every policy's episodes (policy 0 the trained one, then the
- * baselines; policy k's episode e is item k * ne + e), gathered to rank 0 in order (*all) */
-static int eval_items(SimDist *d, const SimConfig *cfg, const SimPolicies *ps, int n_pol, int ne,
-                      long long seed, EvalItem **all) {
-    int64_t n_items = (int64_t)n_pol * ne, count = sim_dist_deal(d, n_items);
+/* The sets of episodes: set 0 the trained policy (hearing the channel as --channel says, measured
+ * when the world signals), sets 1..n_pol-1 the baselines, then, when the world signals, the trained
+ * policy under the two other channel modes (the ablation). */
+typedef struct EvalPlan {
+    int n_pol, n_sets, signals;
+    CommHear hear;                         /* --channel */
+    CommHear set_hear[3 + SCRIPTED_COUNT]; /* (n_sets,) */
+} EvalPlan;
+
+static void eval_plan(EvalPlan *pl, int n_pol, int signals, CommHear hear) {
+    pl->n_pol = n_pol;
+    pl->signals = signals;
+    pl->hear = hear;
+    pl->n_sets = n_pol;
+    for (int k = 0; k < n_pol; k++) pl->set_hear[k] = hear;
+    for (int h = 0; signals && h < COMM_HEAR_COUNT; h++)
+        if ((CommHear)h != hear) pl->set_hear[pl->n_sets++] = (CommHear)h;
+}
+
+/* the set of channel mode h (the trained policy) */
+static int plan_set(const EvalPlan *pl, CommHear h) {
+    if (h == pl->hear) return 0;
+    for (int k = pl->n_pol; k < pl->n_sets; k++)
+        if (pl->set_hear[k] == h) return k;
+    return -1;
+}
+
+/* this rank's items of the list of every set's episodes (set k's episode e is item k * ne + e),
+ * gathered to rank 0 in order (*all) */
+static int eval_items(SimDist *d, const SimConfig *cfg, const SimPolicies *ps, const EvalPlan *pl,
+                      int ne, long long seed, EvalItem **all) {
+    int64_t n_items = (int64_t)pl->n_sets * ne, count = sim_dist_deal(d, n_items);
     EvalItem *mine = malloc(sizeof *mine * (size_t)(count > 0 ? count : 1));
     EnvError err = {ENV_ENOMEM, "out of memory for the results"};
     int rc = mine ? 0 : cli_fail(&err);
     for (int64_t i = 0; i < count && !rc; i++) {
         int64_t item = sim_dist_dealt(d, i);
         int k = (int)(item / ne), e = (int)(item % ne);
-        rc = run_episode(cfg, k ? NULL : ps, k ? (ScriptedKind)(k - 1) : SCRIPTED_RANDOM, seed + e,
-                         &mine[i]);
+        int trained = k == 0 || k >= pl->n_pol;
+        rc =
+            run_episode(cfg, trained ? ps : NULL, trained ? SCRIPTED_RANDOM : (ScriptedKind)(k - 1),
+                        seed + e, pl->set_hear[k], k == 0 && pl->signals, &mine[i]);
     }
     if (!rc && sim_dist_gather_dealt(d, mine, sizeof *mine, n_items, (void **)all, &err))
         rc = cli_fail(&err);
     free(mine);
     if (rc && d->size > 1) sim_dist_abort(d, rc);
     return rc;
+}
+
+/* the signalling measures and the ablation of the trained policy, from the items of every set */
+static void print_signalling(const EvalPlan *pl, const EvalItem *all, int ne, const SimConfig *cfg,
+                             int json) {
+    SimSignalStats st;
+    memset(&st, 0, sizeof st);
+    for (int e = 0; e < ne; e++) sim_signal_stats_add(&st, &all[e].sig);
+    int B =
+        cfg->comm.signal_bits < ENV_MAX_SIGNAL_BITS ? cfg->comm.signal_bits : ENV_MAX_SIGNAL_BITS;
+    int ocean = cfg->env.p.game == ENV_GAME_OCEAN;
+    const char *what = ocean ? "plastic" : "apple";
+    double js = st.n_listen ? st.js_sum / (double)st.n_listen : 0.0;
+    double kl = st.n_listen ? st.kl_sum / (double)st.n_listen : 0.0;
+    if (json)
+        printf(
+            ", \"channel\": \"%s\", \"signalling\": {\"resource\": \"%s\", \"agent_steps\": %lld, "
+            "\"bits\": [",
+            comm_hear_name(pl->hear), what, (long long)st.n_steps);
+    else
+        printf("signalling (trained agents, channel %s, %lld agent-steps; bit b at step t against "
+               "%s in view at t):\n",
+               comm_hear_name(pl->hear), (long long)st.n_steps, what);
+    for (int b = 0; b < B; b++) {
+        int64_t(*c)[2] = st.count[b];
+        int64_t n1 = c[1][0] + c[1][1], n0 = c[0][0] + c[0][1];
+        double mi = sim_mutual_information(&c[0][0], 2, 2);
+        double p1 = n1 ? (double)c[1][1] / (double)n1 : NAN;
+        double p0 = n0 ? (double)c[0][1] / (double)n0 : NAN;
+        if (json)
+            printf("%s{\"bit\": %d, \"mi_bits\": %.6f, \"p_on_in_view\": %.6f, \"n_in_view\": "
+                   "%lld, \"p_on_none\": %.6f, \"n_none\": %lld}",
+                   b ? ", " : "", b, mi, n1 ? p1 : -1.0, (long long)n1, n0 ? p0 : -1.0,
+                   (long long)n0);
+        else
+            printf("  bit %d: I(bit; %s in view) %.4f bits, P(bit=1 | %s) %.3f (n %lld), "
+                   "P(bit=1 | none) %.3f (n %lld)\n",
+                   b, what, mi, what, p1, (long long)n1, p0, (long long)n0);
+    }
+    if (json)
+        printf("]}, \"listening\": {\"js_bits\": %.6f, \"kl_nats\": %.6f, \"agent_steps\": %lld}, "
+               "\"ablation\": {\"measure\": \"%s\", \"rows\": [",
+               js, kl, (long long)st.n_listen, ocean ? "plastic collected" : "collective return");
+    else
+        printf("listening: %.4f bits JS, %.4f nats KL between the move distributions with the "
+               "heard bits and with every heard bit flipped, mean over %lld agent-steps with a "
+               "neighbour\n"
+               "ablation (trained policy, same seeds): %s per episode, mean +- sd%s; paired "
+               "difference to intact, mean and 95%% interval\n",
+               js, kl, (long long)st.n_listen, ocean ? "plastic collected" : "collective return",
+               ocean ? ", fraction of spawned" : "");
+    int intact = plan_set(pl, COMM_HEAR_INTACT);
+    double *v = malloc(sizeof(double) * 2 * (size_t)ne), *dv = v + ne;
+    for (int h = 0; v && h < COMM_HEAR_COUNT; h++) {
+        const EvalItem *it = all + (size_t)plan_set(pl, (CommHear)h) * (size_t)ne;
+        const EvalItem *in = all + (size_t)intact * (size_t)ne;
+        double sum_c = 0, sum_s = 0, m, sd, dm, dsd;
+        for (int e = 0; e < ne; e++) {
+            v[e] = it[e].collected;
+            dv[e] = it[e].collected - in[e].collected;
+            sum_c += it[e].collected;
+            sum_s += (double)it[e].spawned;
+        }
+        mean_sd(v, ne, &m, &sd);
+        mean_sd(dv, ne, &dm, &dsd);
+        double half = ne > 1 ? 1.96 * dsd / sqrt((double)ne) : 0.0;
+        double frac = sum_s > 0 ? sum_c / sum_s : 0.0;
+        char fr[32] = "";
+        if (ocean) snprintf(fr, sizeof fr, "(%.3f)", frac);
+        if (json)
+            printf("%s{\"channel\": \"%s\", \"mean\": %.4f, \"sd\": %.4f, \"fraction\": %.6f, "
+                   "\"diff\": %.4f, \"diff_ci95\": [%.4f, %.4f]}",
+                   h ? ", " : "", comm_hear_name((CommHear)h), m, sd, ocean ? frac : -1.0, dm,
+                   dm - half, dm + half);
+        else if (h == COMM_HEAR_INTACT)
+            printf("  %-8s %9.2f +- %7.2f %s\n", comm_hear_name((CommHear)h), m, sd, fr);
+        else
+            printf("  %-8s %9.2f +- %7.2f %-9s %+9.2f [%+.2f, %+.2f]\n",
+                   comm_hear_name((CommHear)h), m, sd, fr, dm, dm - half, dm + half);
+    }
+    free(v);
+    if (json) printf("]}");
 }
 
 int cli_cmd_eval(SimDist *d, int argc, char **argv) {
@@ -214,11 +365,16 @@ int cli_cmd_eval(SimDist *d, int argc, char **argv) {
     SimPolicies ps;
     SimConfig cfg;
     EnvError err;
+    CommHear hear = COMM_HEAR_INTACT;
+    const char *chan = cli_extra(&o, "--channel");
+    if (chan && comm_hear_parse(chan, &hear, &err)) return cli_fail(&err);
     if (load_policy(target, &o, &ps, &cfg, &err)) return cli_fail(&err);
     sim_dist_speak(d);
     int ne = (int)o.episodes, n_pol = 1 + (baselines ? SCRIPTED_COUNT : 0);
+    EvalPlan plan;
+    eval_plan(&plan, n_pol, comm_session_wanted(&cfg.comm) && cfg.comm.signal_bits > 0, hear);
     EvalItem *all = NULL;
-    rc = eval_items(d, &cfg, &ps, n_pol, ne, o.seed, &all);
+    rc = eval_items(d, &cfg, &ps, &plan, ne, o.seed, &all);
     Rows rows = {malloc(sizeof(double) * EVAL_METRICS * (size_t)ne), ne};
     if (!rc && d->rank == 0 && !rows.v)
         rc = cli_fail(&(EnvError){ENV_ENOMEM, "out of memory for the results"});
@@ -231,7 +387,9 @@ int cli_cmd_eval(SimDist *d, int argc, char **argv) {
             print_row(k ? scripted_name((ScriptedKind)(k - 1)) : "trained", &rows, ret, o.json,
                       k + 1 == n_pol);
         }
-        if (o.json) printf(" ]}\n");
+        if (o.json) printf(" ]");
+        if (plan.signals) print_signalling(&plan, all, ne, &cfg, o.json);
+        if (o.json) printf("}\n");
     }
     free(all);
     free(rows.v);

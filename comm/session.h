@@ -10,11 +10,36 @@
  * episode start clears the channel. Learning rewards may be shared over the same graph
  * (rewards.share), after Pretorius et al. (2020); the social metrics always use the world's own
  * rewards.
+ *
+ * Hearing (an evaluation-time ablation; the world's own dynamics never change): what the agents
+ * hear at step 1 is the channel's sent bits passed through the session's hearing mode:
+ *   intact   the bits as sent;
+ *   zero     every bit 0 (messages and the GNN's `sent` alike);
+ *   shuffle  the sent rows permuted between agents: agent i's slot carries the bits agent p(i)
+ *            sent, p a uniform permutation of 0..n-1 (Fisher-Yates from the end, j drawn with
+ *            env_rng_below) from the stream env_hash4(world seed, world index, episode,
+ *            COMM_STREAM_SHUFFLE << 32 | tick), so the multiset of sent bit rows is kept and the
+ *            same (seed, world, episode, step) always gives the same permutation.
+ * The heard bits live in their own buffer: observing twice at one step hears the same bits.
  */
 #ifndef COMMONS_SESSION_H
 #define COMMONS_SESSION_H
 
 #include "comm.h"
+
+/* What agents hear (see the top of this file). */
+typedef enum { COMM_HEAR_INTACT = 0, COMM_HEAR_ZERO, COMM_HEAR_SHUFFLE, COMM_HEAR_COUNT } CommHear;
+#define COMM_HEAR_CHOICES "intact zero shuffle"
+/* the stream purpose of the shuffle permutation (apart from env's 1..5 and agents' 0x11..0x15) */
+#define COMM_STREAM_SHUFFLE 0x21
+
+/* Returns the name of a hearing mode ("intact", "zero", "shuffle"), or "?". */
+const char *comm_hear_name(CommHear h);
+/* Parses a hearing mode name; ENV_EINPUT names the bad value and the choices. */
+int comm_hear_parse(const char *name, CommHear *out, EnvError *err);
+/* The permutation of the shuffle mode for n agents at one step, into perm (n,). */
+void comm_hear_permutation(uint64_t seed, uint64_t world, uint64_t episode, int32_t tick, int n,
+                           int32_t *perm);
 
 typedef struct CommSession {
     CommTopology topology;
@@ -29,6 +54,8 @@ typedef struct CommSession {
     int32_t row[ENV_MAX_AGENTS], col[ENV_MAX_AGENTS]; /* (n,) positions at the last observe */
     uint8_t active[ENV_MAX_AGENTS];                   /* (n,) not tagged out */
     float *msg;                                       /* (n, msg_size) received messages */
+    CommHear hear;                                    /* intact unless an ablation asks */
+    uint8_t *heard; /* (n, bits) the bits heard at the last observe (hear applied to sent) */
 } CommSession;
 
 /* Sizes the session for a world's config (agents, map size) and comm settings. Returns 0, or
@@ -38,6 +65,10 @@ void comm_session_close(CommSession *s);
 /* 1 when the settings ask for any communication (a topology or signal bits). */
 int comm_session_wanted(const CommParams *p);
 void comm_session_reset(CommSession *s);
+/* Sets what agents hear from the next observe on (intact after init). */
+void comm_session_set_hear(CommSession *s, CommHear h);
+/* The bits heard now as a channel (its sent is s->heard), for comm_channel_receive. */
+CommChannel comm_session_heard(const CommSession *s);
 void comm_session_observe(CommSession *s, const EnvWorld *w);
 /* bits (n, bits): 0 or 1 */
 void comm_session_emit(CommSession *s, const uint8_t *bits);
@@ -46,7 +77,7 @@ void comm_session_view(const CommSession *s, EnvView *v);
 /* The session's graph and signals as they stand (after comm_session_observe), in compact
  * caller-owned arrays: row (n + 1,) and col (n (n - 1),) the graph's CSR, pos (n, 2) each agent's
  * (row, col) divided by the message scale, sent (n, bits) the bits each agent sent at the
- * previous step (what its neighbours hear now) as 0/1 floats. */
+ * previous step, as heard (what its neighbours hear now), as 0/1 floats. */
 void comm_session_snapshot(const CommSession *s, int32_t *row, int32_t *col, float *pos,
                            float *sent);
 /* Learning rewards r (n,) -> out (n,): own, own + alpha * neighbours', or the global sum. */

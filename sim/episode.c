@@ -98,6 +98,10 @@ void sim_episode_close(SimEpisode *e) {
     env_world_close(&e->world);
 }
 
+void sim_episode_set_channel(SimEpisode *e, CommHear h) {
+    if (e->comm) comm_session_set_hear(&e->session, h);
+}
+
 void sim_episode_start(SimEpisode *e, uint64_t episode, int steps) {
     const EnvParams *p = &e->cfg->p;
     e->episode = episode;

@@ -97,6 +97,11 @@ int sim_episode_set_learned(SimEpisode *e, int agent, const PpoPolicy *pol, int 
  * gives the scripted kind back). It sees the same read-only snapshot as the scripted policies. */
 int sim_episode_set_policy(SimEpisode *e, int agent, SimPolicyFn fn, void *ctx, EnvError *err);
 
+/* What the agents hear from now on (comm/session.h: intact, zero, shuffle): an evaluation-time
+ * ablation of the channel; the world's own dynamics are unchanged. A world that does not
+ * communicate ignores it. */
+void sim_episode_set_channel(SimEpisode *e, CommHear h);
+
 /* Starts episode `episode` of `steps` steps (env.max_steps when steps <= 0): world, comm session
  * and the actors' streams. */
 void sim_episode_start(SimEpisode *e, uint64_t episode, int steps);

@@ -132,6 +132,7 @@ static void test_run_directory(void **state) {
     expect_in("eval", "coop ");
     expect_exit("eval a/checkpoint.ckpt --episodes 1 --json", 0);
     expect_in("eval", "\"policy\": \"trained\"");
+    assert_null(strstr(out, "signalling")); /* harvest without a channel: no measures */
     expect_exit("run --config a/world.ini --policy a/ --episodes 1", 0);
     expect_in("run", "policies: a/ a/ a/ a/ a/");
     expect_exit("run --config a/world.ini --policy a/checkpoint.ckpt,greedy,coop,greedy,random", 0);
@@ -271,9 +272,58 @@ static void test_bad_input(void **state) {
     EXPECT_ERROR("run --env harvest --policy greedy,", "entry 2 of 'greedy,' is empty");
 }
 
+/* the ablation row of channel mode `mode` in eval's JSON, from its name to the fraction */
+static void ablation_row(const char *mode, char *row, size_t n) {
+    char key[64];
+    snprintf(key, sizeof key, "{\"channel\": \"%s\", \"mean\": ", mode);
+    const char *a = strstr(out, key), *b = a ? strstr(a, ", \"diff\"") : NULL;
+    if (!a || !b) fail_msg("no ablation row for %s in:\n%s", mode, out);
+    snprintf(row, n, "%.*s", (int)(b - a), a);
+}
+
+/* a tiny signalling run with a GNN on ocean-patchy: eval prints the signalling measures, the
+ * listening divergence and the ablation; the measured episodes are the unmeasured ones (the intact
+ * row is the same whether it is measured, under --channel intact, or not, under --channel zero) */
+static void test_eval_signalling(void **state) {
+    (void)state;
+    put("sig.ini", "[env]\npreset = ocean-patchy\nmax_steps = 30\n[train]\nsteps = 240\n"
+                   "worlds = 2\nrollout = 30\nshards = 1\ncheckpoint_every = 0\n[ppo]\n"
+                   "minibatches = 1\nepochs = 1\n[net]\nconv = 0\nhidden = 8\n[gnn]\n"
+                   "rounds = 1\nmode = signal\n");
+    expect_exit("train sig.ini --out s", 0);
+    expect_exit("eval s --episodes 2", 0);
+    expect_in("eval", "signalling (trained agents, channel intact, 360 agent-steps;");
+    expect_in("eval", "  bit 0: I(bit; plastic in view) ");
+    expect_in("eval", "P(bit=1 | none) ");
+    expect_in("eval", "listening: ");
+    expect_in("eval", " nats KL between the move distributions");
+    expect_in("eval", "ablation (trained policy, same seeds): plastic collected per episode");
+    expect_in("eval", "\n  intact   ");
+    expect_in("eval", "\n  zero     ");
+    expect_in("eval", "\n  shuffle  ");
+    char measured[256], unmeasured[256];
+    expect_exit("eval s --episodes 2 --json", 0);
+    expect_in("eval", "\"channel\": \"intact\", \"signalling\": {\"resource\": \"plastic\"");
+    expect_in("eval", "\"listening\": {\"js_bits\": ");
+    ablation_row("intact", measured, sizeof measured);
+    expect_exit("eval s --episodes 2 --json --channel zero", 0);
+    expect_in("eval", "\"channel\": \"zero\", \"signalling\"");
+    ablation_row("intact", unmeasured, sizeof unmeasured);
+    assert_string_equal(measured, unmeasured);
+    /* a recording and a replay of the trained signalling team, headless: its bits replay */
+    expect_exit("run --policy s/ --steps 12 --record s.gif --replay-out s.replay", 0);
+    expect_in("run", "recorded 13 frames");
+    expect_in("run", "signals sent ");
+    expect_exit("replay s.replay --record s2.gif", 0);
+    expect_in("replay", "every recorded state hash matched");
+    EXPECT_ERROR("eval s --channel off", "unknown channel mode 'off': use one of intact zero "
+                                         "shuffle");
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_run_directory),
+        cmocka_unit_test(test_eval_signalling),
         cmocka_unit_test(test_resume_same_weights),
         cmocka_unit_test(test_bad_input),
     };
