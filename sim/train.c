@@ -8,12 +8,12 @@ int sim_trainer_init(SimTrainer *t, const PpoConfig *cfg, const SimConfig *sim, 
                      int n_shards, EnvError *err) {
     memset(t, 0, sizeof *t);
     t->sim = sim;
-    if (comm_session_wanted(&sim->comm) || sim->comm.share != COMM_SHARE_NONE)
+    if (comm_params_communicates(&sim->comm))
         return env_fail(err, ENV_EINPUT,
-                        "this world communicates or shares rewards (comm.topology, "
-                        "comm.signal_bits, rewards.share), and the trainer does not run the "
-                        "communication layer yet; train with comm.topology = none, "
-                        "comm.signal_bits = 0 and rewards.share = none");
+                        "this world communicates (comm.topology, comm.signal_bits), and the "
+                        "trainer does not run the communication layer yet; train with "
+                        "comm.topology = none and comm.signal_bits = 0 (rewards.share and "
+                        "rewards.inequity train)");
     int rc = ppo_trainer_init(&t->ppo, cfg, &sim->spec, first_shard, n_shards, err);
     if (rc) return rc;
     PpoTrainer *p = &t->ppo;
