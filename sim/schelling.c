@@ -198,7 +198,11 @@ static SimFixedKind interior_kind(int n, const double *rc, const double *rd, dou
     return SIM_FIXED_SEMI;
 }
 
-static SimFixedKind end_kind(double g, int at_one) {
+/* the stability of an end from g there, or just inside when g vanishes at the end itself */
+static SimFixedKind end_kind(int n, const double *rc, const double *rd, int at_one) {
+    double h = 0.5 / SIM_SCHELLING_GRID;
+    double g = sim_schelling_gain(n, rc, rd, at_one ? 1.0 : 0.0);
+    if (g == 0) g = sim_schelling_gain(n, rc, rd, at_one ? 1.0 - h : h);
     if (g == 0) return SIM_FIXED_SEMI;
     return (at_one ? g > 0 : g < 0) ? SIM_FIXED_STABLE : SIM_FIXED_UNSTABLE;
 }
@@ -211,7 +215,7 @@ int sim_schelling_fixed_points(int n, const double *rc, const double *rd, SimFix
     for (int i = 0; i <= G; i++) zeros += sim_schelling_gain(n, rc, rd, (double)i / G) == 0.0;
     int flat = zeros > G / 2;
     if (degenerate) *degenerate = flat;
-    if (m < cap) out[m++] = (SimFixedPoint){0.0, end_kind(g0, 0)};
+    if (m < cap) out[m++] = (SimFixedPoint){0.0, end_kind(n, rc, rd, 0)};
     double prev = g0;
     for (int i = 1; i < G && !flat; i++) {
         double x = (double)i / G, cur = sim_schelling_gain(n, rc, rd, x), root = -1;
@@ -249,7 +253,7 @@ int sim_schelling_fixed_points(int n, const double *rc, const double *rd, SimFix
         double root = 0.5 * (lo + hi);
         out[m++] = (SimFixedPoint){root, interior_kind(n, rc, rd, root)};
     }
-    if (m < cap) out[m++] = (SimFixedPoint){1.0, end_kind(g1, 1)};
+    if (m < cap) out[m++] = (SimFixedPoint){1.0, end_kind(n, rc, rd, 1)};
     return m;
 }
 

@@ -30,7 +30,8 @@
  *   g = f_C - f_D in (0, 1), found as sign changes (or exact zeros) on a grid of
  *   SIM_SCHELLING_GRID intervals, each refined by 60 bisections. A root where g touches zero
  *   without changing sign between grid points is missed. Stability from the sign of x' either
- *   side: 0 is stable when g(0) < 0, 1 when g(1) > 0, an interior root when g falls through it.
+ *   side: 0 is stable when g(0) < 0, 1 when g(1) > 0 (when g vanishes at an end, its sign just
+ *   inside decides), an interior root when g falls through it.
  * - Everything is deterministic: the same inputs give the same numbers and the same files.
  */
 #ifndef COMMONS_SIM_SCHELLING_H

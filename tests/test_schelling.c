@@ -184,6 +184,15 @@ static void test_three_player_games(void **state) {
     expect_fixed(&r, 3, t_x, t_k);
     sim_schelling_close(&r);
 
+    /* R_c - R_d = (0, -1, 2): g = 2x^2 - 2x(1 - x) = 4x^2 - 2x vanishes at 0 and falls just
+     * inside: 0 is stable; the root 1/2 is unstable */
+    const double e_c[3] = {0, -1, 2};
+    synthetic(&r, 3, e_c, q_d, 0.0);
+    const double e_x[3] = {0, 0.5, 1};
+    const SimFixedKind e_k[3] = {SIM_FIXED_STABLE, SIM_FIXED_UNSTABLE, SIM_FIXED_STABLE};
+    expect_fixed(&r, 3, e_x, e_k);
+    sim_schelling_close(&r);
+
     /* C and D pay alike: every x rests; only the ends are reported, as semi-stable */
     synthetic(&r, 3, q_d, q_d, 0.0);
     assert_true(r.degenerate);
