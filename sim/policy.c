@@ -301,19 +301,23 @@ void sim_policies_close(SimPolicies *ps) {
     ps->n_loaded = 0;
 }
 
+int sim_policies_attach_slot(const SimPolicies *ps, SimEpisode *e, int i, EnvError *err) {
+    if (ps->learned[i] < 0) return 0;
+    const SimLearned *l = &ps->loaded[ps->learned[i]];
+    int rc = sim_learned_check(l, &e->sim->spec, err);
+    if (rc) return rc;
+    int g = l->policy.n_groups == 1 ? 0 : i;
+    if (g >= l->policy.n_groups)
+        return env_fail(err, ENV_EINPUT,
+                        "%s holds %d independent policies, one per agent slot; agent %d has none",
+                        l->file, l->policy.n_groups, i);
+    return sim_episode_set_learned(e, i, &l->policy, g, err);
+}
+
 int sim_policies_attach(const SimPolicies *ps, SimEpisode *e, EnvError *err) {
     for (int i = 0; i < e->cfg->p.n_agents; i++) {
-        if (ps->learned[i] < 0) continue;
-        const SimLearned *l = &ps->loaded[ps->learned[i]];
-        int rc = sim_learned_check(l, &e->sim->spec, err);
+        int rc = sim_policies_attach_slot(ps, e, i, err);
         if (rc) return rc;
-        int g = l->policy.n_groups == 1 ? 0 : i;
-        if (g >= l->policy.n_groups)
-            return env_fail(err, ENV_EINPUT,
-                            "%s holds %d independent policies, one per agent slot; agent %d has "
-                            "none",
-                            l->file, l->policy.n_groups, i);
-        if ((rc = sim_episode_set_learned(e, i, &l->policy, g, err))) return rc;
     }
     return 0;
 }

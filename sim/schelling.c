@@ -50,20 +50,6 @@ void sim_schelling_slots(int n, int k, int s, uint8_t *coop) {
 
 /* ---- playing ---------------------------------------------------------------------------- */
 
-/* slot i of the episode plays side ps (its trained policy, when it has one for the slot) */
-static int attach_slot(SimEpisode *e, const SimPolicies *ps, int i, EnvError *err) {
-    if (ps->learned[i] < 0) return 0;
-    const SimLearned *l = &ps->loaded[ps->learned[i]];
-    int rc = sim_learned_check(l, &e->sim->spec, err);
-    if (rc) return rc;
-    int g = l->policy.n_groups == 1 ? 0 : i;
-    if (g >= l->policy.n_groups)
-        return env_fail(err, ENV_EINPUT,
-                        "%s holds %d independent policies, one per agent slot; slot %d has none",
-                        l->file, l->policy.n_groups, i);
-    return sim_episode_set_learned(e, i, &l->policy, g, err);
-}
-
 /* episode s of composition k: every agent's return, summed into the three means */
 static int play(SimSchelling *r, const SimConfig *cfg, const SimPolicies *coop,
                 const SimPolicies *defect, int k, int s, EnvError *err) {
@@ -75,7 +61,8 @@ static int play(SimSchelling *r, const SimConfig *cfg, const SimPolicies *coop,
     SimEpisode e;
     int rc = sim_episode_init(&e, cfg, kinds, r->seed + (uint64_t)s, 0, err);
     if (rc) return rc;
-    for (int i = 0; i < n && !rc; i++) rc = attach_slot(&e, cm[i] ? coop : defect, i, err);
+    for (int i = 0; i < n && !rc; i++)
+        rc = sim_policies_attach_slot(cm[i] ? coop : defect, &e, i, err);
     if (!rc) {
         SimResult res;
         sim_episode_run(&e, 0, r->steps, &res);
