@@ -106,6 +106,15 @@ static void print_result(const SimSchelling *r, const SimParams *sp, const char 
     if (r->degenerate) printf("  (f_C = f_D on most of [0, 1]: every x is a rest point)\n");
 }
 
+/* a policy's name for the figure: a checkpoint's last path component ("harvest-shared") */
+static void short_name(const char *spec, char *buf, size_t n) {
+    size_t len = strlen(spec);
+    while (len > 1 && spec[len - 1] == '/') len--;
+    size_t start = len;
+    while (start > 0 && spec[start - 1] != '/') start--;
+    snprintf(buf, n, "%.*s", (int)(len - start), spec + start);
+}
+
 /* the folder of --out: made when missing (its parent must exist) */
 static int out_dir(const char *dir) {
     struct stat st;
@@ -173,10 +182,12 @@ int cli_cmd_schelling(int argc, char **argv) {
         double sec = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
         print_result(&r, &sp, coop, defect, sec);
         if (out) {
-            char png[4200], title[320];
+            char png[4200], title[320], cn[64], dn[64];
             snprintf(png, sizeof png, "%s/schelling.png", out);
-            snprintf(title, sizeof title, "%.60s, N = %d: C = %.100s, D = %.100s", sp.env.preset, n,
-                     coop, defect);
+            short_name(coop, cn, sizeof cn);
+            short_name(defect, dn, sizeof dn);
+            snprintf(title, sizeof title, "%.40s, N = %d: C = %.24s, D = %.24s", sp.env.preset, n,
+                     cn, dn);
             if (sim_schelling_write_csv(&r, out, &err) || sim_schelling_plot(&r, title, png, &err))
                 rc = cli_fail(&err);
             else

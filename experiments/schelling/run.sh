@@ -7,7 +7,7 @@
 #      (rewards.share = global) (two kinds of cooperator).
 # Every diagram plays 6 compositions x 50 seeds of 1000 steps. Results (the printed table, the
 # CSV files and schelling.png per diagram, wall times) go to experiments/schelling/results/;
-# runs go to runs/schelling/.
+# runs go to runs/schelling/ (a run with a checkpoint there is kept, not trained again).
 # Usage: experiments/schelling/run.sh [BUILD_DIR] [scripted|trained|all]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -48,6 +48,10 @@ if [ "$part" = trained ] || [ "$part" = all ]; then
         "$build/commons" train "experiments/schelling/$game.ini" --seed 1 "${set_args[@]}" \
           --out "$out" > "runs/schelling/$game-$kind.log" 2>&1
         echo "train $game-$kind: $(($(date +%s) - t0)) s" >> "$res/wall_time.txt"
+      else
+        echo "train $game-$kind: kept from an earlier run, which took" \
+          "$(grep -o 'agent-steps in [0-9.]* s' "runs/schelling/$game-$kind.log" | tail -1 | sed 's/agent-steps in //')" \
+          >> "$res/wall_time.txt"
       fi
       "$build/commons" eval "$out" --episodes 10 > "$res/eval-$game-$kind.txt"
     done
@@ -59,5 +63,7 @@ if [ "$part" = trained ] || [ "$part" = all ]; then
     done
   done
 fi
-echo "total: $(($(date +%s) - start)) s" >> "$res/wall_time.txt"
+echo "total ($part): $(($(date +%s) - start)) s" >> "$res/wall_time.txt"
 cat "$res/wall_time.txt"
+/usr/bin/python3 experiments/schelling/summary.py "$res" > "$res/summary.md"
+cat "$res/summary.md"
