@@ -14,5 +14,6 @@ int cli_cmd_train(SimDist *d, int argc, char **argv);
 int cli_cmd_eval(SimDist *d, int argc, char **argv);
 int cli_cmd_watch(int argc, char **argv);
 int cli_cmd_replay(int argc, char **argv);
+int cli_cmd_schelling(int argc, char **argv);
 
 #endif

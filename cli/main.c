@@ -36,6 +36,8 @@ static const char *USAGE =
     "  eval      run trained policies (a run directory or checkpoint) and print social metrics\n"
     "  watch     play episodes live in a window (SDL2)\n"
     "  replay    play a replay file back in the window, into a GIF/MP4, or just check it\n"
+    "  schelling play a cooperator and a defector in every mix: Schelling diagram, dilemma\n"
+    "            conditions, replicator dynamics\n"
     "\n"
     "'commons <command> --help' describes a command.\n";
 
@@ -53,6 +55,7 @@ static const struct {
     {"eval", NULL, cli_cmd_eval},
     {"watch", cli_cmd_watch, NULL},
     {"replay", cli_cmd_replay, NULL},
+    {"schelling", cli_cmd_schelling, NULL},
     /* clang-format on */
 };
 

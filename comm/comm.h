@@ -65,9 +65,14 @@ typedef struct CommParams {
     int slots;               /* nearest neighbours described in a received message */
     CommShare share;         /* rewards: own; own plus alpha times neighbours'; or the sum */
     int64_t share_alpha_ppb; /* alpha of share = neighbours, parts per billion */
+    int inequity;            /* 1: inequity-averse learning rewards (Hughes et al. 2018) */
+    double inequity_alpha;   /* weight of disadvantageous inequity (envy) */
+    double inequity_beta;    /* weight of advantageous inequity (guilt) */
+    double inequity_decay;   /* gamma * lambda, the decay of the reward traces */
 } CommParams;
 
-/* Sets every field to its default: no topology, no signals, no sharing. */
+/* Sets every field to its default: no topology, no signals, no sharing, inequity aversion off
+ * (with alpha 5, beta 0.05 and decay 0.99 * 0.975 ready for rewards.inequity = on). */
 void comm_params_default(CommParams *p);
 
 /* 1 when the section holds comm keys ([comm], [rewards]). */
@@ -251,5 +256,14 @@ void comm_aggregate_backward_naive(const CommGraph *g, CommAgg op, const float *
  * unless global != 0. Never allocates. */
 void comm_share_rewards(const CommGraph *g, float alpha, int global, int n, const float *r,
                         float *out);
+
+/* Inequity aversion (Hughes et al. 2018, after Fehr and Schmidt 1999) for n >= 2 agents. First the
+ * reward traces trace (n,) take this step's rewards r (n,): e_i = decay * e_i + r_i. Then
+ *   out_i -= alpha / (n - 1) * sum_j max(e_j - e_i, 0) + beta / (n - 1) * sum_j max(e_i - e_j, 0)
+ * subtracts the envy and the guilt from out (n,), which holds the rewards to shape (r itself, or
+ * r shared). Sums run over j in ascending order. With n < 2 only the traces update. out may alias
+ * r. Never allocates. */
+void comm_inequity_rewards(int n, float alpha, float beta, float decay, float *trace,
+                           const float *r, float *out);
 
 #endif

@@ -28,6 +28,15 @@ static const EnvKeySpec KEYS[] = {
                        "all"),
     ENV_KEY_ROW_PROB("rewards", "alpha", F(share_alpha_ppb),
                      "weight of the neighbours' rewards when share = neighbours"),
+    ENV_KEY_ROW_CHOICE("rewards", "inequity", F(inequity), "off on", NULL,
+                       "inequity-averse learning rewards (Hughes et al. 2018): minus envy and "
+                       "guilt over smoothed rewards"),
+    ENV_KEY_ROW_REAL("rewards", "inequity_alpha", F(inequity_alpha), 0, 1000, 0,
+                     "inequity: weight of disadvantageous inequity (others ahead: envy)"),
+    ENV_KEY_ROW_REAL("rewards", "inequity_beta", F(inequity_beta), 0, 1000, 0,
+                     "inequity: weight of advantageous inequity (self ahead: guilt)"),
+    ENV_KEY_ROW_REAL("rewards", "inequity_decay", F(inequity_decay), 0, 1, 0,
+                     "inequity: gamma * lambda, the decay of each agent's reward trace"),
 };
 
 static const EnvKeyTable TABLE = {KEYS, (int)(sizeof KEYS / sizeof KEYS[0]), ENV_KEY_DIALECT_WORLD,
@@ -46,6 +55,11 @@ void comm_params_default(CommParams *p) {
     p->slots = 2;
     p->share = COMM_SHARE_NONE;
     p->share_alpha_ppb = 0;
+    /* the SSD reference's defaults (alpha 5, beta 0.05); decay = 0.99 * 0.975 (see README) */
+    p->inequity = 0;
+    p->inequity_alpha = 5.0;
+    p->inequity_beta = 0.05;
+    p->inequity_decay = 0.96525;
 }
 
 int comm_params_section(const char *section) {

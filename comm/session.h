@@ -7,9 +7,11 @@
  *   2. the agents act: a move, plus `bits` signal bits each;
  *   3. env_step(), then comm_session_emit() with this step's bits.
  * So bits emitted at step t reach the neighbours at step t + 1. comm_session_reset() at every
- * episode start clears the channel. Learning rewards may be shared over the same graph
- * (rewards.share), after Pretorius et al. (2020); the social metrics always use the world's own
- * rewards.
+ * episode start clears the channel and the reward traces. Learning rewards may be shared over
+ * the same graph (rewards.share), after Pretorius et al. (2020), and made inequity averse
+ * (rewards.inequity, Hughes et al. 2018); the social metrics always use the world's own rewards.
+ * A world that only shapes rewards (no topology, no signal bits) has a session with no messages
+ * (msg_size 0).
  *
  * Hearing (an evaluation-time ablation; the world's own dynamics never change): what the agents
  * hear at step 1 is the channel's sent bits passed through the session's hearing mode:
@@ -49,6 +51,9 @@ typedef struct CommSession {
     float scale;  /* offsets in messages are divided by max(map height, width) */
     CommShare share;
     float alpha;
+    int inequity; /* 1: inequity-averse rewards */
+    float ia_alpha, ia_beta, ia_decay;
+    float trace[ENV_MAX_AGENTS]; /* (n,) smoothed rewards this episode (inequity) */
     CommGraph graph;
     CommChannel channel;
     int32_t row[ENV_MAX_AGENTS], col[ENV_MAX_AGENTS]; /* (n,) positions at the last observe */
@@ -62,7 +67,9 @@ typedef struct CommSession {
  * ENV_ENOMEM. */
 int comm_session_init(CommSession *s, const EnvConfig *cfg, const CommParams *p, EnvError *err);
 void comm_session_close(CommSession *s);
-/* 1 when the settings ask for any communication (a topology or signal bits). */
+/* 1 when the settings ask for communication: a topology or signal bits. */
+int comm_params_communicates(const CommParams *p);
+/* 1 when a world needs a session: it communicates, shares rewards or is inequity averse. */
 int comm_session_wanted(const CommParams *p);
 void comm_session_reset(CommSession *s);
 /* Sets what agents hear from the next observe on (intact after init). */
@@ -80,7 +87,9 @@ void comm_session_view(const CommSession *s, EnvView *v);
  * previous step, as heard (what its neighbours hear now), as 0/1 floats. */
 void comm_session_snapshot(const CommSession *s, int32_t *row, int32_t *col, float *pos,
                            float *sent);
-/* Learning rewards r (n,) -> out (n,): own, own + alpha * neighbours', or the global sum. */
-void comm_session_rewards(const CommSession *s, const float *r, float *out);
+/* Learning rewards r (n,) -> out (n,): own, own + alpha * neighbours', or the global sum; then,
+ * with rewards.inequity, minus envy and guilt over the episode's reward traces of r (which this
+ * call updates: call it once per step). out must not overlap r. */
+void comm_session_rewards(CommSession *s, const float *r, float *out);
 
 #endif

@@ -133,10 +133,12 @@ int sim_batch_restore(SimBatch *b, int k, uint64_t episode, int tick, const int3
         comm_session_reset(cs);
         comm_session_observe(cs, w);
     }
-    /* the world and its channel, step by step as they went (the rewards are not needed) */
+    /* the world, its channel and the learning rewards' traces, step by step as they went */
     for (int s = 0; s < tick; s++) {
-        env_step(w, actions + (size_t)s * A, NULL);
+        env_step(w, actions + (size_t)s * A, cs ? b->raw : NULL);
         if (cs) {
+            float shaped[ENV_MAX_AGENTS]; /* the reward traces of inequity aversion move on */
+            comm_session_rewards(cs, b->raw, shaped);
             static const uint8_t none[ENV_MAX_AGENTS * ENV_MAX_SIGNAL_BITS];
             comm_session_emit(cs, bits ? bits + (size_t)s * A * B : none);
             comm_session_observe(cs, w);

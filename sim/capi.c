@@ -129,7 +129,7 @@ int commons_params_spec(const CommonsParams *p, CommonsSpec *spec, CommonsError 
     EnvSpec s;
     int rc = sim_spec(&p->p, &s, &e);
     if (rc) return capi_fail(err, &e, rc);
-    int msg = comm_session_wanted(&p->p.comm)
+    int msg = comm_params_communicates(&p->p.comm)
                   ? comm_message_size(p->p.comm.signal_bits, p->p.comm.slots)
                   : 0;
     capi_spec(&s, &p->p.comm, msg, (int)p->p.env.game, spec);

@@ -117,7 +117,7 @@ void sim_learn_spec(const CommParams *comm, const PpoConfig *c, const EnvSpec *w
                     PpoFeed *feed) {
     *spec = *world;
     if (c->gnn_rounds > 0 && c->gnn_mode == 1) spec->n_heads = 1;
-    int msg = comm_session_wanted(comm) ? comm_message_size(comm->signal_bits, comm->slots) : 0;
+    int msg = comm_params_communicates(comm) ? comm_message_size(comm->signal_bits, comm->slots) : 0;
     feed->n_float = msg + world->n_features;
     feed->n_bits = comm->signal_bits;
 }
@@ -311,19 +311,23 @@ void sim_policies_close(SimPolicies *ps) {
     ps->n_loaded = 0;
 }
 
+int sim_policies_attach_slot(const SimPolicies *ps, SimEpisode *e, int i, EnvError *err) {
+    if (ps->learned[i] < 0) return 0;
+    const SimLearned *l = &ps->loaded[ps->learned[i]];
+    int rc = sim_learned_check(l, &e->sim->spec, err);
+    if (rc) return rc;
+    int g = l->policy.n_groups == 1 ? 0 : i;
+    if (g >= l->policy.n_groups)
+        return env_fail(err, ENV_EINPUT,
+                        "%s holds %d independent policies, one per agent slot; agent %d has none",
+                        l->file, l->policy.n_groups, i);
+    return sim_episode_set_learned(e, i, &l->policy, g, err);
+}
+
 int sim_policies_attach(const SimPolicies *ps, SimEpisode *e, EnvError *err) {
     for (int i = 0; i < e->cfg->p.n_agents; i++) {
-        if (ps->learned[i] < 0) continue;
-        const SimLearned *l = &ps->loaded[ps->learned[i]];
-        int rc = sim_learned_check(l, &e->sim->spec, err);
+        int rc = sim_policies_attach_slot(ps, e, i, err);
         if (rc) return rc;
-        int g = l->policy.n_groups == 1 ? 0 : i;
-        if (g >= l->policy.n_groups)
-            return env_fail(err, ENV_EINPUT,
-                            "%s holds %d independent policies, one per agent slot; agent %d has "
-                            "none",
-                            l->file, l->policy.n_groups, i);
-        if ((rc = sim_episode_set_learned(e, i, &l->policy, g, err))) return rc;
     }
     return 0;
 }

@@ -80,5 +80,7 @@ void sim_policies_close(SimPolicies *ps);
 /* Gives the episode's agents their checkpoints, each checked against the world: a shared policy
  * plays every slot, agent i of an independent one plays slot i. */
 int sim_policies_attach(const SimPolicies *ps, SimEpisode *e, EnvError *err);
+/* The same for slot i alone (nothing when its entry is scripted). */
+int sim_policies_attach_slot(const SimPolicies *ps, SimEpisode *e, int i, EnvError *err);
 
 #endif

@@ -905,6 +905,36 @@ static void test_share_rewards(void **state) {
     comm_graph_close(&g);
 }
 
+/* inequity aversion by hand: n = 3, alpha 1, beta 0.5, decay 0.5 (see comm.h for the formula) */
+static void test_inequity_rewards(void **state) {
+    (void)state;
+    float trace[3] = {0, 0, 0}, out[3];
+    /* step 1: traces = rewards {1, 0, 2}; agent 0 envies 1 and is ahead of 0 by 1:
+     * 1 - 1/2 * 1 - 0.5/2 * 1 = 0.25; agent 1: 0 - 1/2 * (1 + 2) = -1.5; agent 2:
+     * 2 - 0.5/2 * (1 + 2) = 1.25 */
+    const float r1[3] = {1, 0, 2};
+    memcpy(out, r1, sizeof out);
+    comm_inequity_rewards(3, 1.0f, 0.5f, 0.5f, trace, r1, out);
+    const float want1[3] = {0.25f, -1.5f, 1.25f};
+    assert_memory_equal(out, want1, sizeof want1);
+    /* step 2: no rewards; traces {0.5, 0, 1}: -0.25 - 0.125, -0.75, -0.375 */
+    const float r2[3] = {0, 0, 0};
+    memcpy(out, r2, sizeof out);
+    comm_inequity_rewards(3, 1.0f, 0.5f, 0.5f, trace, r2, out);
+    const float want2[3] = {-0.375f, -0.75f, -0.375f};
+    assert_memory_equal(out, want2, sizeof want2);
+    const float traces[3] = {0.5f, 0.0f, 1.0f};
+    assert_memory_equal(trace, traces, sizeof traces);
+    /* in place, on rewards already shaped: equal traces cost nothing */
+    float t2[2] = {0, 0}, inplace[2] = {3, 3};
+    comm_inequity_rewards(2, 5.0f, 0.05f, 0.9f, t2, inplace, inplace);
+    assert_true(inplace[0] == 3.0f && inplace[1] == 3.0f);
+    /* one agent: only its trace moves */
+    float t1[1] = {2}, one[1] = {1};
+    comm_inequity_rewards(1, 5.0f, 0.05f, 0.5f, t1, one, one);
+    assert_true(t1[0] == 2.0f && one[0] == 1.0f);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_topology_names),
@@ -925,6 +955,7 @@ int main(void) {
         cmocka_unit_test(test_aggregate_finite_differences),
         cmocka_unit_test(test_aggregate_accumulates),
         cmocka_unit_test(test_share_rewards),
+        cmocka_unit_test(test_inequity_rewards),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -320,7 +320,7 @@ static void test_sim_params(void **state) {
     while (env_params_key(n_env, &sec, &key, range, sizeof range, &doc) == 0) n_env++;
     for (; sim_params_key(n, &sec, &key, range, sizeof range, &doc) == 0; n++)
         if (n == n_env) assert_string_equal(key, "topology");
-    assert_int_equal(n, n_env + 7);
+    assert_int_equal(n, n_env + 11);
     assert_string_equal(sec, "rewards");
     /* the config: the world's spec plus the signal heads */
     SimConfig cfg;

@@ -120,6 +120,41 @@ static void test_reward_sharing(void **state) {
     teardown(&x);
 }
 
+/* inequity aversion in a session: no topology, no messages; traces reset with the episode */
+static void test_inequity_session(void **state) {
+    (void)state;
+    const float r[5] = {2, 0, 0, 0, 0}, zero[5] = {0};
+    float out[5];
+    Setup x;
+    setup(&x, "harvest", "rewards.inequity=on", "rewards.inequity_alpha=2",
+          "rewards.inequity_beta=0.5");
+    assert_false(comm_params_communicates(&x.sim.comm));
+    assert_int_equal(x.s.msg_size, 0);
+    comm_session_reset(&x.s);
+    comm_session_observe(&x.s, &x.w);
+    comm_session_rewards(&x.s, r, out);
+    /* agent 0 is 2 ahead of four others: 2 - 0.5/4 * 8 = 1; the others: 0 - 2/4 * 2 = -1 */
+    assert_float_equal(out[0], 1.0, 1e-6);
+    for (int i = 1; i < 5; i++) assert_float_equal(out[i], -1.0, 1e-6);
+    /* next step, no rewards: the traces decay by 0.96525 (the default) */
+    comm_session_rewards(&x.s, zero, out);
+    assert_float_equal(out[0], -0.5 / 4 * 4 * 2 * 0.96525, 1e-5);
+    assert_float_equal(out[1], -2.0 / 4 * 2 * 0.96525, 1e-5);
+    /* a new episode forgets them */
+    comm_session_reset(&x.s);
+    comm_session_rewards(&x.s, zero, out);
+    assert_memory_equal(out, zero, sizeof zero);
+    teardown(&x);
+    /* shared first (everyone gets the sum, 2), then minus envy and guilt over the traces of the
+     * agents' own rewards (alpha 5, beta 0.05 by default) */
+    setup(&x, "harvest", "rewards.inequity=on", "rewards.share=global", NULL);
+    comm_session_reset(&x.s);
+    comm_session_rewards(&x.s, r, out);
+    assert_float_equal(out[0], 2.0 - 0.05 / 4 * 8, 1e-6);
+    assert_float_equal(out[3], 2.0 - 5.0 / 4 * 2, 1e-6);
+    teardown(&x);
+}
+
 /* the signalling vessels: a vessel that sees a stack signals; one that sees nothing and heard
  * the signal heads for the signaller; a silent (greedy) vessel wanders instead */
 static void test_signalling_vessels(void **state) {
@@ -198,6 +233,7 @@ int main(void) {
         cmocka_unit_test(test_tagged_agents_silent),
         cmocka_unit_test(test_reward_sharing),
         cmocka_unit_test(test_signalling_vessels),
+        cmocka_unit_test(test_inequity_session),
         cmocka_unit_test(test_runner_signals),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -206,6 +206,45 @@ static void test_batch_shares_rewards(void **state) {
     sim_config_close(&x.sim);
 }
 
+/* rewards.inequity: the batch's learning rewards are the world's own minus envy and guilt over
+ * per-episode traces (reset at auto-reset), while the world itself steps as without it */
+static void test_batch_inequity_rewards(void **state) {
+    (void)state;
+    Setup x, y;
+    setup(&x, "cleanup", "rewards.inequity=on", "env.max_steps=60", NULL);
+    setup(&y, "cleanup", "env.max_steps=60", NULL, NULL);
+    EnvError err;
+    SimBatch a, b;
+    assert_int_equal(sim_batch_init(&a, &x.sim, 2, 0, 1, 0, &err), 0);
+    assert_int_equal(sim_batch_init(&b, &y.sim, 2, 0, 1, 0, &err), 0);
+    assert_true(a.comm && a.msg_size == 0 && !b.comm);
+    int A = x.p.n_agents, shaped = 0;
+    int32_t act[ENV_MAX_AGENTS];
+    float ra[ENV_MAX_AGENTS], rb[ENV_MAX_AGENTS], trace[ENV_MAX_AGENTS] = {0};
+    SimBatchOut oa = {.rewards = ra}, ob = {.rewards = rb};
+    EnvRng rng;
+    env_rng_seed(&rng, 5);
+    for (int t = 0; t < 150; t++) {
+        if (t % 60 == 0) memset(trace, 0, sizeof trace); /* a new episode */
+        for (int i = 0; i < A; i++) act[i] = (int32_t)env_rng_below(&rng, 9);
+        sim_batch_step(&a, act, NULL, &oa);
+        sim_batch_step(&b, act, NULL, &ob);
+        assert_int_equal(env_state_hash(&a.worlds[0]), env_state_hash(&b.worlds[0]));
+        float want[ENV_MAX_AGENTS];
+        memcpy(want, rb, sizeof want);
+        comm_inequity_rewards(A, 5.0f, 0.05f, 0.96525f, trace, rb, want);
+        for (int i = 0; i < A; i++) assert_true(ra[i] == want[i]);
+        for (int i = 0; i < A; i++) shaped += ra[i] != rb[i];
+    }
+    assert_true(shaped > 100); /* beams cost and hit: the traces differ */
+    assert_memory_equal(&a.worlds[0].last_metrics, &b.worlds[0].last_metrics,
+                        sizeof a.worlds[0].last_metrics);
+    sim_batch_close(&a);
+    sim_batch_close(&b);
+    sim_config_close(&x.sim);
+    sim_config_close(&y.sim);
+}
+
 /* a world restored from its recorded actions continues as the original */
 static void test_batch_restore(void **state) {
     (void)state;
@@ -241,6 +280,7 @@ int main(void) {
         cmocka_unit_test(test_episode_replays_itself),
         cmocka_unit_test(test_batch_matches_episodes),
         cmocka_unit_test(test_batch_shares_rewards),
+        cmocka_unit_test(test_batch_inequity_rewards),
         cmocka_unit_test(test_batch_restore),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
