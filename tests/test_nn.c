@@ -187,9 +187,35 @@ static double emb_loss(void *p) {
     return dot(c->r, c->y, (size_t)c->n * c->s.oh * c->s.ow * c->s.oc);
 }
 
-static void embed_case(int h, int w, int k_ids, int kh, int kw, int stride, int oc) {
+/* The fast kernels' bits: every output is the bias plus one weight row per kernel cell, cells in
+ * kernel order, and every weight gradient row the sum of its output rows in order, from zero. */
+static void embed_ordered(const NnConvShape *s, int n, const uint8_t *ids, size_t stride,
+                          const float *w, const float *b, const float *dy, float *y, float *dw) {
+    int oc = s->oc;
+    memset(dw, 0, sizeof(float) * (size_t)s->kh * s->kw * s->c * oc);
+    for (int i = 0; i < n; i++)
+        for (int oy = 0; oy < s->oh; oy++)
+            for (int ox = 0; ox < s->ow; ox++) {
+                size_t r = ((size_t)i * s->oh + oy) * s->ow + ox;
+                float *yr = y + r * oc;
+                memcpy(yr, b, sizeof(float) * (size_t)oc);
+                for (int ky = 0; ky < s->kh; ky++)
+                    for (int kx = 0; kx < s->kw; kx++) {
+                        int id = ids[(size_t)i * stride + (size_t)(oy * s->stride + ky) * s->w +
+                                     (size_t)(ox * s->stride + kx)];
+                        if (id >= s->c) id = s->c - 1;
+                        size_t row = (((size_t)ky * s->kw + kx) * s->c + id) * oc;
+                        for (int o = 0; o < oc; o++) {
+                            yr[o] += w[row + o];
+                            dw[row + o] += dy[r * oc + o];
+                        }
+                    }
+            }
+}
+
+static void embed_case(int h, int w, int k_ids, int kh, int kw, int stride, int oc, int n) {
     EmbCtx c = {.s = {.h = h, .w = w, .c = k_ids, .kh = kh, .kw = kw, .stride = stride, .oc = oc},
-                .n = 4};
+                .n = n};
     assert_int_equal(nn_conv_shape(&c.s), 0);
     c.stride = (size_t)h * w + 3; /* rows need not be contiguous */
     size_t nw = (size_t)kh * kw * k_ids * oc, ny = (size_t)c.n * c.s.oh * c.s.ow * oc;
@@ -210,7 +236,11 @@ static void embed_case(int h, int w, int k_ids, int kh, int kw, int stride, int 
     nn_embed_backward_naive(&c.s, c.n, c.ids, c.stride, c.r, dw2, db2);
     expect_close("embed dw", dw, dw2, nw, 1e-5f, 1e-5f);
     expect_close("embed db", db, db2, oc, 1e-5f, 1e-5f);
-    grad_check("embed w", c.w, dw, nw, 1, emb_loss, &c, 1e-2f, 1e-3);
+    /* the same bits as one cell and one row at a time */
+    embed_ordered(&c.s, c.n, c.ids, c.stride, c.w, c.b, c.r, y2, dw2);
+    assert_memory_equal(c.y, y2, sizeof(float) * ny);
+    assert_memory_equal(dw, dw2, sizeof(float) * nw);
+    grad_check("embed w", c.w, dw, nw, nw / 400 + 1, emb_loss, &c, 1e-2f, 1e-3);
     grad_check("embed b", c.b, db, (size_t)oc, 1, emb_loss, &c, 1e-2f, 1e-3);
     free(c.ids), free(c.w), free(c.b), free(c.y), free(c.r);
     free(y2), free(dw), free(db), free(dw2), free(db2);
@@ -218,9 +248,13 @@ static void embed_case(int h, int w, int k_ids, int kh, int kw, int stride, int 
 
 static void test_embed(void **state) {
     (void)state;
-    embed_case(6, 5, 12, 3, 3, 1, 4); /* a convolution over one-hot ids */
-    embed_case(7, 9, 5, 7, 9, 1, 6);  /* the whole view: an embedding-bag linear layer */
-    embed_case(8, 8, 3, 2, 2, 2, 3);  /* stride 2 */
+    embed_case(6, 5, 12, 3, 3, 1, 4, 4); /* a convolution over one-hot ids */
+    embed_case(7, 9, 5, 7, 9, 1, 6, 4);  /* the whole view: an embedding-bag linear layer */
+    embed_case(8, 8, 3, 2, 2, 2, 3, 4);  /* stride 2 */
+    /* 64-wide vectors plus an 8-wide and a scalar tail; more than 64 output rows (the backward
+     * pass marks 64 rows at a time); more cells than one chunk (2048 masks / 40 ids) */
+    embed_case(5, 4, 6, 3, 2, 1, 75, 11);
+    embed_case(9, 8, 40, 9, 8, 1, 64, 130);
 }
 
 /* ---- activations ---- */
