@@ -87,6 +87,9 @@ void nn_embed_forward_naive(const NnConvShape *s, int n, const uint8_t *ids, siz
 void nn_embed_backward_naive(const NnConvShape *s, int n, const uint8_t *ids, size_t stride,
                              const float *dy, float *dw, float *db);
 
+/* a += b over n floats (vectorised; the bits of the plain loop) */
+void nn_add(float *a, const float *b, size_t n);
+
 /* activations, elementwise over count values; y may alias x, dx may alias dy */
 void nn_relu_forward(size_t count, const float *x, float *y);
 void nn_relu_backward(size_t count, const float *y, const float *dy, float *dx);
@@ -202,6 +205,12 @@ void nn_model_close(NnModel *m);
 /* One Adam step on every group (PyTorch's formula: p -= lr / (1 - b1^t) * m / (sqrt(v) /
  * sqrt(1 - b2^t) + eps)). */
 void nn_adam_step(NnModel *m, float lr, float beta1, float beta2, float eps);
+
+/* The same with group g's gradients multiplied by scale[g] first (gradient clipping fused into
+ * the step; scale NULL: 1), the bits of scaling the gradients in place and then nn_adam_step();
+ * the gradients are left unscaled. */
+void nn_adam_step_scaled(NnModel *m, const float *scale, float lr, float beta1, float beta2,
+                         float eps);
 
 /* The Euclidean norm of g, summed in double in index order. */
 double nn_norm(const float *g, size_t n);

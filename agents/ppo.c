@@ -16,10 +16,7 @@
 void ppo_tree_sum_f32(float *const *chunks, int n_chunks, size_t n, float *out) {
     for (int step = 1; step < n_chunks; step *= 2)
         for (int i = 0; i + step < n_chunks; i += 2 * step) {
-            float *restrict a = chunks[i];
-            const float *restrict b = chunks[i + step];
-            if (!b) continue;
-            for (size_t k = 0; k < n; k++) a[k] += b[k];
+            if (chunks[i + step]) nn_add(chunks[i], chunks[i + step], n);
         }
     if (out != chunks[0]) memcpy(out, chunks[0], sizeof(float) * n);
 }
@@ -549,18 +546,17 @@ void ppo_learn(PpoTrainer *t, PpoStats *stats) {
             /* the one gradient sum over shards, then per-group clipping and Adam */
             for (int s = 0; s < S; s++) chunks[s] = t->shard_grads + (size_t)s * (size_t)G * P;
             t->reduce.sum_f32(t->reduce.ctx, chunks, F, S, TS, (size_t)G * P, t->model.grads);
+            float scale[ENV_MAX_AGENTS]; /* (G,) the clipping, applied inside the Adam step */
             for (int g = 0; g < G; g++) {
-                float *gr = t->model.grads + (size_t)g * P;
-                double norm = nn_norm(gr, P);
+                double norm = nn_norm(t->model.grads + (size_t)g * P, P);
                 norm_sum += norm;
                 n_norms++;
-                if (c->max_grad_norm > 0 && norm > c->max_grad_norm) {
-                    float scale = (float)(c->max_grad_norm / (norm + 1e-6));
-                    for (size_t i = 0; i < P; i++) gr[i] *= scale;
-                }
+                scale[g] = c->max_grad_norm > 0 && norm > c->max_grad_norm
+                               ? (float)(c->max_grad_norm / (norm + 1e-6))
+                               : 1.0f;
             }
-            nn_adam_step(&t->model, (float)lr, (float)c->adam_beta1, (float)c->adam_beta2,
-                         (float)c->adam_eps);
+            nn_adam_step_scaled(&t->model, scale, (float)lr, (float)c->adam_beta1,
+                                (float)c->adam_beta2, (float)c->adam_eps);
         }
     }
     /* loss, rollout and episode statistics over shards (always: the hook is collective) */
