@@ -308,9 +308,10 @@ void nn_model_close(NnModel *m) {
  * same order as the scalar loop below, lane by lane (IEEE-exact multiply, add, divide and square
  * root, no fused multiply-add), so the bits do not depend on the path. */
 static void adam_span(size_t n, float *restrict p, float *restrict m, float *restrict v,
-                      const float *restrict g, float scale, float beta1, float beta2, float step,
+                      float *restrict g, float scale, float beta1, float beta2, float step,
                       float inv_sqrt_bc2, float eps) {
     float c1 = 1.0f - beta1, c2 = 1.0f - beta2;
+    int scaled = scale != 1.0f; /* the gradients keep what the step used */
     size_t i = 0;
 #if defined(__SSE2__)
     const __m128 vb1 = _mm_set1_ps(beta1), vb2 = _mm_set1_ps(beta2), vc1 = _mm_set1_ps(c1),
@@ -318,6 +319,7 @@ static void adam_span(size_t n, float *restrict p, float *restrict m, float *res
                  veps = _mm_set1_ps(eps), vsc = _mm_set1_ps(scale);
     for (; i + 4 <= n; i += 4) {
         __m128 gi = _mm_mul_ps(_mm_loadu_ps(g + i), vsc);
+        if (scaled) _mm_storeu_ps(g + i, gi);
         __m128 mi = _mm_add_ps(_mm_mul_ps(vb1, _mm_loadu_ps(m + i)), _mm_mul_ps(vc1, gi));
         __m128 vi =
             _mm_add_ps(_mm_mul_ps(vb2, _mm_loadu_ps(v + i)), _mm_mul_ps(_mm_mul_ps(vc2, gi), gi));
@@ -330,6 +332,7 @@ static void adam_span(size_t n, float *restrict p, float *restrict m, float *res
 #endif
     for (; i < n; i++) {
         float gi = g[i] * scale;
+        if (scaled) g[i] = gi;
         m[i] = beta1 * m[i] + c1 * gi;
         v[i] = beta2 * v[i] + c2 * gi * gi;
         p[i] -= step * m[i] / (sqrtf(v[i]) * inv_sqrt_bc2 + eps);

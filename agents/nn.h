@@ -207,8 +207,8 @@ void nn_model_close(NnModel *m);
 void nn_adam_step(NnModel *m, float lr, float beta1, float beta2, float eps);
 
 /* The same with group g's gradients multiplied by scale[g] first (gradient clipping fused into
- * the step; scale NULL: 1), the bits of scaling the gradients in place and then nn_adam_step();
- * the gradients are left unscaled. */
+ * the step; scale NULL: 1): the bits of scaling the gradients in place and then nn_adam_step(),
+ * and the gradients are left scaled like that. */
 void nn_adam_step_scaled(NnModel *m, const float *scale, float lr, float beta1, float beta2,
                          float eps);
 

@@ -274,8 +274,31 @@ static double act_loss(void *p) {
     return dot(c->r, c->y, c->n);
 }
 
+/* the vectorised ReLU and nn_add give the bits of their scalar forms, tails, zeros and NaN too */
+static void relu_add_exact(void) {
+    enum { N = 37 };
+    float x[N], y[N], dy[N], dx[N], a[N], a2[N];
+    fill(x, N, 41, 1.0f);
+    fill(dy, N, 42, 1.0f);
+    x[3] = 0.0f, x[4] = -0.0f, x[9] = NAN, x[N - 1] = NAN, x[N - 2] = -1.0f;
+    nn_relu_forward(N, x, y);
+    nn_relu_backward(N, y, dy, dx);
+    for (int i = 0; i < N; i++) {
+        float ry = x[i] > 0.0f ? x[i] : 0.0f, rdx = y[i] > 0.0f ? dy[i] : 0.0f;
+        assert_memory_equal(&y[i], &ry, sizeof(float));
+        assert_memory_equal(&dx[i], &rdx, sizeof(float));
+    }
+    memcpy(a, x, sizeof a);
+    nn_add(a, dy, N);
+    for (int i = 0; i < N; i++) {
+        a2[i] = x[i] + dy[i];
+        if (!isnan(a2[i])) assert_memory_equal(&a[i], &a2[i], sizeof(float));
+    }
+}
+
 static void test_activations(void **state) {
     (void)state;
+    relu_add_exact();
     for (int t = 0; t < 2; t++) {
         ActCtx c = {64, t, falloc(64), falloc(64), falloc(64)};
         fill(c.x, 64, 31, 2.0f);
