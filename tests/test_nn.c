@@ -581,6 +581,65 @@ static void test_init_and_adam(void **state) {
     nn_model_close(&m2);
 }
 
+/* clipping fused into Adam: the bits of scaling the gradients in place, then the plain step */
+static void test_adam_scaled(void **state) {
+    (void)state;
+    NnArch a = {.obs_h = 5,
+                .obs_w = 5,
+                .obs_c = 3,
+                .hidden = {7},
+                .n_hidden = 1,
+                .activation = NN_TANH,
+                .heads = {5},
+                .n_heads = 1};
+    NnModel m1, m2;
+    EnvError err;
+    assert_int_equal(nn_model_init(&m1, &a, 3, 7, &err), 0);
+    assert_int_equal(nn_model_init(&m2, &a, 3, 7, &err), 0);
+    size_t n = m1.n, all = n * 3;
+    float scale[3] = {0.37f, 1.0f, 2.5f};
+    for (int step = 0; step < 3; step++) {
+        fill(m1.grads, all, 50 + (uint64_t)step, 1.0f);
+        memcpy(m2.grads, m1.grads, sizeof(float) * all);
+        for (int g = 0; g < 3; g++)
+            for (size_t i = 0; i < n; i++) m1.grads[(size_t)g * n + i] *= scale[g];
+        nn_adam_step(&m1, 0.01f, 0.9f, 0.999f, 1e-5f);
+        nn_adam_step_scaled(&m2, scale, 0.01f, 0.9f, 0.999f, 1e-5f);
+        assert_memory_equal(m1.params, m2.params, sizeof(float) * all);
+        assert_memory_equal(m1.m, m2.m, sizeof(float) * all);
+        assert_memory_equal(m1.v, m2.v, sizeof(float) * all);
+        assert_memory_equal(m1.grads, m2.grads, sizeof(float) * all);
+    }
+    nn_model_close(&m1);
+    nn_model_close(&m2);
+}
+
+/* the BLAS kernel: the policy, the start-up check, and a switch and back (the environment as it
+ * was) */
+static void test_blas(void **state) {
+    (void)state;
+    assert_null(nn_blas_pick("Prescott", "Haswell", "Prescott")); /* the user's choice stays */
+    assert_string_equal(nn_blas_pick("Prescott", "Haswell", NULL), "Haswell");
+    assert_string_equal(nn_blas_pick("Core2", "Zen", ""), "Zen");
+    assert_null(nn_blas_pick("Zen", "Zen", NULL));
+    assert_null(nn_blas_pick("Sandybridge", "Haswell", NULL)); /* not a generic fallback */
+    assert_null(nn_blas_pick("Prescott", NULL, NULL));         /* nothing better */
+    char msg[256] = "";
+    assert_true(strlen(nn_blas_kernel()) > 0);
+    assert_int_equal(nn_blas_check(msg, sizeof msg), 0);
+    char first[64], *env = getenv("OPENBLAS_CORETYPE");
+    char env_before[64];
+    snprintf(env_before, sizeof env_before, "%s", env ? env : "(unset)");
+    snprintf(first, sizeof first, "%s", nn_blas_kernel());
+    if (nn_blas_use("Prescott") != 0) skip(); /* not a DYNAMIC_ARCH OpenBLAS */
+    assert_string_equal(nn_blas_kernel(), "Prescott");
+    assert_int_equal(nn_blas_check(msg, sizeof msg), 0);
+    env = getenv("OPENBLAS_CORETYPE");
+    assert_string_equal(env ? env : "(unset)", env_before);
+    assert_int_equal(nn_blas_use(first), 0);
+    assert_string_equal(nn_blas_kernel(), first);
+}
+
 int main(void) {
     nn_blas_single_thread();
     const struct CMUnitTest tests[] = {
@@ -588,6 +647,7 @@ int main(void) {
         cmocka_unit_test(test_embed),          cmocka_unit_test(test_activations),
         cmocka_unit_test(test_categorical),    cmocka_unit_test(test_network_gradients),
         cmocka_unit_test(test_network_layout), cmocka_unit_test(test_init_and_adam),
+        cmocka_unit_test(test_adam_scaled),    cmocka_unit_test(test_blas),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
