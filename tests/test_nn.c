@@ -636,6 +636,16 @@ static void test_blas(void **state) {
     assert_int_equal(nn_blas_check(msg, sizeof msg), 0);
     env = getenv("OPENBLAS_CORETYPE");
     assert_string_equal(env ? env : "(unset)", env_before);
+    /* start-up on the generic kernel: switched to the best unless OPENBLAS_CORETYPE is set */
+    int switched = nn_blas_setup(msg, sizeof msg);
+    if (getenv("OPENBLAS_CORETYPE") || !nn_blas_best_kernel()) {
+        assert_int_equal(switched, 0);
+        assert_string_equal(nn_blas_kernel(), "Prescott");
+    } else {
+        assert_int_equal(switched, 1);
+        assert_string_equal(nn_blas_kernel(), nn_blas_best_kernel());
+        assert_non_null(strstr(msg, "generic Prescott kernel"));
+    }
     assert_int_equal(nn_blas_use(first), 0);
     assert_string_equal(nn_blas_kernel(), first);
 }
