@@ -5,6 +5,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "gnn.h"
 #include "nn.h"
@@ -408,21 +411,57 @@ void nn_model_close(NnModel *m) {
     m->block = NULL;
 }
 
-void nn_adam_step(NnModel *md, float lr, float beta1, float beta2, float eps) {
+/* Adam over n values, four at a time where SSE2 is there (x86-64): the same operations in the
+ * same order as the scalar loop below, lane by lane (IEEE-exact multiply, add, divide and square
+ * root, no fused multiply-add), so the bits do not depend on the path. */
+static void adam_span(size_t n, float *restrict p, float *restrict m, float *restrict v,
+                      float *restrict g, float scale, float beta1, float beta2, float step,
+                      float inv_sqrt_bc2, float eps) {
+    float c1 = 1.0f - beta1, c2 = 1.0f - beta2;
+    int scaled = scale != 1.0f; /* the gradients keep what the step used */
+    size_t i = 0;
+#if defined(__SSE2__)
+    const __m128 vb1 = _mm_set1_ps(beta1), vb2 = _mm_set1_ps(beta2), vc1 = _mm_set1_ps(c1),
+                 vc2 = _mm_set1_ps(c2), vst = _mm_set1_ps(step), vinv = _mm_set1_ps(inv_sqrt_bc2),
+                 veps = _mm_set1_ps(eps), vsc = _mm_set1_ps(scale);
+    for (; i + 4 <= n; i += 4) {
+        __m128 gi = _mm_mul_ps(_mm_loadu_ps(g + i), vsc);
+        if (scaled) _mm_storeu_ps(g + i, gi);
+        __m128 mi = _mm_add_ps(_mm_mul_ps(vb1, _mm_loadu_ps(m + i)), _mm_mul_ps(vc1, gi));
+        __m128 vi =
+            _mm_add_ps(_mm_mul_ps(vb2, _mm_loadu_ps(v + i)), _mm_mul_ps(_mm_mul_ps(vc2, gi), gi));
+        __m128 den = _mm_add_ps(_mm_mul_ps(_mm_sqrt_ps(vi), vinv), veps);
+        __m128 pi = _mm_sub_ps(_mm_loadu_ps(p + i), _mm_div_ps(_mm_mul_ps(vst, mi), den));
+        _mm_storeu_ps(m + i, mi);
+        _mm_storeu_ps(v + i, vi);
+        _mm_storeu_ps(p + i, pi);
+    }
+#endif
+    for (; i < n; i++) {
+        float gi = g[i] * scale;
+        if (scaled) g[i] = gi;
+        m[i] = beta1 * m[i] + c1 * gi;
+        v[i] = beta2 * v[i] + c2 * gi * gi;
+        p[i] -= step * m[i] / (sqrtf(v[i]) * inv_sqrt_bc2 + eps);
+    }
+}
+
+void nn_adam_step_scaled(NnModel *md, const float *scale, float lr, float beta1, float beta2,
+                         float eps) {
     md->adam_steps++;
     double bc1 = 1.0 - pow((double)beta1, (double)md->adam_steps);
     double bc2 = 1.0 - pow((double)beta2, (double)md->adam_steps);
     float step = (float)((double)lr / bc1);
     float inv_sqrt_bc2 = (float)(1.0 / sqrt(bc2));
-    size_t total = md->n * (size_t)md->n_groups;
-    float *restrict p = md->params, *restrict m = md->m, *restrict v = md->v;
-    const float *restrict g = md->grads;
-    float c1 = 1.0f - beta1, c2 = 1.0f - beta2;
-    for (size_t i = 0; i < total; i++) {
-        m[i] = beta1 * m[i] + c1 * g[i];
-        v[i] = beta2 * v[i] + c2 * g[i] * g[i];
-        p[i] -= step * m[i] / (sqrtf(v[i]) * inv_sqrt_bc2 + eps);
+    for (int gr = 0; gr < md->n_groups; gr++) {
+        size_t o = (size_t)gr * md->n;
+        adam_span(md->n, md->params + o, md->m + o, md->v + o, md->grads + o,
+                  scale ? scale[gr] : 1.0f, beta1, beta2, step, inv_sqrt_bc2, eps);
     }
+}
+
+void nn_adam_step(NnModel *md, float lr, float beta1, float beta2, float eps) {
+    nn_adam_step_scaled(md, NULL, lr, beta1, beta2, eps);
 }
 
 double nn_norm(const float *g, size_t n) {

@@ -15,10 +15,6 @@ void nn_blas_single_thread(void) {
     openblas_set_num_threads(1);
 }
 
-const char *nn_blas_kernel(void) {
-    return openblas_get_corename();
-}
-
 int nn_conv_shape(NnConvShape *s) {
     if (s->kh < 1 || s->kw < 1 || s->stride < 1 || s->kh > s->h || s->kw > s->w) return ENV_EINPUT;
     s->oh = (s->h - s->kh) / s->stride + 1;
@@ -209,81 +205,210 @@ static inline int clamp_id(const NnConvShape *s, uint8_t id) {
     return id < s->c ? id : s->c - 1;
 }
 
-/* The embedding kernels are compiled twice, for AVX2 and for the x86-64 baseline, and picked at
- * load time: they only add floats element by element, so both give the same bits. */
+/* The embedding and activation kernels are compiled twice, for AVX2 and for the x86-64
+ * baseline, and picked at load time: they only add, compare and select floats element by
+ * element, so both give the same bits. */
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
 #define NN_CLONES __attribute__((target_clones("avx2", "default")))
 #else
 #define NN_CLONES
 #endif
+/* helpers of the cloned kernels are inlined into each clone, so they compile for its target */
+#if defined(__GNUC__)
+#define NN_INLINE static inline __attribute__((always_inline))
+#else
+#define NN_INLINE static inline
+#endif
 
-/* y += x over n floats, in chunks of 8 that compile to vector adds at -O2 */
-static inline void add_row(float *restrict y, const float *restrict x, int n) {
-    int o = 0;
-    for (; o + 8 <= n; o += 8)
-        for (int k = 0; k < 8; k++) y[o + k] += x[o + k];
-    for (; o < n; o++) y[o] += x[o];
+/* Eight floats added lane by lane (a GCC/Clang vector; a plain array elsewhere): a row of 64
+ * outputs is eight of them, held in registers while a kernel adds weight rows into it. */
+#if defined(__GNUC__)
+/* unaligned, and aliasing floats like its element type */
+typedef float V8 __attribute__((vector_size(32), aligned(4)));
+#define V8_LOAD(p) (*(const V8 *)(p))
+#define V8_STORE(p, v) (*(V8 *)(p) = (v))
+#define V8_ADD(a, b) ((a) + (b))
+#else
+typedef struct {
+    float x[8];
+} V8;
+static inline V8 v8_load(const float *p) {
+    V8 v;
+    memcpy(v.x, p, sizeof v.x);
+    return v;
+}
+static inline V8 v8_add(V8 a, V8 b) {
+    for (int k = 0; k < 8; k++) a.x[k] += b.x[k];
+    return a;
+}
+#define V8_LOAD(p) v8_load(p)
+#define V8_STORE(p, v) memcpy((p), (v).x, sizeof(V8))
+#define V8_ADD(a, b) v8_add(a, b)
+#endif
+
+/* 64 floats in eight named vectors, so that they stay in registers: load, add a row, store */
+#define V8X8_LOAD(a, p)                                                                            \
+    do {                                                                                           \
+        const float *p_ = (p);                                                                     \
+        a##0 = V8_LOAD(p_), a##1 = V8_LOAD(p_ + 8), a##2 = V8_LOAD(p_ + 16);                       \
+        a##3 = V8_LOAD(p_ + 24), a##4 = V8_LOAD(p_ + 32), a##5 = V8_LOAD(p_ + 40);                 \
+        a##6 = V8_LOAD(p_ + 48), a##7 = V8_LOAD(p_ + 56);                                          \
+    } while (0)
+#define V8X8_ADD(a, p)                                                                             \
+    do {                                                                                           \
+        const float *p_ = (p);                                                                     \
+        a##0 = V8_ADD(a##0, V8_LOAD(p_)), a##1 = V8_ADD(a##1, V8_LOAD(p_ + 8));                    \
+        a##2 = V8_ADD(a##2, V8_LOAD(p_ + 16)), a##3 = V8_ADD(a##3, V8_LOAD(p_ + 24));              \
+        a##4 = V8_ADD(a##4, V8_LOAD(p_ + 32)), a##5 = V8_ADD(a##5, V8_LOAD(p_ + 40));              \
+        a##6 = V8_ADD(a##6, V8_LOAD(p_ + 48)), a##7 = V8_ADD(a##7, V8_LOAD(p_ + 56));              \
+    } while (0)
+#define V8X8_STORE(p, a)                                                                           \
+    do {                                                                                           \
+        float *p_ = (p);                                                                           \
+        V8_STORE(p_, a##0), V8_STORE(p_ + 8, a##1), V8_STORE(p_ + 16, a##2);                       \
+        V8_STORE(p_ + 24, a##3), V8_STORE(p_ + 32, a##4), V8_STORE(p_ + 40, a##5);                 \
+        V8_STORE(p_ + 48, a##6), V8_STORE(p_ + 56, a##7);                                          \
+    } while (0)
+
+/* Kernel cells are taken in chunks: in the forward pass, chunks whose weight rows (c x oc floats
+ * a cell) fit in about 64 KiB; in the backward pass, chunks of at most 2048 (cell, id) masks. */
+#define EMBED_MAX_CHUNK 2048
+static int embed_chunk(const NnConvShape *s, int cells, int bytes) {
+    int per = s->c * s->oc * (int)sizeof(float);
+    int k = bytes / (per > 0 ? per : 1);
+    if (k < 1) k = 1;
+    if (k > cells) k = cells;
+    return k > EMBED_MAX_CHUNK ? EMBED_MAX_CHUNK : k;
 }
 
-/* Samples are taken in blocks whose outputs fit in cache (about 32 KiB); inside a block the loop
- * runs over kernel cells first, so one cell's weight rows (c x oc) stay in L1 while every sample
- * of the block adds its row. Each output still sums its cells in kernel order, and each weight
- * gradient its samples in order: the loop order changes no result. */
-static int embed_block(const NnConvShape *s) {
-    int per = s->oh * s->ow * s->oc;
-    int b = 8192 / (per > 0 ? per : 1);
-    return b < 1 ? 1 : b;
-}
-
-NN_CLONES void nn_embed_forward(const NnConvShape *s, int n, const uint8_t *ids, size_t stride,
-                                const float *w, const float *b, float *y) {
-    int oc = s->oc, blk = embed_block(s);
-    for (int i0 = 0; i0 < n; i0 += blk) {
-        int i1 = i0 + blk < n ? i0 + blk : n;
-        for (int i = i0; i < i1; i++)
-            for (int o = 0; o < s->oh * s->ow; o++)
-                memcpy(y + ((size_t)i * s->oh * s->ow + (size_t)o) * (size_t)oc, b,
-                       sizeof(float) * (size_t)oc);
-        /* one weight row per kernel cell, cells in kernel order */
-        for (int ky = 0; ky < s->kh; ky++)
-            for (int kx = 0; kx < s->kw; kx++) {
-                const float *wk = w + w_at(s, ky, kx, 0, 0);
-                for (int i = i0; i < i1; i++) {
-                    const uint8_t *img = ids + (size_t)i * stride;
-                    for (int oy = 0; oy < s->oh; oy++) {
-                        const uint8_t *row =
-                            img + (size_t)(oy * s->stride + ky) * (size_t)s->w + (size_t)kx;
-                        float *yr = y + y_at(s, i, oy, 0, 0);
-                        for (int ox = 0; ox < s->ow; ox++, yr += oc)
-                            add_row(yr, wk + (size_t)clamp_id(s, row[ox * s->stride]) * oc, oc);
-                    }
-                }
-            }
+/* the image offsets of kernel cells k0 .. k0 + count - 1 (cell k = ky kw + kx) */
+static void cell_offsets(const NnConvShape *s, int k0, int count, int *off) {
+    for (int j = 0; j < count; j++) {
+        int k = k0 + j;
+        off[j] = (k / s->kw) * s->w + k % s->kw;
     }
 }
 
+/* one output row (oc floats at yr) gets the weight rows of count cells added in order, each
+ * cell's row chosen by its id; first: the row starts from the bias, else from its value */
+NN_INLINE void embed_add_cells(const NnConvShape *s, const uint8_t *img, const int *off,
+                               const float *w, size_t cell_floats, int count, const float *b,
+                               int first, float *yr) {
+    int oc = s->oc, o = 0;
+    for (; o + 64 <= oc; o += 64) {
+        V8 a0, a1, a2, a3, a4, a5, a6, a7;
+        V8X8_LOAD(a, first ? b + o : yr + o);
+        const float *wk = w + o;
+        for (int j = 0; j < count; j++, wk += cell_floats)
+            V8X8_ADD(a, wk + (size_t)clamp_id(s, img[off[j]]) * (size_t)oc);
+        V8X8_STORE(yr + o, a);
+    }
+    for (; o + 8 <= oc; o += 8) {
+        V8 acc = V8_LOAD(first ? b + o : yr + o);
+        const float *wk = w + o;
+        for (int j = 0; j < count; j++, wk += cell_floats)
+            acc = V8_ADD(acc, V8_LOAD(wk + (size_t)clamp_id(s, img[off[j]]) * (size_t)oc));
+        V8_STORE(yr + o, acc);
+    }
+    for (; o < oc; o++) {
+        float acc = first ? b[o] : yr[o];
+        const float *wk = w + o;
+        for (int j = 0; j < count; j++, wk += cell_floats)
+            acc += wk[(size_t)clamp_id(s, img[off[j]]) * (size_t)oc];
+        yr[o] = acc;
+    }
+}
+
+/* Forward: each output row starts from the bias and adds one weight row per kernel cell, cells
+ * in kernel order, the row held in registers across a chunk of cells whose weights stay in
+ * cache; chunk after chunk, every output row of the batch. The sum's order is the same as one
+ * cell at a time. */
+NN_CLONES void nn_embed_forward(const NnConvShape *s, int n, const uint8_t *ids, size_t stride,
+                                const float *w, const float *b, float *y) {
+    int cells = s->kh * s->kw, chunk = embed_chunk(s, cells, 65536);
+    size_t oc = (size_t)s->oc, cell_floats = (size_t)s->c * oc;
+    int off[EMBED_MAX_CHUNK];
+    for (int k0 = 0; k0 < cells; k0 += chunk) {
+        int count = k0 + chunk <= cells ? chunk : cells - k0;
+        cell_offsets(s, k0, count, off);
+        const float *wk = w + (size_t)k0 * cell_floats;
+        float *yr = y;
+        for (int i = 0; i < n; i++)
+            for (int oy = 0; oy < s->oh; oy++)
+                for (int ox = 0; ox < s->ow; ox++, yr += oc) {
+                    const uint8_t *img = ids + (size_t)i * stride +
+                                         (size_t)(oy * s->stride) * (size_t)s->w +
+                                         (size_t)(ox * s->stride);
+                    embed_add_cells(s, img, off, wk, cell_floats, count, b, k0 == 0, yr);
+                }
+    }
+}
+
+/* dw row += the dy rows r0 + j for every bit j of mask, in increasing j */
+NN_INLINE void embed_gather_rows(int oc, uint64_t mask, const float *dy0, float *dwr) {
+    int o = 0;
+    for (; o + 64 <= oc; o += 64) {
+        V8 a0, a1, a2, a3, a4, a5, a6, a7;
+        V8X8_LOAD(a, dwr + o);
+        for (uint64_t m = mask; m; m &= m - 1)
+            V8X8_ADD(a, dy0 + (size_t)__builtin_ctzll(m) * (size_t)oc + o);
+        V8X8_STORE(dwr + o, a);
+    }
+    for (; o + 8 <= oc; o += 8) {
+        V8 acc = V8_LOAD(dwr + o);
+        for (uint64_t m = mask; m; m &= m - 1)
+            acc = V8_ADD(acc, V8_LOAD(dy0 + (size_t)__builtin_ctzll(m) * (size_t)oc + o));
+        V8_STORE(dwr + o, acc);
+    }
+    for (; o < oc; o++) {
+        float acc = dwr[o];
+        for (uint64_t m = mask; m; m &= m - 1) acc += dy0[(size_t)__builtin_ctzll(m) * oc + o];
+        dwr[o] = acc;
+    }
+}
+
+/* Backward: each weight row's gradient is the sum of the output gradients of the rows whose id
+ * selected it, rows in order. Rows are taken 64 at a time: a first pass marks, for a chunk of
+ * cells, which of the 64 rows chose each (cell, id) in a bit mask; a second pass adds, for each
+ * marked (cell, id), its rows in increasing order into the weight row held in registers. */
 NN_CLONES void nn_embed_backward(const NnConvShape *s, int n, const uint8_t *ids, size_t stride,
                                  const float *dy, float *dw, float *db) {
-    int oc = s->oc, blk = embed_block(s);
-    memset(dw, 0, sizeof(float) * (size_t)s->kh * s->kw * s->c * oc);
-    column_sums(n * s->oh * s->ow, oc, dy, db);
-    /* scatter each output gradient onto the weight rows its ids selected, samples in order */
-    for (int i0 = 0; i0 < n; i0 += blk) {
-        int i1 = i0 + blk < n ? i0 + blk : n;
-        for (int ky = 0; ky < s->kh; ky++)
-            for (int kx = 0; kx < s->kw; kx++) {
-                float *wk = dw + w_at(s, ky, kx, 0, 0);
-                for (int i = i0; i < i1; i++) {
-                    const uint8_t *img = ids + (size_t)i * stride;
-                    for (int oy = 0; oy < s->oh; oy++) {
-                        const uint8_t *row =
-                            img + (size_t)(oy * s->stride + ky) * (size_t)s->w + (size_t)kx;
-                        const float *g = dy + y_at(s, i, oy, 0, 0);
-                        for (int ox = 0; ox < s->ow; ox++, g += oc)
-                            add_row(wk + (size_t)clamp_id(s, row[ox * s->stride]) * oc, g, oc);
-                    }
-                }
+    int cells = s->kh * s->kw, c = s->c, oc = s->oc, P = s->oh * s->ow;
+    int chunk = EMBED_MAX_CHUNK / (c > 0 ? c : 1); /* count * c masks */
+    if (chunk > cells) chunk = cells;
+    size_t cell_floats = (size_t)c * (size_t)oc;
+    size_t rows = (size_t)n * (size_t)P;
+    int off[EMBED_MAX_CHUNK];
+    uint64_t mask[EMBED_MAX_CHUNK];
+    memset(dw, 0, sizeof(float) * (size_t)cells * cell_floats);
+    memset(mask, 0, sizeof mask);
+    column_sums((int)rows, oc, dy, db);
+    for (size_t r0 = 0; r0 < rows; r0 += 64) {
+        int nr = rows - r0 < 64 ? (int)(rows - r0) : 64;
+        const float *dy0 = dy + r0 * (size_t)oc;
+        for (int k0 = 0; k0 < cells; k0 += chunk) {
+            int count = k0 + chunk <= cells ? chunk : cells - k0;
+            cell_offsets(s, k0, count, off);
+            /* mark: bit j of mask[cell * c + id] when row r0 + j chose id at that cell */
+            for (int j = 0; j < nr; j++) {
+                size_t r = r0 + (size_t)j;
+                int i = (int)(r / (size_t)P), p = (int)(r % (size_t)P);
+                const uint8_t *img = ids + (size_t)i * stride +
+                                     (size_t)((p / s->ow) * s->stride) * (size_t)s->w +
+                                     (size_t)((p % s->ow) * s->stride);
+                uint64_t bit = (uint64_t)1 << j;
+                for (int k = 0; k < count; k++) mask[k * c + clamp_id(s, img[off[k]])] |= bit;
             }
+            /* add: each marked weight row gathers its rows, then its mask is cleared */
+            for (int k = 0; k < count; k++)
+                for (int id = 0; id < c; id++) {
+                    uint64_t m = mask[k * c + id];
+                    if (!m) continue;
+                    mask[k * c + id] = 0;
+                    embed_gather_rows(oc, m, dy0,
+                                      dw + (size_t)(k0 + k) * cell_floats + (size_t)id * oc);
+                }
+        }
     }
 }
 
@@ -315,14 +440,38 @@ void nn_embed_backward_naive(const NnConvShape *s, int n, const uint8_t *ids, si
     free(x);
 }
 
-/* ---- activations ---- */
-
-void nn_relu_forward(size_t count, const float *x, float *y) {
-    for (size_t i = 0; i < count; i++) y[i] = x[i] > 0.0f ? x[i] : 0.0f;
+NN_CLONES void nn_add(float *a, const float *b, size_t n) {
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) V8_STORE(a + i, V8_ADD(V8_LOAD(a + i), V8_LOAD(b + i)));
+    for (; i < n; i++) a[i] += b[i];
 }
 
-void nn_relu_backward(size_t count, const float *y, const float *dy, float *dx) {
-    for (size_t i = 0; i < count; i++) dx[i] = y[i] > 0.0f ? dy[i] : 0.0f;
+/* ---- activations ---- */
+
+/* ReLU as a select, eight lanes at a time: y = x > 0 ? x : +0 (and +0 for NaN), the bits of the
+ * scalar form; the backward passes dy where y > 0 */
+#if defined(__GNUC__)
+typedef int V8I __attribute__((vector_size(32), aligned(4)));
+#define V8_KEEP_POS(x, v) ((V8)((V8I)(v) & ((x) > (V8){0})))
+#endif
+
+NN_CLONES void nn_relu_forward(size_t count, const float *x, float *y) {
+    size_t i = 0;
+#if defined(__GNUC__)
+    for (; i + 8 <= count; i += 8) {
+        V8 v = V8_LOAD(x + i);
+        V8_STORE(y + i, V8_KEEP_POS(v, v));
+    }
+#endif
+    for (; i < count; i++) y[i] = x[i] > 0.0f ? x[i] : 0.0f;
+}
+
+NN_CLONES void nn_relu_backward(size_t count, const float *y, const float *dy, float *dx) {
+    size_t i = 0;
+#if defined(__GNUC__)
+    for (; i + 8 <= count; i += 8) V8_STORE(dx + i, V8_KEEP_POS(V8_LOAD(y + i), V8_LOAD(dy + i)));
+#endif
+    for (; i < count; i++) dx[i] = y[i] > 0.0f ? dy[i] : 0.0f;
 }
 
 void nn_tanh_forward(size_t count, const float *x, float *y) {

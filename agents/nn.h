@@ -39,8 +39,29 @@
  * contract is one BLAS thread per process, so that sums have one order. */
 void nn_blas_single_thread(void);
 
-/* The name of the kernel OpenBLAS runs in this process (openblas_get_corename()). */
+/* BLAS kernel (agents/blas.c). OpenBLAS's DYNAMIC_ARCH build picks its sgemm kernel by CPU when
+ * it loads; a CPU it does not recognise gets a generic SSE kernel, about 3x slower with other
+ * bits. The kernel is part of a run's identity: the same binary and kernel give the same bits. */
+/* The kernel in use (openblas_get_corename()), e.g. "Haswell", "Zen", "Prescott". */
 const char *nn_blas_kernel(void);
+/* The best kernel this CPU supports (cpuid): "SkylakeX", "Zen", "Haswell", "Sandybridge", or
+ * NULL without AVX. */
+const char *nn_blas_best_kernel(void);
+/* The policy: the kernel to switch to, or NULL. Only from a generic kernel (no AVX) to a better
+ * one, and never when OPENBLAS_CORETYPE is set (coretype_env: its value, NULL when unset). */
+const char *nn_blas_pick(const char *current, const char *best, const char *coretype_env);
+/* sgemm against the naive product on odd sizes and each layout the network uses; returns 0, or
+ * -1 with a message naming the layout and the element. */
+int nn_blas_check(char *msg, size_t n);
+/* Re-initialises OpenBLAS with the named kernel (NULL: the library's own choice) through its
+ * exported gotoblas_dynamic_quit/init, OPENBLAS_CORETYPE set meanwhile and then restored;
+ * returns -1 when the library has no such functions. Only before any other BLAS use, with no
+ * other thread running BLAS. */
+int nn_blas_use(const char *kernel);
+/* Once per process, first: one BLAS thread, then nn_blas_pick(); a switch is kept only when
+ * nn_blas_check() passes. Returns 1 when it switched; note (n bytes) receives a sentence for the
+ * user when it switched or tried to, else "". */
+int nn_blas_setup(char *note, size_t n);
 
 /* the shape of a convolution (and of NN_EMBED, whose input channels are the id classes) */
 typedef struct NnConvShape {
@@ -90,6 +111,9 @@ void nn_embed_forward_naive(const NnConvShape *s, int n, const uint8_t *ids, siz
                             const float *w, const float *b, float *y);
 void nn_embed_backward_naive(const NnConvShape *s, int n, const uint8_t *ids, size_t stride,
                              const float *dy, float *dw, float *db);
+
+/* a += b over n floats (vectorised; the bits of the plain loop) */
+void nn_add(float *a, const float *b, size_t n);
 
 /* activations, elementwise over count values; y may alias x, dx may alias dy */
 void nn_relu_forward(size_t count, const float *x, float *y);
@@ -234,6 +258,12 @@ void nn_model_close(NnModel *m);
 /* One Adam step on every group (PyTorch's formula: p -= lr / (1 - b1^t) * m / (sqrt(v) /
  * sqrt(1 - b2^t) + eps)). */
 void nn_adam_step(NnModel *m, float lr, float beta1, float beta2, float eps);
+
+/* The same with group g's gradients multiplied by scale[g] first (gradient clipping fused into
+ * the step; scale NULL: 1): the bits of scaling the gradients in place and then nn_adam_step(),
+ * and the gradients are left scaled like that. */
+void nn_adam_step_scaled(NnModel *m, const float *scale, float lr, float beta1, float beta2,
+                         float eps);
 
 /* The Euclidean norm of g, summed in double in index order. */
 double nn_norm(const float *g, size_t n);

@@ -1,12 +1,21 @@
 /* ppo.c: rollouts over a batch of worlds, GAE, the clipped PPO objective,
  * minibatch epochs with per-shard gradients summed by one reduction, and inference (see ppo.h).
  */
+#define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "ppo.h"
+
+/* a monotonic clock in seconds, for PpoTimes */
+static double seconds_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
 
 /* ---- the reduction across shards ---- */
 
@@ -16,10 +25,7 @@
 void ppo_tree_sum_f32(float *const *chunks, int n_chunks, size_t n, float *out) {
     for (int step = 1; step < n_chunks; step *= 2)
         for (int i = 0; i + step < n_chunks; i += 2 * step) {
-            float *restrict a = chunks[i];
-            const float *restrict b = chunks[i + step];
-            if (!b) continue;
-            for (size_t k = 0; k < n; k++) a[k] += b[k];
+            if (chunks[i + step]) nn_add(chunks[i], chunks[i + step], n);
         }
     if (out != chunks[0]) memcpy(out, chunks[0], sizeof(float) * n);
 }
@@ -380,6 +386,7 @@ void ppo_policy_step(PpoTrainer *t, int step) {
     int sample = step < t->cfg.rollout;
     const uint8_t *slot = t->obs + (size_t)step * (size_t)W * (size_t)A * O;
     const float *xslot = t->xin + (size_t)step * (size_t)W * (size_t)A * X;
+    double t0 = seconds_now();
     /* shard by shard, group by group: a world's agents are visited in order, so each world's
      * stream gives its draws agent by agent, head by head */
     for (int s = 0; s < t->n_shards; s++) {
@@ -418,6 +425,7 @@ void ppo_policy_step(PpoTrainer *t, int step) {
             }
         }
     }
+    t->times.infer += seconds_now() - t0;
 }
 
 void ppo_record_episode(PpoTrainer *t, int w, uint64_t episode, const EnvMetrics *m) {
@@ -475,7 +483,10 @@ void ppo_record_step(PpoTrainer *t, int step, const float *rewards, const uint8_
             size_t row = (size_t)w * (size_t)A * O;
             if (final_obs != t->final_obs) memcpy(t->final_obs + row, final_obs + row, A * O);
         }
-        if (any) bootstrap_shard(t, step, s);
+        if (!any) continue;
+        double t0 = seconds_now();
+        bootstrap_shard(t, step, s);
+        t->times.infer += seconds_now() - t0;
     }
 }
 
@@ -692,6 +703,7 @@ void ppo_learn(PpoTrainer *t, PpoStats *stats) {
                 }
                 /* each shard's share: gather, forward, loss, backward into its gradient */
                 for (int s = 0; s < S; s++) {
+                    double t0 = seconds_now();
                     const int32_t *perm = t->perm + ((size_t)s * G + (size_t)g) * (size_t)N;
                     int rows = minibatch_rows(t, s, g, perm, lo, hi);
                     NnInput in = gather(t, rows, mean, inv_std);
@@ -701,24 +713,29 @@ void ppo_learn(PpoTrainer *t, PpoStats *stats) {
                              t->mb_adv, t->mb_ret, (float)(1.0 / count), t->dout, t->scratch,
                              t->shard_stats + (size_t)s * ST_STRIDE + ST_LOSS);
                     float *grads = t->shard_grads + (size_t)s * (size_t)G * P + (size_t)g * P;
+                    double t1 = seconds_now();
                     nn_backward_in(net, params, &t->work, rows, &in, t->dout, grads);
+                    double t2 = seconds_now();
+                    t->times.forward += t1 - t0;
+                    t->times.backward += t2 - t1;
                 }
             }
             /* the one gradient sum over shards, then per-group clipping and Adam */
+            double t3 = seconds_now();
             for (int s = 0; s < S; s++) chunks[s] = t->shard_grads + (size_t)s * (size_t)G * P;
             t->reduce.sum_f32(t->reduce.ctx, chunks, F, S, TS, (size_t)G * P, t->model.grads);
+            float scale[ENV_MAX_AGENTS]; /* (G,) the clipping, applied inside the Adam step */
             for (int g = 0; g < G; g++) {
-                float *gr = t->model.grads + (size_t)g * P;
-                double norm = nn_norm(gr, P);
+                double norm = nn_norm(t->model.grads + (size_t)g * P, P);
                 norm_sum += norm;
                 n_norms++;
-                if (c->max_grad_norm > 0 && norm > c->max_grad_norm) {
-                    float scale = (float)(c->max_grad_norm / (norm + 1e-6));
-                    for (size_t i = 0; i < P; i++) gr[i] *= scale;
-                }
+                scale[g] = c->max_grad_norm > 0 && norm > c->max_grad_norm
+                               ? (float)(c->max_grad_norm / (norm + 1e-6))
+                               : 1.0f;
             }
-            nn_adam_step(&t->model, (float)lr, (float)c->adam_beta1, (float)c->adam_beta2,
-                         (float)c->adam_eps);
+            nn_adam_step_scaled(&t->model, scale, (float)lr, (float)c->adam_beta1,
+                                (float)c->adam_beta2, (float)c->adam_eps);
+            t->times.optimizer += seconds_now() - t3;
         }
     }
     /* loss, rollout and episode statistics over shards (always: the hook is collective) */

@@ -203,8 +203,18 @@ double ppo_loss(const NnNet *net, const PpoConfig *c, int n, const float *out, c
                 const float *logp_old, const float *adv, const float *ret, float inv_count,
                 float *dout, float *scratch, double terms[5]);
 
+/* Seconds spent so far, summed over updates (a monotonic clock read at a few points; the
+ * caller may zero it): what `commons bench --train` breaks the training time into. */
+typedef struct PpoTimes {
+    double infer;     /* rollout inference: forward, sampling (ppo_policy_step, bootstraps) */
+    double forward;   /* minibatch gathers, forward passes and the loss */
+    double backward;  /* backward passes */
+    double optimizer; /* the gradient sum over shards, norms, clipping and Adam */
+} PpoTimes;
+
 typedef struct PpoTrainer {
     PpoConfig cfg;
+    PpoTimes times;
     EnvSpec spec;
     PpoFeed feed;
     NnModel model;

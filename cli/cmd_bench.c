@@ -1,4 +1,5 @@
-/* cmd_bench.c: `commons bench`: agent-steps per second with random actions.
+/* cmd_bench.c: `commons bench`: agent-steps per second with random actions; with --train CONFIG,
+ * the training loop's agent-steps per second and where its time goes.
  *
  * Under mpirun or srun (sim/dist.h), each preset is measured twice: rank 0 alone (the others
  * wait), then every rank at once on its own worlds (world indices rank x batch onwards). Rank 0
@@ -17,6 +18,8 @@
 #include "options.h"
 #include "batch.h"
 #include "dist.h"
+#include "policy.h"
+#include "train.h"
 
 static const char *BENCH_HELP =
     "usage: commons bench [options]\n"
@@ -36,6 +39,9 @@ static const char *BENCH_HELP =
     "  --encoding rgb|ids    observation encoding (default: the preset's)\n"
     "  --set SEC.KEY=VALUE   override one key (repeatable)\n"
     "  --json                print JSON\n"
+    "  --train CONFIG        instead: the training loop of a training config (inference,\n"
+    "                        worlds and updates; one warm-up update, then --repeat updates\n"
+    "                        timed, default 5) and its breakdown; --set applies\n"
     "\n"
     "Under 'mpirun -np R' each preset is also run on R processes at once (one batch each):\n"
     "each rank's rate, the total and the weak-scaling efficiency (mean per rank / one alone).\n";
@@ -178,6 +184,70 @@ static int bench_preset(SimDist *d, const Options *o, const char *env, int first
     return 0;
 }
 
+/* the share of a part in the whole, for the breakdown */
+static void print_part(const char *what, double sec, double total, double per_update) {
+    printf("  %-34s %8.3f s  %5.1f%%  %8.2f ms per update\n", what, sec,
+           total > 0 ? 100 * sec / total : 0, 1e3 * sec / per_update);
+}
+
+/* `bench --train CONFIG`: the updates of `commons train` without its files, timed as a whole and
+ * in parts (the trainer's PpoTimes, the rollout's rest is the worlds) */
+static int bench_train(SimDist *d, const Options *o, const char *config) {
+    if (d->size > 1) return cli_input_error("bench --train measures one process; run it alone");
+    char blas_note[512];
+    nn_blas_setup(blas_note, sizeof blas_note);
+    if (blas_note[0]) printf("%s\n", blas_note);
+    SimParams p;
+    PpoConfig c;
+    EnvError err;
+    ppo_config_default(&c);
+    int rc = sim_params_load_preset(&p, "harvest", &err);
+    if (!rc) rc = sim_train_load_file(&p, &c, config, &err);
+    for (int i = 0; i < o->n_sets && !rc; i++) rc = sim_train_apply_set(&p, &c, o->sets[i], &err);
+    if (rc) return cli_fail(&err);
+    SimConfig sim;
+    SimTrainer tr;
+    if (sim_config_init(&sim, &p, &err)) return cli_fail(&err);
+    if (sim_trainer_init(&tr, &c, &sim, 0, c.shards, &err)) {
+        sim_config_close(&sim);
+        return cli_fail(&err);
+    }
+    PpoTrainer *t = &tr.ppo;
+    int timed = (int)o->repeat;
+    double per_update = (double)c.worlds * c.rollout * t->n_agents, rollout = 0, learn = 0;
+    printf("train loop of %s: %d worlds x %d steps x %d agents an update, %d epochs x %d "
+           "minibatches, %zu parameters x %d group(s); one process, one BLAS thread, BLAS kernel "
+           "%s\n",
+           config, c.worlds, c.rollout, t->n_agents, c.epochs, c.minibatches, t->model.n,
+           t->n_groups, nn_blas_kernel());
+    for (int u = 0; u <= timed; u++) {
+        if (u == 1) memset(&t->times, 0, sizeof t->times); /* the first update warms up */
+        PpoStats st;
+        double t0 = now_seconds();
+        sim_trainer_rollout(&tr);
+        double t1 = now_seconds();
+        sim_trainer_learn(&tr, &st);
+        double t2 = now_seconds();
+        if (u == 0) continue;
+        rollout += t1 - t0;
+        learn += t2 - t1;
+    }
+    const PpoTimes *pt = &t->times;
+    double total = rollout + learn, steps = per_update * timed;
+    printf("%d updates timed after 1 warm-up: %.0f agent-steps in %.2f s = %.0f agent-steps/s\n",
+           timed, steps, total, total > 0 ? steps / total : 0);
+    print_part("rollout inference (forward, sample)", pt->infer, total, timed);
+    print_part("worlds (step, observe, record)", rollout - pt->infer, total, timed);
+    print_part("forward (gather, forward, loss)", pt->forward, total, timed);
+    print_part("backward", pt->backward, total, timed);
+    print_part("optimizer (shard sum, norm, Adam)", pt->optimizer, total, timed);
+    print_part("other (GAE, shuffles, statistics)",
+               learn - pt->forward - pt->backward - pt->optimizer, total, timed);
+    sim_trainer_close(&tr);
+    sim_config_close(&sim);
+    return 0;
+}
+
 int cli_cmd_bench(SimDist *d, int argc, char **argv) {
     Options o = {.env = "gathering,harvest,commons,cleanup,cleanup-gallego,ocean",
                  .batch = 16,
@@ -187,12 +257,14 @@ int cli_cmd_bench(SimDist *d, int argc, char **argv) {
     sim_dist_quiet(d);
     int rc = cli_parse_options(argc, argv, &o,
                                " --env --agents --batch --steps --repeat --encoding --set --seed "
-                               "--json ");
+                               "--json --train ");
     if (rc) return rc;
     if (o.help) {
         if (d->rank == 0) fputs(BENCH_HELP, stdout);
         return 0;
     }
+    const char *train = cli_extra(&o, "--train");
+    if (train) return bench_train(d, &o, train);
     /* --steps means steps per world here, not episode length */
     o.steps_set[0] = 0;
     char buf[512];

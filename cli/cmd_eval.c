@@ -361,7 +361,9 @@ int cli_cmd_eval(SimDist *d, int argc, char **argv) {
     }
     if (!target)
         return cli_input_error("eval needs a run directory or a checkpoint: commons eval RUN_DIR");
-    nn_blas_single_thread();
+    char blas_note[512];
+    nn_blas_setup(blas_note, sizeof blas_note);
+    if (blas_note[0] && d->rank == 0) fprintf(stderr, "%s\n", blas_note);
     SimPolicies ps;
     SimConfig cfg;
     EnvError err;

@@ -215,10 +215,10 @@ static void print_plan(const SimRun *run, const char *resumed_from) {
     char net_text[512], g1[32], g2[32], g3[32];
     describe_net(&t->model.net, net_text, sizeof net_text);
     printf("train %s (game %s, %d agents, %d steps an episode, %s observations %dx%dx%d), "
-           "seed %lld\n",
+           "seed %lld, BLAS kernel %s\n",
            p->env.preset, env_game_name(p->env.game), spec->n_agents, p->env.max_steps,
            spec->encoding == ENV_ENC_IDS ? "ids" : "rgb", spec->obs_h, spec->obs_w, spec->obs_c,
-           (long long)c->seed);
+           (long long)c->seed, nn_blas_kernel());
     printf("PPO: %d worlds x %d steps an update, %lld updates = %s env steps = %s agent-steps; "
            "%s parameters\n",
            c->worlds, c->rollout, (long long)t->n_updates,
@@ -228,6 +228,11 @@ static void print_plan(const SimRun *run, const char *resumed_from) {
     printf("network: %s; %d group(s) x %s parameters\n", net_text, t->model.n_groups,
            grouped((long long)t->model.n, g3, 32));
     if (resumed_from) printf("resuming at update %lld from %s\n", (long long)t->update, run->ckpt);
+    if (resumed_from && run->blas[0] && strcmp(run->blas, nn_blas_kernel()) != 0)
+        printf("warning: the checkpoint was trained with the BLAS kernel %s and this process runs "
+               "%s: the run goes on, but its weights will not be the bits of an uninterrupted run "
+               "(set OPENBLAS_CORETYPE=%s to match)\n",
+               run->blas, nn_blas_kernel(), run->blas);
     if (run->dist->size == 1)
         printf("run directory %s (one process, one BLAS thread)\n", run->dir);
     else
@@ -353,7 +358,9 @@ int cli_cmd_train(SimDist *d, int argc, char **argv) {
         if (d->rank == 0) fputs(TRAIN_HELP, stdout);
         return 0;
     }
-    nn_blas_single_thread();
+    char blas_note[512];
+    nn_blas_setup(blas_note, sizeof blas_note);
+    if (blas_note[0] && d->rank == 0) printf("%s\n", blas_note);
     SimRun run;
     EnvError err;
     rc = a.resume ? sim_run_resume(&run, a.resume, a.out, a.o.sets, a.o.n_sets, d, &err)

@@ -117,7 +117,8 @@ void sim_learn_spec(const CommParams *comm, const PpoConfig *c, const EnvSpec *w
                     PpoFeed *feed) {
     *spec = *world;
     if (c->gnn_rounds > 0 && c->gnn_mode == 1) spec->n_heads = 1;
-    int msg = comm_params_communicates(comm) ? comm_message_size(comm->signal_bits, comm->slots) : 0;
+    int msg =
+        comm_params_communicates(comm) ? comm_message_size(comm->signal_bits, comm->slots) : 0;
     feed->n_float = msg + world->n_features;
     feed->n_bits = comm->signal_bits;
 }

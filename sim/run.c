@@ -118,8 +118,18 @@ static int open_dir(SimRun *r, EnvError *err) {
                         strerror(errno));
     char *world = sim_train_config_text(&r->params, NULL);
     if (!world) return env_fail(err, ENV_ENOMEM, "out of memory for world.ini");
+    /* the effective config, and the BLAS kernel the run computes with (its bits depend on it) */
+    size_t n_text = strlen(r->config_text);
+    char *text = malloc(n_text + 128);
+    if (!text) {
+        free(world);
+        return env_fail(err, ENV_ENOMEM, "out of memory for config.ini");
+    }
+    int n_all = snprintf(text, n_text + 128, "%s; BLAS kernel (OpenBLAS): %s\n", r->config_text,
+                         nn_blas_kernel());
     snprintf(path, sizeof path, "%s/config.ini", r->dir);
-    int rc = env_write_atomic(path, r->config_text, strlen(r->config_text), err);
+    int rc = env_write_atomic(path, text, (size_t)n_all, err);
+    free(text);
     /* the world alone, for 'commons run --config RUN_DIR/world.ini --policy RUN_DIR/' */
     if (!rc) snprintf(path, sizeof path, "%s/world.ini", r->dir);
     if (!rc) rc = env_write_atomic(path, world, strlen(world), err);
@@ -175,6 +185,7 @@ int sim_run_resume(SimRun *r, const char *path, const char *dir, const char *con
     PpoCheckpoint ck;
     int rc = ppo_checkpoint_load(&ck, file, err);
     if (rc) return rc;
+    snprintf(r->blas, sizeof r->blas, "%s", ck.blas);
     /* the run's own settings, then the overrides the caller allowed */
     sim_params_default(&r->params);
     ppo_config_default(&r->cfg);

@@ -47,7 +47,8 @@ typedef struct SimRun {
     FILE *progress, *episodes;
     double seconds_before; /* training seconds before this process (from progress.csv) */
     int resumed;
-    int open; /* what has been built: 1 config, 2 trainer */
+    char blas[32]; /* resumed: the BLAS kernel that wrote the checkpoint ("" before version 2) */
+    int open;      /* what has been built: 1 config, 2 trainer */
 } SimRun;
 
 /* Starts a new run in dir (created with its parents); refuses a directory that holds a run.

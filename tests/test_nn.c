@@ -187,9 +187,35 @@ static double emb_loss(void *p) {
     return dot(c->r, c->y, (size_t)c->n * c->s.oh * c->s.ow * c->s.oc);
 }
 
-static void embed_case(int h, int w, int k_ids, int kh, int kw, int stride, int oc) {
+/* The fast kernels' bits: every output is the bias plus one weight row per kernel cell, cells in
+ * kernel order, and every weight gradient row the sum of its output rows in order, from zero. */
+static void embed_ordered(const NnConvShape *s, int n, const uint8_t *ids, size_t stride,
+                          const float *w, const float *b, const float *dy, float *y, float *dw) {
+    int oc = s->oc;
+    memset(dw, 0, sizeof(float) * (size_t)s->kh * s->kw * s->c * oc);
+    for (int i = 0; i < n; i++)
+        for (int oy = 0; oy < s->oh; oy++)
+            for (int ox = 0; ox < s->ow; ox++) {
+                size_t r = ((size_t)i * s->oh + oy) * s->ow + ox;
+                float *yr = y + r * oc;
+                memcpy(yr, b, sizeof(float) * (size_t)oc);
+                for (int ky = 0; ky < s->kh; ky++)
+                    for (int kx = 0; kx < s->kw; kx++) {
+                        int id = ids[(size_t)i * stride + (size_t)(oy * s->stride + ky) * s->w +
+                                     (size_t)(ox * s->stride + kx)];
+                        if (id >= s->c) id = s->c - 1;
+                        size_t row = (((size_t)ky * s->kw + kx) * s->c + id) * oc;
+                        for (int o = 0; o < oc; o++) {
+                            yr[o] += w[row + o];
+                            dw[row + o] += dy[r * oc + o];
+                        }
+                    }
+            }
+}
+
+static void embed_case(int h, int w, int k_ids, int kh, int kw, int stride, int oc, int n) {
     EmbCtx c = {.s = {.h = h, .w = w, .c = k_ids, .kh = kh, .kw = kw, .stride = stride, .oc = oc},
-                .n = 4};
+                .n = n};
     assert_int_equal(nn_conv_shape(&c.s), 0);
     c.stride = (size_t)h * w + 3; /* rows need not be contiguous */
     size_t nw = (size_t)kh * kw * k_ids * oc, ny = (size_t)c.n * c.s.oh * c.s.ow * oc;
@@ -210,7 +236,11 @@ static void embed_case(int h, int w, int k_ids, int kh, int kw, int stride, int 
     nn_embed_backward_naive(&c.s, c.n, c.ids, c.stride, c.r, dw2, db2);
     expect_close("embed dw", dw, dw2, nw, 1e-5f, 1e-5f);
     expect_close("embed db", db, db2, oc, 1e-5f, 1e-5f);
-    grad_check("embed w", c.w, dw, nw, 1, emb_loss, &c, 1e-2f, 1e-3);
+    /* the same bits as one cell and one row at a time */
+    embed_ordered(&c.s, c.n, c.ids, c.stride, c.w, c.b, c.r, y2, dw2);
+    assert_memory_equal(c.y, y2, sizeof(float) * ny);
+    assert_memory_equal(dw, dw2, sizeof(float) * nw);
+    grad_check("embed w", c.w, dw, nw, nw / 400 + 1, emb_loss, &c, 1e-2f, 1e-3);
     grad_check("embed b", c.b, db, (size_t)oc, 1, emb_loss, &c, 1e-2f, 1e-3);
     free(c.ids), free(c.w), free(c.b), free(c.y), free(c.r);
     free(y2), free(dw), free(db), free(dw2), free(db2);
@@ -218,9 +248,13 @@ static void embed_case(int h, int w, int k_ids, int kh, int kw, int stride, int 
 
 static void test_embed(void **state) {
     (void)state;
-    embed_case(6, 5, 12, 3, 3, 1, 4); /* a convolution over one-hot ids */
-    embed_case(7, 9, 5, 7, 9, 1, 6);  /* the whole view: an embedding-bag linear layer */
-    embed_case(8, 8, 3, 2, 2, 2, 3);  /* stride 2 */
+    embed_case(6, 5, 12, 3, 3, 1, 4, 4); /* a convolution over one-hot ids */
+    embed_case(7, 9, 5, 7, 9, 1, 6, 4);  /* the whole view: an embedding-bag linear layer */
+    embed_case(8, 8, 3, 2, 2, 2, 3, 4);  /* stride 2 */
+    /* 64-wide vectors plus an 8-wide and a scalar tail; more than 64 output rows (the backward
+     * pass marks 64 rows at a time); more cells than one chunk (2048 masks / 40 ids) */
+    embed_case(5, 4, 6, 3, 2, 1, 75, 11);
+    embed_case(9, 8, 40, 9, 8, 1, 64, 130);
 }
 
 /* ---- activations ---- */
@@ -240,8 +274,31 @@ static double act_loss(void *p) {
     return dot(c->r, c->y, c->n);
 }
 
+/* the vectorised ReLU and nn_add give the bits of their scalar forms, tails, zeros and NaN too */
+static void relu_add_exact(void) {
+    enum { N = 37 };
+    float x[N], y[N], dy[N], dx[N], a[N], a2[N];
+    fill(x, N, 41, 1.0f);
+    fill(dy, N, 42, 1.0f);
+    x[3] = 0.0f, x[4] = -0.0f, x[9] = NAN, x[N - 1] = NAN, x[N - 2] = -1.0f;
+    nn_relu_forward(N, x, y);
+    nn_relu_backward(N, y, dy, dx);
+    for (int i = 0; i < N; i++) {
+        float ry = x[i] > 0.0f ? x[i] : 0.0f, rdx = y[i] > 0.0f ? dy[i] : 0.0f;
+        assert_memory_equal(&y[i], &ry, sizeof(float));
+        assert_memory_equal(&dx[i], &rdx, sizeof(float));
+    }
+    memcpy(a, x, sizeof a);
+    nn_add(a, dy, N);
+    for (int i = 0; i < N; i++) {
+        a2[i] = x[i] + dy[i];
+        if (!isnan(a2[i])) assert_memory_equal(&a[i], &a2[i], sizeof(float));
+    }
+}
+
 static void test_activations(void **state) {
     (void)state;
+    relu_add_exact();
     for (int t = 0; t < 2; t++) {
         ActCtx c = {64, t, falloc(64), falloc(64), falloc(64)};
         fill(c.x, 64, 31, 2.0f);
@@ -524,6 +581,75 @@ static void test_init_and_adam(void **state) {
     nn_model_close(&m2);
 }
 
+/* clipping fused into Adam: the bits of scaling the gradients in place, then the plain step */
+static void test_adam_scaled(void **state) {
+    (void)state;
+    NnArch a = {.obs_h = 5,
+                .obs_w = 5,
+                .obs_c = 3,
+                .hidden = {7},
+                .n_hidden = 1,
+                .activation = NN_TANH,
+                .heads = {5},
+                .n_heads = 1};
+    NnModel m1, m2;
+    EnvError err;
+    assert_int_equal(nn_model_init(&m1, &a, 3, 7, &err), 0);
+    assert_int_equal(nn_model_init(&m2, &a, 3, 7, &err), 0);
+    size_t n = m1.n, all = n * 3;
+    float scale[3] = {0.37f, 1.0f, 2.5f};
+    for (int step = 0; step < 3; step++) {
+        fill(m1.grads, all, 50 + (uint64_t)step, 1.0f);
+        memcpy(m2.grads, m1.grads, sizeof(float) * all);
+        for (int g = 0; g < 3; g++)
+            for (size_t i = 0; i < n; i++) m1.grads[(size_t)g * n + i] *= scale[g];
+        nn_adam_step(&m1, 0.01f, 0.9f, 0.999f, 1e-5f);
+        nn_adam_step_scaled(&m2, scale, 0.01f, 0.9f, 0.999f, 1e-5f);
+        assert_memory_equal(m1.params, m2.params, sizeof(float) * all);
+        assert_memory_equal(m1.m, m2.m, sizeof(float) * all);
+        assert_memory_equal(m1.v, m2.v, sizeof(float) * all);
+        assert_memory_equal(m1.grads, m2.grads, sizeof(float) * all);
+    }
+    nn_model_close(&m1);
+    nn_model_close(&m2);
+}
+
+/* the BLAS kernel: the policy, the start-up check, and a switch and back (the environment as it
+ * was) */
+static void test_blas(void **state) {
+    (void)state;
+    assert_null(nn_blas_pick("Prescott", "Haswell", "Prescott")); /* the user's choice stays */
+    assert_string_equal(nn_blas_pick("Prescott", "Haswell", NULL), "Haswell");
+    assert_string_equal(nn_blas_pick("Core2", "Zen", ""), "Zen");
+    assert_null(nn_blas_pick("Zen", "Zen", NULL));
+    assert_null(nn_blas_pick("Sandybridge", "Haswell", NULL)); /* not a generic fallback */
+    assert_null(nn_blas_pick("Prescott", NULL, NULL));         /* nothing better */
+    char msg[256] = "";
+    assert_true(strlen(nn_blas_kernel()) > 0);
+    assert_int_equal(nn_blas_check(msg, sizeof msg), 0);
+    char first[64], *env = getenv("OPENBLAS_CORETYPE");
+    char env_before[64];
+    snprintf(env_before, sizeof env_before, "%s", env ? env : "(unset)");
+    snprintf(first, sizeof first, "%s", nn_blas_kernel());
+    if (nn_blas_use("Prescott") != 0) skip(); /* not a DYNAMIC_ARCH OpenBLAS */
+    assert_string_equal(nn_blas_kernel(), "Prescott");
+    assert_int_equal(nn_blas_check(msg, sizeof msg), 0);
+    env = getenv("OPENBLAS_CORETYPE");
+    assert_string_equal(env ? env : "(unset)", env_before);
+    /* start-up on the generic kernel: switched to the best unless OPENBLAS_CORETYPE is set */
+    int switched = nn_blas_setup(msg, sizeof msg);
+    if (getenv("OPENBLAS_CORETYPE") || !nn_blas_best_kernel()) {
+        assert_int_equal(switched, 0);
+        assert_string_equal(nn_blas_kernel(), "Prescott");
+    } else {
+        assert_int_equal(switched, 1);
+        assert_string_equal(nn_blas_kernel(), nn_blas_best_kernel());
+        assert_non_null(strstr(msg, "generic Prescott kernel"));
+    }
+    assert_int_equal(nn_blas_use(first), 0);
+    assert_string_equal(nn_blas_kernel(), first);
+}
+
 int main(void) {
     nn_blas_single_thread();
     const struct CMUnitTest tests[] = {
@@ -531,6 +657,7 @@ int main(void) {
         cmocka_unit_test(test_embed),          cmocka_unit_test(test_activations),
         cmocka_unit_test(test_categorical),    cmocka_unit_test(test_network_gradients),
         cmocka_unit_test(test_network_layout), cmocka_unit_test(test_init_and_adam),
+        cmocka_unit_test(test_adam_scaled),    cmocka_unit_test(test_blas),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

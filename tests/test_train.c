@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "checkpoint.h"
+#include "io.h"
 
 static char out[65536];
 static char dir[128];
@@ -193,6 +194,35 @@ static void test_resume_same_weights(void **state) {
                  "--set 'ppo.lr=0.1': a resumed run keeps its config");
 }
 
+/* a resume on another BLAS kernel than the checkpoint's warns (the kernel field of a checkpoint
+ * rewritten, its checksum recomputed) */
+static void test_resume_other_kernel(void **state) {
+    (void)state;
+    expect_exit("train tiny.ini --out kern --stop-after 1", 0);
+    char path[512];
+    snprintf(path, sizeof path, "%s/kern/checkpoint.ckpt", dir);
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    uint8_t buf[1 << 20];
+    size_t n = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    assert_true(n > 64 && n < sizeof buf);
+    /* payload: u64 config bytes, the config padded to 8, 6 i64 counters, then the kernel */
+    uint64_t nc;
+    memcpy(&nc, buf + 64, 8);
+    size_t off = 64 + 8 + ((nc + 7) & ~(uint64_t)7) + 48;
+    memset(buf + off, 0, 32);
+    memcpy(buf + off, "Elsewhere", 9);
+    uint64_t sum = env_fnv1a64(ENV_FNV1A64_BASIS, buf + 64, n - 64);
+    memcpy(buf + 24, &sum, 8);
+    f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(buf, 1, n, f), n);
+    fclose(f);
+    expect_exit("train --resume kern", 0);
+    expect_in("resume", "warning: the checkpoint was trained with the BLAS kernel Elsewhere");
+}
+
 static void test_bad_input(void **state) {
     (void)state;
     /* config errors: file:line, the key and the allowed range */
@@ -322,9 +352,8 @@ static void test_eval_signalling(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_run_directory),
-        cmocka_unit_test(test_eval_signalling),
-        cmocka_unit_test(test_resume_same_weights),
+        cmocka_unit_test(test_run_directory),       cmocka_unit_test(test_eval_signalling),
+        cmocka_unit_test(test_resume_same_weights), cmocka_unit_test(test_resume_other_kernel),
         cmocka_unit_test(test_bad_input),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
