@@ -45,6 +45,16 @@ def run_means(path):
 
 def main(root):
     rows = []
+    measures = []
+    for path in sorted(glob.glob(os.path.join(root, "eval", "*.measures"))):
+        world, team, seed = os.path.basename(path)[:-9].rsplit("-", 2)
+        d = json.load(open(path))
+        b0 = d["signalling"]["bits"][0]
+        abl = {r["channel"]: r for r in d["ablation"]["rows"]}
+        measures.append(dict(world=world, team=team, seed=int(seed), mi=b0["mi_bits"],
+                             p_on_view=b0["p_on_in_view"], p_on_none=b0["p_on_none"],
+                             js=d["listening"]["js_bits"], kl=d["listening"]["kl_nats"],
+                             zero=abl["zero"]["diff"], shuffle=abl["shuffle"]["diff"]))
     for path in sorted(glob.glob(os.path.join(root, "eval", "*.json"))):
         name = os.path.basename(path)[:-5]
         world, rest = name.split("-scripted-") if "-scripted-" in name else (None, None)
@@ -93,6 +103,28 @@ def main(root):
                 summary.append(dict(world=world, team=team + " - silent", measure=m,
                                     n=len(seeds), mean=mu, ci95=ci))
             print("%-22s %4d %s" % (team + " - silent", len(seeds), " ".join(cells)))
+    keys = ["mi", "p_on_view", "p_on_none", "js", "kl", "zero", "shuffle"]
+    if measures:
+        with open(os.path.join(root, "measures.csv"), "w", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=["world", "team", "seed"] + keys)
+            w.writeheader()
+            for r in measures:
+                w.writerow(r)
+        print("\nsignalling measures (trained teams, intact channel, 10 episodes per run; mean over"
+              " seeds, 95% CI)")
+        print("%-14s %-15s %4s %s" % ("world", "team", "n", "  ".join("%-17s" % k for k in keys)))
+        for world in worlds:
+            for team in TEAMS[1:]:
+                rs = [r for r in measures if r["world"] == world and r["team"] == team]
+                if not rs:
+                    continue
+                cells = []
+                for k in keys:
+                    mu, ci = mean_ci([r[k] for r in rs])
+                    cells.append("%8.4f +- %-6.4f" % (mu, ci))
+                    summary.append(dict(world=world, team=team, measure=k, n=len(rs), mean=mu,
+                                        ci95=ci))
+                print("%-14s %-15s %4d %s" % (world, team, len(rs), " ".join(cells)))
     with open(os.path.join(root, "summary.csv"), "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=["world", "team", "measure", "n", "mean", "ci95"])
         w.writeheader()
@@ -108,6 +140,9 @@ def plot(root, rows, worlds):
         import matplotlib.pyplot as plt
     except ImportError:
         print("matplotlib not installed: no plots")
+        return
+    worlds = [w for w in worlds if w in ("ocean-patchy", "ocean")]
+    if not worlds:
         return
     fig, axes = plt.subplots(2, len(worlds), figsize=(6 * len(worlds), 8), squeeze=False)
     colors = {"silent": "tab:gray", "signal": "tab:blue", "differentiable": "tab:orange"}

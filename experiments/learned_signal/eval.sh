@@ -16,12 +16,16 @@ for world in $worlds; do
       run="$here/runs/$world/$team/$seed"
       out="$here/eval/$world-$team-$seed.json"
       [ -f "$run/checkpoint.ckpt" ] || continue
-      [ -f "$out" ] && continue
-      "$bin" run --config "$run/world.ini" --policy "$run/checkpoint.ckpt" --seed 1001 \
-        --episodes "$episodes" --json > "$out.tmp" && mv "$out.tmp" "$out"
+      [ -f "$out" ] || { "$bin" run --config "$run/world.ini" --policy "$run/checkpoint.ckpt" \
+        --seed 1001 --episodes "$episodes" --json > "$out.tmp" && mv "$out.tmp" "$out"; }
+      # the signalling measures and the channel ablation (teams that have a channel)
+      [ "$team" = silent ] || [ -f "${out%.json}.measures" ] || {
+        "$bin" eval "$run" --episodes "$episodes" --seed 1001 --json > "$out.m.tmp" &&
+          mv "$out.m.tmp" "${out%.json}.measures"; }
     done
   done
   # the scripted reference: silent greedy vessels and the signalling coop team, same seeds
+  case "$world" in ocean-patchy-*) continue ;; esac
   for policy in greedy coop; do
     out="$here/eval/$world-scripted-$policy.json"
     [ -f "$out" ] && continue
