@@ -63,6 +63,15 @@ def main(root):
         else:
             parts = name.rsplit("-", 2)
             world, team, seed = parts[0], parts[1], int(parts[2])
+        if team.startswith("scripted-"):
+            # one run of scripted episodes: each episode is a sample
+            for e in json.load(open(path))["episodes"]:
+                p = e["plastic"]
+                rows.append(dict(world=world, team=team, seed=e["episode"],
+                                 collected=p["collected"],
+                                 fraction=p["collected"] / max(1, p["spawned"]),
+                                 equality=e["equality"], signals=e.get("signals", 0)))
+            continue
         r = run_means(path)
         rows.append(dict(world=world, team=team, seed=seed, **r))
     with open(os.path.join(root, "results.csv"), "w", newline="") as f:
@@ -78,7 +87,7 @@ def main(root):
         for r in rows:
             if r["world"] == world:
                 by.setdefault(r["team"], {})[r["seed"]] = r
-        print("\n%s (mean over training seeds, 95%% CI; scripted: one run of 10 episodes)" % world)
+        print("\n%s (mean over training seeds, 95%% CI; scripted: over its 10 episodes)" % world)
         print("%-22s %4s %18s %18s %18s" % ("team", "n", *MEASURES))
         for team in TEAMS + ["scripted-greedy", "scripted-coop"]:
             if team not in by:
