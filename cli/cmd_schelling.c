@@ -37,8 +37,12 @@ static const char *SCHELLING_HELP =
     "  --config FILE         INI file applied on top of the preset\n"
     "  --agents N            number of agents, 2 or more (default the world's)\n"
     "  --coop P              the cooperator: random, greedy, coop, gallego, or a trained policy\n"
-    "                        (a run directory given with a '/', or a .ckpt file); default coop\n"
+    "                        (a run directory given with a '/', or a .ckpt file); default coop.\n"
+    "                        A comma list is a pool (up to 32): the cooperators of episode s\n"
+    "                        take entries (s k + j) mod P in turn; PATH#g is parameter set g of\n"
+    "                        an independent checkpoint (one set per training slot)\n"
     "  --defect P            the defector, as --coop; default greedy\n"
+    "  --title TEXT          the figure's title (default: the world and the two policies)\n"
     "  --seeds S             episodes per composition, 2 or more (default 50)\n"
     "  --seed S0             first seed (default 1)\n"
     "  --steps N             steps per episode (env.max_steps)\n"
@@ -46,14 +50,16 @@ static const char *SCHELLING_HELP =
     "  --out DIR             also write schelling.csv, groups.csv, conditions.csv,\n"
     "                        replicator.csv, fixed_points.csv, episodes.csv and schelling.png\n";
 
-/* one side's policy: a single entry, scripted or a checkpoint, for all n agents */
+/* one side's policy: a single entry, scripted or a checkpoint, for all n agents; a comma list
+ * or an entry PATH#g is a pool whose members take turns */
 static int side_policy(const char *opt, const char *spec, int n, SimPolicies *out) {
-    if (!spec[0] || strchr(spec, ','))
-        return cli_input_error("%s: give one policy (random, greedy, coop, gallego or a "
-                               "checkpoint), not '%s'",
-                               opt, spec);
+    if (!spec[0])
+        return cli_input_error("%s: give a policy (random, greedy, coop, gallego or a "
+                               "checkpoint), or a comma list of them",
+                               opt);
     EnvError err;
-    if (sim_policies_parse(spec, n, out, &err)) {
+    int pool = strchr(spec, ',') || strchr(spec, '#');
+    if (pool ? sim_policies_parse_pool(spec, out, &err) : sim_policies_parse(spec, n, out, &err)) {
         /* the list parser names --policy; this command's option is another */
         const char *m = strncmp(err.msg, "--policy: ", 10) == 0 ? err.msg + 10 : err.msg;
         return cli_input_error("%s: %s", opt, m);
@@ -132,7 +138,7 @@ int cli_cmd_schelling(int argc, char **argv) {
     Options o = {.env = "harvest", .seed = 1};
     int rc = cli_parse_options(argc, argv, &o,
                                " --env --config --agents --coop --defect --seeds --seed --steps "
-                               "--set --out ");
+                               "--set --out --title ");
     if (rc) return rc;
     if (o.help) {
         fputs(SCHELLING_HELP, stdout);
@@ -186,8 +192,12 @@ int cli_cmd_schelling(int argc, char **argv) {
             snprintf(png, sizeof png, "%s/schelling.png", out);
             short_name(coop, cn, sizeof cn);
             short_name(defect, dn, sizeof dn);
-            snprintf(title, sizeof title, "%.40s, N = %d: C = %.24s, D = %.24s", sp.env.preset, n,
-                     cn, dn);
+            const char *given = cli_extra(&o, "--title");
+            if (given)
+                snprintf(title, sizeof title, "%.300s", given);
+            else
+                snprintf(title, sizeof title, "%.40s, N = %d: C = %.24s, D = %.24s", sp.env.preset,
+                         n, cn, dn);
             if (sim_schelling_write_csv(&r, out, &err) || sim_schelling_plot(&r, title, png, &err))
                 rc = cli_fail(&err);
             else

@@ -158,7 +158,9 @@ int cli_build_params(const Options *o, const char *env, SimParams *p) {
 int cli_world_params(const Options *o, SimParams *p) {
     char first[1024];
     const char *spec = o->policy ? o->policy : "";
-    snprintf(first, sizeof first, "%.*s", (int)strcspn(spec, ","), spec);
+    char entry[1024];
+    snprintf(entry, sizeof entry, "%.*s", (int)strcspn(spec, ","), spec);
+    sim_policy_entry_group(entry, first, sizeof first); /* PATH#g: the checkpoint PATH */
     if (o->env_given || o->config || !sim_is_checkpoint_path(first))
         return cli_build_params(o, o->env, p);
     /* the trained policy's own world */

@@ -14,8 +14,8 @@ void cli_print_social_json(const EnvSocial *s) {
     char r[32];
     cli_restraint_text(s->restraint, 1, r, sizeof r);
     printf("\"efficiency\": %.6f, \"equality\": %.6f, \"sustainability\": %.4f, \"peace\": %.4f, "
-           "\"restraint\": %s",
-           s->efficiency, s->equality, s->sustainability, s->peace, r);
+           "\"restraint\": %s, \"beams\": %.4f",
+           s->efficiency, s->equality, s->sustainability, s->peace, r, s->beams);
 }
 
 void cli_print_table_header(void) {
@@ -67,6 +67,7 @@ void cli_mean_add(EnvSocial *mean, const EnvSocial *s, long long count) {
     mean->sustainability += s->sustainability / (double)count;
     mean->peace += s->peace / (double)count;
     mean->restraint += s->restraint / (double)count;
+    mean->beams += s->beams / (double)count;
 }
 
 void cli_print_mean(const EnvSocial *mean, uint64_t final_hash, int json) {

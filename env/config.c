@@ -107,7 +107,12 @@ int env_spec(const EnvParams *p, EnvSpec *spec, EnvError *err) {
     spec->encoding = p->encoding;
     spec->n_heads = 1; /* comm_spec() adds the signal heads */
     spec->head_size[0] = spec->n_actions;
-    spec->n_features = ops->n_features;
+    spec->n_features = ops->n_features * (p->obs_neighbours ? p->n_agents : 1);
+    if (p->obs_neighbours && ops->n_features == 0)
+        return env_fail(err, ENV_EINPUT,
+                        "obs.neighbours = 1: the %s game has no features to share; it works in "
+                        "games with features (ocean, tragedy), set obs.neighbours = 0",
+                        ops->name);
     return 0;
 }
 

@@ -166,7 +166,9 @@ typedef struct EnvParams {
     int view_ahead, view_behind, view_side;
     EnvEncoding encoding;
     EnvPalette palette;
-    int obs_beams; /* 1: observations show the last step's beams */
+    int obs_beams;      /* 1: observations show the last step's beams */
+    int obs_neighbours; /* 1: features hold every agent's game features, own first, then agents
+                           i+1, ..., i+N-1 (mod N): the neighbours' observations */
     /* beams */
     EnvBeam fire;
     EnvBeam clean;
@@ -345,12 +347,15 @@ typedef struct EnvMetrics {
     int32_t pos_n[ENV_MAX_AGENTS];     /* (n_agents,) steps with reward > 0 */
     int64_t tagged_steps;              /* (agent, step) pairs tagged out at the end of a step */
     int32_t waited[ENV_MAX_AGENTS];    /* (n_agents,) steps the agent chose the wait action */
+    int64_t beams;                     /* fire beams fired (an agent firing in a step is one) */
 } EnvMetrics;
 
 /* The social metrics of an episode. restraint is the mean over agents of the fraction of steps
- * each waited; ENV_NO_RESTRAINT (negative) in a game without a wait action. */
+ * each waited; ENV_NO_RESTRAINT (negative) in a game without a wait action. beams is the fire
+ * beams fired per step, summed over agents (0..N; Leibo et al. 2017's beam use), cleaning beams
+ * not counted. */
 typedef struct EnvSocial {
-    double efficiency, equality, sustainability, peace, restraint;
+    double efficiency, equality, sustainability, peace, restraint, beams;
 } EnvSocial;
 #define ENV_NO_RESTRAINT (-1.0)
 
@@ -360,6 +365,8 @@ void env_metrics_init(EnvMetrics *m, int n_agents);
 void env_metrics_step(EnvMetrics *m, const int32_t *rewards, const uint8_t *tagged,
                       const uint8_t *waited);
 void env_metrics_finish(const EnvMetrics *m, EnvSocial *out);
+/* Adds the fire beams fired in the step being counted (call before env_metrics_step). */
+void env_metrics_beams(EnvMetrics *m, int fired);
 /* Agent i's restraint: waited steps over steps (0 before the first step), or ENV_NO_RESTRAINT in a
  * game without a wait action. */
 double env_metrics_restraint(const EnvMetrics *m, int i);
@@ -447,7 +454,9 @@ void env_batch_step(EnvWorld *worlds, int n, const int32_t *actions, uint8_t *ob
                     uint8_t *terminations, uint8_t *truncations, uint8_t *final_obs);
 
 /* Writes every agent's extra features: out (n_agents, spec.n_features). Ocean: own row and column
- * divided by the map's height and width. */
+ * divided by the map's height and width; tragedy: the level and own total taken. With
+ * obs.neighbours = 1 (the neighbours' observations), row i holds the game's features of agents
+ * i, i+1, ..., i+N-1 (mod N), so spec.n_features is N times the game's. */
 void env_features(const EnvWorld *w, float *out);
 
 /* Plastic units afloat (ocean), summed over the grid. */

@@ -10,6 +10,8 @@
  *                    (Pretorius et al. 2020; 0 when T = 0); ENV_NO_RESTRAINT in a game without
  *                    a wait action (every game but tragedy: staying put there is a move, not a
  *                    restraint from a shared resource)
+ *   beams          = fire beams fired / T, summed over agents (0 when T = 0): Leibo et al.
+ *                    2017's beam use; a cleaning beam is not counted
  * A tagged agent-step is an (agent, step) pair whose tag-out timer is above zero after the step.
  * Equality can be negative when some returns are negative (Cleanup's penalties).
  */
@@ -59,6 +61,11 @@ void env_metrics_finish(const EnvMetrics *m, EnvSocial *out) {
     double r = 0.0;
     for (int i = 0; i < n; i++) r += env_metrics_restraint(m, i);
     out->restraint = m->has_wait ? r / n : ENV_NO_RESTRAINT;
+    out->beams = m->steps > 0 ? (double)m->beams / T : 0.0;
+}
+
+void env_metrics_beams(EnvMetrics *m, int fired) {
+    m->beams += fired;
 }
 
 double env_metrics_restraint(const EnvMetrics *m, int i) {

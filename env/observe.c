@@ -135,7 +135,16 @@ void env_global_state(const EnvWorld *w, uint8_t *out) {
 
 void env_features(const EnvWorld *w, float *out) {
     const EnvGameOps *ops = env_game_ops(w->cfg->p.game);
-    if (ops->features) ops->features(w, out);
+    if (!ops->features) return;
+    ops->features(w, out);
+    if (!w->cfg->p.obs_neighbours) return;
+    /* the neighbours' features: out holds the game's (N, F) rows; row i of the result is
+     * (N * F) long, rows i + m mod N for m = 0..N-1. Rows N-1..1 lie past the game's rows;
+     * row 0 is the game's rows in order already */
+    size_t n = (size_t)w->cfg->p.n_agents, f = (size_t)ops->n_features;
+    for (size_t i = n - 1; i >= 1; i--)
+        for (size_t m = 0; m < n; m++)
+            memcpy(out + (i * n + m) * f, out + ((i + m) % n) * f, f * sizeof(float));
 }
 
 void env_view(const EnvWorld *w, EnvView *v) {

@@ -42,6 +42,9 @@ static const EnvKeySpec KEYS[] = {
                        "colours of the rgb encoding"),
     ENV_KEY_ROW_BOOL("obs", "beams", F(obs_beams),
                      "observations show the last step's beams (the SSD code never does)"),
+    ENV_KEY_ROW_BOOL("obs", "neighbours", F(obs_neighbours),
+                     "features also hold every other agent's features, agents i+1.. i+N-1 "
+                     "(mod N) after the agent's own (games with features: ocean, tragedy)"),
     ENV_KEY_ROW_INT("beam", "length", F(fire.length), 0, 64, "fire beam length (0: no beam)"),
     ENV_KEY_ROW_INT("beam", "width", F(fire.width), 1, 15, "fire beam width (odd)"),
     ENV_KEY_ROW_INT("beam", "side_start", F(fire.side_start), 0, 1,

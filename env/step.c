@@ -418,11 +418,14 @@ int env_step(EnvWorld *w, const int32_t *actions, float *rewards) {
     env_beams_write(w, 1);
     w->tick++;
     uint8_t tagged[ENV_MAX_AGENTS], waited[ENV_MAX_AGENTS];
+    int fired = 0;
     for (int i = 0; i < n; i++) {
+        fired += w->agent[i].fired == ENV_ACT_FIRE;
         tagged[i] = w->agent[i].timeout > 0;
         waited[i] = ops->has_wait && act[i] == ops->wait_action;
         if (rewards) rewards[i] = (float)w->reward[i];
     }
+    env_metrics_beams(&w->metrics, fired);
     env_metrics_step(&w->metrics, w->reward, tagged, ops->has_wait ? waited : NULL);
     if (ops->terminal && ops->terminal(w)) return ENV_TERMINATED;
     return w->tick >= p->max_steps ? ENV_TRUNCATED : ENV_RUNNING;

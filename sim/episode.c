@@ -67,12 +67,14 @@ int sim_episode_set_learned(SimEpisode *e, int agent, const PpoPolicy *pol, int 
     if (!e->obs && !(e->obs = malloc(cfg->spec.obs_size * A)))
         return env_fail(err, ENV_ENOMEM, "out of memory for the trained policies' observations");
     if (!e->x) {
-        e->x = calloc(A * ((size_t)e->n_float + 2 + B) + 1, sizeof(float));
+        size_t F = (size_t)cfg->spec.n_features;
+        e->x = calloc(A * ((size_t)e->n_float + 2 + B + F) + 1, sizeof(float));
         e->g_row = calloc(A + 1 + A * A, sizeof(int32_t));
         if (!e->x || !e->g_row)
             return env_fail(err, ENV_ENOMEM, "out of memory for the trained policies' inputs");
         e->g_pos = e->x + A * (size_t)e->n_float;
         e->g_sent = e->g_pos + 2 * A;
+        e->feat = e->g_sent + A * B; /* (A, F) the world's features */
         e->g_col = e->g_row + A + 1;
     }
     if (e->learned[agent]) nn_work_close(&e->learned_work[agent]);
@@ -136,8 +138,8 @@ void sim_episode_view(SimEpisode *e, EnvView *v) {
 static void learned_inputs(SimEpisode *e) {
     size_t A = (size_t)e->cfg->p.n_agents, X = (size_t)e->n_float;
     size_t M = e->comm ? (size_t)e->session.msg_size : 0, F = X - M;
-    float feat[ENV_MAX_AGENTS * 8];
-    if (F > 0 && F <= 8) env_features(&e->world, feat);
+    float *feat = e->feat;
+    if (F > 0) env_features(&e->world, feat);
     for (size_t i = 0; i < A; i++) {
         if (M) memcpy(e->x + i * X, e->session.msg + i * M, M * sizeof(float));
         if (F) memcpy(e->x + i * X + M, feat + i * F, F * sizeof(float));

@@ -65,9 +65,10 @@ typedef struct SimEpisode {
     uint8_t *obs;                             /* (n_agents, obs_size) once any is trained */
     /* what trained policies read besides observations, once any is trained: x (n_agents, X) the
      * messages heard then the world's features; the graph and signals for GNN policies
-     * (comm_session_snapshot): g_row (A + 1), g_col (A (A - 1)), g_pos (A, 2), g_sent (A, B) */
+     * (comm_session_snapshot): g_row (A + 1), g_col (A (A - 1)), g_pos (A, 2), g_sent (A, B);
+     * feat (A, F) the world's features, F = spec.n_features */
     int n_float;
-    float *x, *g_pos, *g_sent;
+    float *x, *g_pos, *g_sent, *feat;
     int32_t *g_row, *g_col;
     SimPolicyFn custom[ENV_MAX_AGENTS]; /* (n_agents,) a C policy, or NULL */
     void *custom_ctx[ENV_MAX_AGENTS];   /* (n_agents,) its context */

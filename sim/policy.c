@@ -108,7 +108,9 @@ void sim_checkpoint_file(const char *path, char *out, size_t n) {
         snprintf(out, n, "%s", path);
 }
 
-int sim_is_checkpoint_path(const char *s) {
+int sim_is_checkpoint_path(const char *entry) {
+    char s[1024];
+    sim_policy_entry_group(entry, s, sizeof s);
     size_t n = strlen(s);
     return strchr(s, '/') != NULL || (n > 5 && strcmp(s + n - 5, ".ckpt") == 0);
 }
@@ -237,6 +239,17 @@ static int split_entries(const char *spec, char (*entries)[1024], int *n, EnvErr
     }
 }
 
+int sim_policy_entry_group(const char *entry, char *path, size_t n) {
+    const char *h = strrchr(entry, '#');
+    size_t digits = h ? strspn(h + 1, "0123456789") : 0;
+    if (!h || digits == 0 || h[1 + digits] || digits > 6) {
+        snprintf(path, n, "%s", entry);
+        return -1;
+    }
+    snprintf(path, n, "%.*s", (int)(h - entry), entry);
+    return atoi(h + 1);
+}
+
 /* entry i of the list: a scripted name, or a checkpoint loaded once however often it appears */
 static int parse_entry(SimPolicies *out, char (*entries)[1024], int i, EnvError *err) {
     if (!sim_is_checkpoint_path(entries[i])) {
@@ -248,23 +261,53 @@ static int parse_entry(SimPolicies *out, char (*entries)[1024], int i, EnvError 
         snprintf(out->name[i], sizeof out->name[i], "%.63s", entries[i]);
         return 0;
     }
+    char path[1024], other[1024];
+    int g = sim_policy_entry_group(entries[i], path, sizeof path);
     int found = -1;
     for (int j = 0; j < i; j++)
-        if (out->learned[j] >= 0 && strcmp(entries[j], entries[i]) == 0) found = out->learned[j];
+        if (out->learned[j] >= 0 && (sim_policy_entry_group(entries[j], other, sizeof other), 1) &&
+            strcmp(other, path) == 0)
+            found = out->learned[j];
     if (found < 0) {
-        int rc = sim_learned_load(&out->loaded[out->n_loaded], entries[i], err);
+        int rc = sim_learned_load(&out->loaded[out->n_loaded], path, err);
         if (rc) return rc;
         found = out->n_loaded++;
     }
+    const SimLearned *l = &out->loaded[found];
+    if (g >= l->policy.n_groups)
+        return env_fail(err, ENV_EINPUT,
+                        "--policy: %s asks for parameter set %d; %s holds %d (0..%d), one per "
+                        "training slot",
+                        entries[i], g, l->file, l->policy.n_groups, l->policy.n_groups - 1);
     out->learned[i] = found;
+    out->group[i] = g;
     out->kind[i] = SCRIPTED_RANDOM;
     snprintf(out->name[i], sizeof out->name[i], "%.63s", entries[i]);
     return 0;
 }
 
+int sim_policies_parse_pool(const char *spec, SimPolicies *out, EnvError *err) {
+    memset(out, 0, sizeof *out);
+    for (int i = 0; i < ENV_MAX_AGENTS; i++) out->learned[i] = out->group[i] = -1;
+    char entries[ENV_MAX_AGENTS][1024];
+    int n, rc = split_entries(spec, entries, &n, err);
+    if (rc) return rc;
+    out->loaded = calloc((size_t)n, sizeof *out->loaded);
+    if (!out->loaded) return env_fail(err, ENV_ENOMEM, "out of memory for %d policies", n);
+    out->n_entries = n;
+    out->pool = 1;
+    for (int i = 0; i < n; i++)
+        if ((rc = parse_entry(out, entries, i, err))) {
+            sim_policies_close(out);
+            return rc;
+        }
+    return 0;
+}
+
 int sim_policies_parse(const char *spec, int n_agents, SimPolicies *out, EnvError *err) {
     memset(out, 0, sizeof *out);
-    for (int i = 0; i < ENV_MAX_AGENTS; i++) out->learned[i] = -1;
+    for (int i = 0; i < ENV_MAX_AGENTS; i++) out->learned[i] = out->group[i] = -1;
+    out->n_entries = n_agents;
     /* without checkpoints: the scripted parser, its behaviour and messages unchanged */
     int any = 0;
     for (const char *q = spec;;) {
@@ -300,6 +343,7 @@ int sim_policies_parse(const char *spec, int n_agents, SimPolicies *out, EnvErro
     for (int i = n; i < n_agents; i++) {
         out->kind[i] = out->kind[0];
         out->learned[i] = out->learned[0];
+        out->group[i] = out->group[0];
         memcpy(out->name[i], out->name[0], sizeof out->name[0]);
     }
     return 0;
@@ -312,17 +356,22 @@ void sim_policies_close(SimPolicies *ps) {
     ps->n_loaded = 0;
 }
 
-int sim_policies_attach_slot(const SimPolicies *ps, SimEpisode *e, int i, EnvError *err) {
-    if (ps->learned[i] < 0) return 0;
-    const SimLearned *l = &ps->loaded[ps->learned[i]];
+int sim_policies_attach_entry(const SimPolicies *ps, SimEpisode *e, int slot, int j,
+                              EnvError *err) {
+    if (ps->learned[j] < 0) return 0;
+    const SimLearned *l = &ps->loaded[ps->learned[j]];
     int rc = sim_learned_check(l, &e->sim->spec, err);
     if (rc) return rc;
-    int g = l->policy.n_groups == 1 ? 0 : i;
+    int g = ps->group[j] >= 0 ? ps->group[j] : l->policy.n_groups == 1 ? 0 : slot;
     if (g >= l->policy.n_groups)
         return env_fail(err, ENV_EINPUT,
                         "%s holds %d independent policies, one per agent slot; agent %d has none",
-                        l->file, l->policy.n_groups, i);
-    return sim_episode_set_learned(e, i, &l->policy, g, err);
+                        l->file, l->policy.n_groups, slot);
+    return sim_episode_set_learned(e, slot, &l->policy, g, err);
+}
+
+int sim_policies_attach_slot(const SimPolicies *ps, SimEpisode *e, int i, EnvError *err) {
+    return sim_policies_attach_entry(ps, e, i, i, err);
 }
 
 int sim_policies_attach(const SimPolicies *ps, SimEpisode *e, EnvError *err) {

@@ -57,10 +57,14 @@ void sim_learned_close(SimLearned *l);
 int sim_learned_check(const SimLearned *l, const EnvSpec *spec, EnvError *err);
 
 /* The policies of `commons run --policy`: scripted names or checkpoints, one for all agents or
- * one per agent. */
+ * one per agent. A checkpoint entry PATH#g plays parameter set g of an independent checkpoint
+ * (one set per training slot) whatever slot it sits in; without '#g', agent i plays set i. */
 typedef struct SimPolicies {
     ScriptedKind kind[ENV_MAX_AGENTS]; /* (n_agents,) scripted kind, for agents without a ckpt */
     int learned[ENV_MAX_AGENTS];       /* (n_agents,) index into `loaded`, or -1 */
+    int group[ENV_MAX_AGENTS];         /* (n_agents,) parameter set from '#g', or -1 */
+    int n_entries;                     /* entries given (a pool: any number; else n_agents) */
+    int pool;                          /* 1: parsed by sim_policies_parse_pool() */
     SimLearned *loaded;                /* (n_loaded,) distinct checkpoints */
     int n_loaded;
     char name[ENV_MAX_AGENTS][64]; /* (n_agents,) names for printing */
@@ -76,11 +80,21 @@ int sim_scripted_policies(const char *spec, int n_agents, ScriptedKind *kinds, E
 /* Parses the list, loading each distinct checkpoint once. Lists of scripted names behave exactly
  * as sim_scripted_policies(). */
 int sim_policies_parse(const char *spec, int n_agents, SimPolicies *out, EnvError *err);
+/* A pool: 1 to ENV_MAX_AGENTS entries kept as given (entry j in kind[j], learned[j], group[j],
+ * n_entries of them), whatever the number of agents; place entries with
+ * sim_policies_attach_entry(). */
+int sim_policies_parse_pool(const char *spec, SimPolicies *out, EnvError *err);
+/* The parameter set an entry names: for "PATH#g" (g decimal digits) writes PATH into path and
+ * returns g; otherwise copies the entry and returns -1. */
+int sim_policy_entry_group(const char *entry, char *path, size_t n);
 void sim_policies_close(SimPolicies *ps);
 /* Gives the episode's agents their checkpoints, each checked against the world: a shared policy
  * plays every slot, agent i of an independent one plays slot i. */
 int sim_policies_attach(const SimPolicies *ps, SimEpisode *e, EnvError *err);
 /* The same for slot i alone (nothing when its entry is scripted). */
 int sim_policies_attach_slot(const SimPolicies *ps, SimEpisode *e, int i, EnvError *err);
+/* Entry j of ps plays the episode's slot i (nothing when the entry is scripted: the caller gives
+ * the episode the entry's kind). */
+int sim_policies_attach_entry(const SimPolicies *ps, SimEpisode *e, int slot, int j, EnvError *err);
 
 #endif

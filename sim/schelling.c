@@ -48,6 +48,17 @@ void sim_schelling_slots(int n, int k, int s, uint8_t *coop) {
     for (int j = 0; j < k; j++) coop[(s + j) % n] = 1;
 }
 
+void sim_schelling_entries(int n, int k, int s, int pool_c, int pool_d, int *entry) {
+    /* the j-th cooperator is the one in slot (s + j) mod n; the defectors follow, in the same
+     * rotation from slot (s + k) mod n */
+    for (int j = 0; j < n; j++) {
+        int slot = (s + j) % n, c = j < k;
+        int pool = c ? pool_c : pool_d;
+        int idx = c ? j : j - k, per = c ? k : n - k;
+        entry[slot] = pool > 0 ? (int)(((long long)s * per + idx) % pool) : slot;
+    }
+}
+
 /* ---- playing ---------------------------------------------------------------------------- */
 
 /* episode s of composition k: every agent's return, summed into the three means */
@@ -56,13 +67,16 @@ static int play(SimSchelling *r, const SimConfig *cfg, const SimPolicies *coop,
     int n = r->n;
     uint8_t cm[ENV_MAX_AGENTS];
     ScriptedKind kinds[ENV_MAX_AGENTS] = {SCRIPTED_RANDOM};
+    int entry[ENV_MAX_AGENTS];
     sim_schelling_slots(n, k, s, cm);
-    for (int i = 0; i < n; i++) kinds[i] = (cm[i] ? coop : defect)->kind[i];
+    sim_schelling_entries(n, k, s, coop->pool ? coop->n_entries : 0,
+                          defect->pool ? defect->n_entries : 0, entry);
+    for (int i = 0; i < n; i++) kinds[i] = (cm[i] ? coop : defect)->kind[entry[i]];
     SimEpisode e;
     int rc = sim_episode_init(&e, cfg, kinds, r->seed + (uint64_t)s, 0, err);
     if (rc) return rc;
     for (int i = 0; i < n && !rc; i++)
-        rc = sim_policies_attach_slot(cm[i] ? coop : defect, &e, i, err);
+        rc = sim_policies_attach_entry(cm[i] ? coop : defect, &e, i, entry[i], err);
     if (!rc) {
         SimResult res;
         sim_episode_run(&e, 0, r->steps, &res);

@@ -5,7 +5,8 @@
  * Contract:
  * - N agents (2 <= N <= ENV_MAX_AGENTS), two policies: the cooperator C and the defector D, each
  *   a scripted kind or a trained policy (SimPolicies, sim/policy.h; a trained policy with one
- *   parameter set per slot plays slot i with set i).
+ *   parameter set per slot plays slot i with set i), or a pool of such policies (entries
+ *   PATH#g name one parameter set), whose members take turns (sim_schelling_entries).
  * - Compositions: for k = 0..N cooperators, on S seeds, one episode each. In episode s of
  *   composition k the cooperators sit in slots (s + j) mod N for j = 0..k-1 and the defectors in
  *   the others (sim_schelling_slots), so the roles rotate round the spawn points; every slot is a
@@ -105,6 +106,13 @@ void sim_schelling_close(SimSchelling *r);
 /* The composition of episode s with k cooperators among n: coop (n,) gets 1 for the slots of
  * the cooperators ((s + j) mod n, j < k), 0 for the defectors. */
 void sim_schelling_slots(int n, int k, int s, uint8_t *coop);
+
+/* Which entry of each side plays each slot in episode s of composition k: entry (n,). A side
+ * with pool P > 0 (a pool of policies: sim_policies_parse_pool) gives its j-th member of the
+ * episode (cooperators j = 0..k-1 in slots (s + j) mod n, defectors j = 0..n-k-1 in slots
+ * (s + k + j) mod n) its entry (s * members + j) mod P, so the members cycle through the pool
+ * over the seeds; a side with P = 0 (a policy per slot) plays entry = slot. */
+void sim_schelling_entries(int n, int k, int s, int pool_c, int pool_d, int *entry);
 
 /* Plays every composition on every seed in world cfg (its n_agents must be r->n) and analyses
  * the result. The policies were parsed for r->n agents; cooperators play coop's entry for their

@@ -298,6 +298,47 @@ static void test_world_peace(void **state) {
     env_config_close(&cfg);
 }
 
+/* beams: fire beams fired per step; a tagged agent fires nothing, a cleaning beam is not one */
+static void test_world_beams(void **state) {
+    (void)state;
+    EnvParams p;
+    EnvConfig cfg;
+    EnvWorld w;
+    EnvError err = {0};
+    th_params(&p, "gathering", "beam.hits_to_tag=1", "beam.tag_steps=5", NULL);
+    th_config_with_map(&cfg, &p,
+                       "@@@@@@@\n"
+                       "@P  P @\n"
+                       "@@@@@@@\n");
+    assert_int_equal(env_world_init(&w, &cfg, 7, 0, &err), 0);
+    th_place(&w, 0, 1, 2, ENV_EAST);
+    th_place(&w, 1, 1, 5, ENV_WEST);
+    /* the gathering preset's sequential order: agent 0 fires at step 0 and tags agent 1 out
+     * before it acts (steps 0 .. 4); agent 1 fires at every step from 5 on, tagging agent 0
+     * at step 5 (steps 5 .. 9), so agent 0's fire at step 7 never happens */
+    for (int t = 0; t < 10; t++) {
+        int32_t act[2] = {t == 0 || t == 7 ? ENV_ACT_FIRE : ENV_ACT_STAY, ENV_ACT_FIRE};
+        env_step(&w, act, NULL);
+    }
+    /* agent 0: step 0; agent 1: steps 5 .. 9 */
+    assert_int_equal(w.metrics.beams, 6);
+    EnvSocial s;
+    env_metrics_finish(&w.metrics, &s);
+    assert_float_equal(s.beams, 0.6, EPS);
+    env_world_close(&w);
+    env_config_close(&cfg);
+    /* a cleaning beam is not a fire beam */
+    th_params(&p, "cleanup", (const char *)NULL);
+    assert_int_equal(env_config_init(&cfg, &p, &err), 0);
+    assert_int_equal(env_world_init(&w, &cfg, 7, 0, &err), 0);
+    int32_t clean[ENV_MAX_AGENTS];
+    for (int i = 0; i < p.n_agents; i++) clean[i] = ENV_ACT_CLEAN;
+    for (int t = 0; t < 5; t++) env_step(&w, clean, NULL);
+    assert_int_equal(w.metrics.beams, 0);
+    env_world_close(&w);
+    env_config_close(&cfg);
+}
+
 /* restraint: each agent's waited steps over T, their mean; n/a without a wait action */
 static void test_restraint(void **state) {
     (void)state;
@@ -333,6 +374,7 @@ int main(void) {
         cmocka_unit_test(test_equality_negative_returns),
         cmocka_unit_test(test_sustainability),
         cmocka_unit_test(test_peace),
+        cmocka_unit_test(test_world_beams),
         cmocka_unit_test(test_large_returns),
         cmocka_unit_test(test_world_metrics),
         cmocka_unit_test(test_world_peace),

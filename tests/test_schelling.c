@@ -290,6 +290,113 @@ static char *slurp(const char *path) {
     return buf;
 }
 
+/* ---- pools ------------------------------------------------------------------------------ */
+
+/* which pool entry plays each slot, by hand: 4 agents, 2 cooperators, episode 3: cooperators in
+ * slots 3, 0 (members 0, 1: entries 3 * 2 + 0, + 1 mod 5 = 1, 2); defectors in slots 1, 2
+ * (entries 3 * 2 + 0, + 1 mod 3 = 0, 1); without pools, entry = slot */
+static void test_pool_entries(void **state) {
+    (void)state;
+    int e[4];
+    sim_schelling_entries(4, 2, 3, 5, 3, e);
+    assert_int_equal(e[3], 1);
+    assert_int_equal(e[0], 2);
+    assert_int_equal(e[1], 0);
+    assert_int_equal(e[2], 1);
+    sim_schelling_entries(4, 1, 2, 0, 0, e);
+    for (int i = 0; i < 4; i++) assert_int_equal(e[i], i);
+    /* every member of a pool plays equally often over P seeds with one cooperator */
+    int count[5] = {0};
+    for (int s = 0; s < 5; s++) {
+        sim_schelling_entries(4, 1, s, 5, 2, e);
+        count[e[s % 4]]++;
+    }
+    for (int j = 0; j < 5; j++) assert_int_equal(count[j], 1);
+    /* PATH#g names a parameter set */
+    char path[64];
+    assert_int_equal(sim_policy_entry_group("runs/a#12", path, sizeof path), 12);
+    assert_string_equal(path, "runs/a");
+    assert_int_equal(sim_policy_entry_group("runs/a#", path, sizeof path), -1);
+    assert_string_equal(path, "runs/a#");
+    assert_int_equal(sim_policy_entry_group("a.ckpt#x1", path, sizeof path), -1);
+    assert_true(sim_is_checkpoint_path("a.ckpt#3"));
+}
+
+/* a pool of scripted kinds: every cell is its episode played with the entries the pool gives */
+static void test_pool_sweep(void **state) {
+    (void)state;
+    SimParams sp;
+    SimConfig cfg;
+    EnvError err;
+    th_sim_params(&sp, "harvest", "env.agents=3", (const char *)NULL);
+    if (sim_config_init(&cfg, &sp, &err)) fail_msg("%s", err.msg);
+    SimPolicies pc, pd;
+    assert_int_equal(sim_policies_parse_pool("coop,random", &pc, &err), 0);
+    assert_int_equal(pc.n_entries, 2);
+    assert_int_equal(sim_policies_parse("greedy", 3, &pd, &err), 0);
+    SimSchelling r;
+    assert_int_equal(sim_schelling_init(&r, 3, 3, 7, 30, &err), 0);
+    assert_int_equal(sim_schelling_run(&r, &cfg, &pc, &pd, &err), 0);
+    int randoms = 0;
+    for (int k = 0; k <= 3; k++)
+        for (int s = 0; s < 3; s++) {
+            uint8_t cm[3];
+            int e[3];
+            ScriptedKind kinds[3];
+            sim_schelling_slots(3, k, s, cm);
+            sim_schelling_entries(3, k, s, 2, 0, e);
+            for (int i = 0; i < 3; i++) {
+                kinds[i] = cm[i] ? (e[i] == 0 ? SCRIPTED_COOP : SCRIPTED_RANDOM) : SCRIPTED_GREEDY;
+                randoms += kinds[i] == SCRIPTED_RANDOM;
+            }
+            SimEpisode ep;
+            SimResult res;
+            assert_int_equal(sim_episode_init(&ep, &cfg, kinds, 7 + (uint64_t)s, 0, &err), 0);
+            sim_episode_run(&ep, 0, 30, &res);
+            sim_episode_close(&ep);
+            double c = 0;
+            for (int i = 0; i < 3; i++) c += cm[i] ? (double)res.ret[i] : 0;
+            assert_true(r.coop[(size_t)k * 3 + (size_t)s] == (k ? c / k : 0));
+        }
+    /* both members played: of the 3 (1 + 2 + 3) = 18 cooperator places, entry 1 (random)
+     * took 1 (k = 1: seed 1), 3 (k = 2: one a seed) and 4 (k = 3: 1, 2, 1) */
+    assert_int_equal(randoms, 8);
+    sim_schelling_close(&r);
+    sim_policies_close(&pc);
+    sim_policies_close(&pd);
+    sim_config_close(&cfg);
+}
+
+/* PATH#g plays parameter set g of an independent checkpoint in any slot: a team given sets
+ * 0..3 by name is the checkpoint's own team; a set beyond the checkpoint's is refused */
+static void test_pool_parameter_sets(void **state) {
+    (void)state;
+    char dir[256], args[2048], own[4096];
+    snprintf(dir, sizeof dir, "%s", th_write_temp("", ".d"));
+    remove(dir);
+    snprintf(args, sizeof args,
+             "train %s/experiments/tragedy/train.ini --set train.steps=3200 --seed 3 --out %s",
+             COMMONS_SOURCE_DIR, dir);
+    if (commons(args) != 0) fail_msg("commons %s failed:\n%s", args, out);
+    snprintf(args, sizeof args, "run --policy %s/ --episodes 3 --json", dir);
+    if (commons(args) != 0) fail_msg("commons %s failed:\n%s", args, out);
+    snprintf(own, sizeof own, "%s", strstr(out, "\"episodes\""));
+    snprintf(args, sizeof args, "run --policy %s#0,%s#1,%s#2,%s#3 --episodes 3 --json", dir, dir,
+             dir, dir);
+    if (commons(args) != 0) fail_msg("commons %s failed:\n%s", args, out);
+    assert_string_equal(strstr(out, "\"episodes\""), own);
+    /* set 1 in every slot is another team */
+    snprintf(args, sizeof args, "run --policy %s#1 --episodes 3 --json", dir);
+    if (commons(args) != 0) fail_msg("commons %s failed:\n%s", args, out);
+    assert_string_not_equal(strstr(out, "\"episodes\""), own);
+    snprintf(args, sizeof args, "schelling --coop %s#4 --defect greedy --seeds 2", dir);
+    expect_error(args, "asks for parameter set 4;");
+    snprintf(args, sizeof args, "schelling --coop %s#0,%s#3 --defect %s#1 --seeds 2", dir, dir,
+             dir);
+    if (commons(args) != 0) fail_msg("commons %s failed:\n%s", args, out);
+    assert_non_null(strstr(out, "4 agents, 100 steps, 2 seeds"));
+}
+
 /* a tiny run: its diagram pinned (coop against greedy, 3 agents of Harvest, 60 steps, 3 seeds) */
 static void test_command(void **state) {
     (void)state;
@@ -334,7 +441,7 @@ static void test_command(void **state) {
     expect_error("schelling --seeds x", "--seeds: 'x' is not an integer");
     expect_error("schelling --agents 1", "needs 2 or more agents");
     expect_error("schelling --coop bogus", "--coop: unknown policy 'bogus'");
-    expect_error("schelling --defect coop,greedy", "--defect: give one policy");
+    expect_error("schelling --defect coop,,greedy", "--defect: entry 2 of 'coop,,greedy' is empty");
     expect_error("schelling --coop nowhere/run", "nowhere/run");
     expect_error("schelling --bogus 1", "unknown option '--bogus'");
     expect_error("schelling --env nosuch", "nosuch");
@@ -352,6 +459,9 @@ int main(void) {
         cmocka_unit_test(test_three_player_games),
         cmocka_unit_test(test_init_errors),
         cmocka_unit_test(test_sweep_matches_episodes),
+        cmocka_unit_test(test_pool_entries),
+        cmocka_unit_test(test_pool_sweep),
+        cmocka_unit_test(test_pool_parameter_sets),
         cmocka_unit_test(test_command),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -202,6 +202,48 @@ static void test_observation_and_picture(void **state) {
     close_world(&t);
 }
 
+/* obs.neighbours = 1: agent i's features are (level, take) of agents i, i+1, ..., i+3 (mod 4);
+ * a game without features refuses the key */
+static void test_neighbours_features(void **state) {
+    (void)state;
+    T t;
+    open_world(&t, "obs.neighbours=1", NULL, NULL);
+    assert_int_equal(t.cfg.spec.n_features, 8);
+    /* takes after 3 steps: agent 0 three, agent 1 none, agent 2 two, agent 3 one */
+    const int32_t acts[3][4] = {
+        {TAKE, WAIT, TAKE, TAKE}, {TAKE, WAIT, TAKE, WAIT}, {TAKE, WAIT, WAIT, WAIT}};
+    for (int k = 0; k < 3; k++) step(&t, 0, acts[k], NULL);
+    const double take[4] = {3 * 0.025, 0, 2 * 0.025, 1 * 0.025};
+    double level = (double)t.w.pool / 4e9;
+    float f[4 * 8];
+    memset(f, 0xff, sizeof f);
+    env_features(&t.w, f);
+    for (int i = 0; i < 4; i++)
+        for (int m = 0; m < 4; m++) {
+            assert_float_equal(f[i * 8 + m * 2], level, 1e-6);
+            assert_float_equal(f[i * 8 + m * 2 + 1], take[(i + m) % 4], 1e-6);
+        }
+    /* the observation bytes do not change */
+    T plain;
+    open_world(&plain, NULL, NULL, NULL);
+    for (int k = 0; k < 3; k++) step(&plain, 0, acts[k], NULL);
+    uint8_t a[24], b[24];
+    env_observe(&t.w, a);
+    env_observe(&plain.w, b);
+    assert_memory_equal(a, b, sizeof a);
+    assert_int_equal(env_state_hash(&t.w), env_state_hash(&plain.w));
+    close_world(&plain);
+    close_world(&t);
+    /* a game without features */
+    EnvParams p;
+    EnvConfig cfg;
+    EnvError err = {0};
+    th_params(&p, "gathering", "obs.neighbours=1", (const char *)NULL);
+    assert_int_equal(env_config_init(&cfg, &p, &err), ENV_EINPUT);
+    if (!strstr(err.msg, "obs.neighbours = 1: the gathering game has no features to share"))
+        fail_msg("got '%s'", err.msg);
+}
+
 /* a fixed action sequence over episodes (auto-reset): the state hash after 300 steps */
 static void test_golden_hash(void **state) {
     (void)state;
@@ -267,6 +309,7 @@ int main(void) {
         cmocka_unit_test(test_exact_units),
         cmocka_unit_test(test_bad_action_waits),
         cmocka_unit_test(test_observation_and_picture),
+        cmocka_unit_test(test_neighbours_features),
         cmocka_unit_test(test_golden_hash),
         cmocka_unit_test(test_config_errors),
     };
