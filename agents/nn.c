@@ -446,6 +446,12 @@ NN_CLONES void nn_add(float *a, const float *b, size_t n) {
     for (; i < n; i++) a[i] += b[i];
 }
 
+NN_CLONES void nn_add_to(float *out, const float *a, const float *b, size_t n) {
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) V8_STORE(out + i, V8_ADD(V8_LOAD(a + i), V8_LOAD(b + i)));
+    for (; i < n; i++) out[i] = a[i] + b[i];
+}
+
 /* ---- activations ---- */
 
 /* ReLU as a select, eight lanes at a time: y = x > 0 ? x : +0 (and +0 for NaN), the bits of the

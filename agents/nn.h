@@ -114,6 +114,8 @@ void nn_embed_backward_naive(const NnConvShape *s, int n, const uint8_t *ids, si
 
 /* a += b over n floats (vectorised; the bits of the plain loop) */
 void nn_add(float *a, const float *b, size_t n);
+/* out = a + b over n floats (the bits of nn_add on a copy of a; out may alias a or b) */
+void nn_add_to(float *out, const float *a, const float *b, size_t n);
 
 /* activations, elementwise over count values; y may alias x, dx may alias dy */
 void nn_relu_forward(size_t count, const float *x, float *y);

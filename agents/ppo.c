@@ -23,11 +23,16 @@ static double seconds_now(void) {
  * A NULL chunk lies inside a subtree already summed into that subtree's first chunk: the pairs
  * inside such a subtree are skipped, so its sum enters the tree where its root would have. */
 void ppo_tree_sum_f32(float *const *chunks, int n_chunks, size_t n, float *out) {
-    for (int step = 1; step < n_chunks; step *= 2)
+    int last = 1; /* the last step: its one pair (chunk 0 and chunk last) writes into out */
+    while (2 * last < n_chunks) last *= 2;
+    for (int step = 1; step < last; step *= 2)
         for (int i = 0; i + step < n_chunks; i += 2 * step) {
             if (chunks[i + step]) nn_add(chunks[i], chunks[i + step], n);
         }
-    if (out != chunks[0]) memcpy(out, chunks[0], sizeof(float) * n);
+    if (n_chunks > 1 && chunks[last])
+        nn_add_to(out, chunks[0], chunks[last], n);
+    else if (out != chunks[0])
+        memcpy(out, chunks[0], sizeof(float) * n);
 }
 
 void ppo_tree_sum_f64(double *const *chunks, int n_chunks, size_t n, double *out) {

@@ -294,6 +294,16 @@ static void relu_add_exact(void) {
         a2[i] = x[i] + dy[i];
         if (!isnan(a2[i])) assert_memory_equal(&a[i], &a2[i], sizeof(float));
     }
+    /* into a third buffer, and in place */
+    float c[N];
+    nn_add_to(c, x, dy, N);
+    for (int i = 0; i < N; i++)
+        if (!isnan(a2[i])) assert_memory_equal(&c[i], &a2[i], sizeof(float));
+    nn_add_to(c, c, dy, N);
+    for (int i = 0; i < N; i++) {
+        float want = a2[i] + dy[i];
+        if (!isnan(want)) assert_memory_equal(&c[i], &want, sizeof(float));
+    }
 }
 
 static void test_activations(void **state) {
