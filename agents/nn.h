@@ -136,6 +136,10 @@ int nn_argmax(int a, const float *logp);
  * act[i * act_stride]. */
 void nn_categorical_backward(int n, int a, const float *logp, const int32_t *act, int act_stride,
                              const float *g, const float *e, float *dlogits, int ld);
+/* The same for one row (act its action, g and e its coefficients, dlogits its a values); returns
+ * the row's entropy, the bits of nn_entropy: each exponential is taken once. */
+float nn_categorical_backward_row(int a, const float *logp, int act, float g, float e,
+                                  float *dlogits);
 /* the same in double precision, for the tests */
 void nn_categorical_backward_naive(int n, int a, const float *logits, int ld_in, const int32_t *act,
                                    int act_stride, const float *g, const float *e, float *dlogits,
