@@ -446,6 +446,12 @@ NN_CLONES void nn_add(float *a, const float *b, size_t n) {
     for (; i < n; i++) a[i] += b[i];
 }
 
+NN_CLONES void nn_add_to(float *out, const float *a, const float *b, size_t n) {
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) V8_STORE(out + i, V8_ADD(V8_LOAD(a + i), V8_LOAD(b + i)));
+    for (; i < n; i++) out[i] = a[i] + b[i];
+}
+
 /* ---- activations ---- */
 
 /* ReLU as a select, eight lanes at a time: y = x > 0 ? x : +0 (and +0 for NaN), the bits of the
@@ -519,20 +525,27 @@ int nn_argmax(int a, const float *logp) {
     return best;
 }
 
+float nn_categorical_backward_row(int a, const float *logp, int act, float g, float e,
+                                  float *dlogits) {
+    /* d logp[k] / dz_j = [j == k] - p_j;  dH / dz_j = -p_j (logp_j + H). The probabilities wait
+     * in dlogits while the entropy is summed from them: nn_entropy's terms in its order. */
+    float h = 0.0f;
+    for (int j = 0; j < a; j++) dlogits[j] = expf(logp[j]);
+    for (int j = 0; j < a; j++) h -= dlogits[j] * logp[j];
+    for (int j = 0; j < a; j++) {
+        float p = dlogits[j];
+        dlogits[j] = -g * p - e * p * (logp[j] + h);
+    }
+    dlogits[act] += g;
+    return h;
+}
+
 void nn_categorical_backward(int n, int a, const float *logp, const int32_t *act, int act_stride,
                              const float *g, const float *e, float *dlogits, int ld) {
-    /* d logp[k] / dz_j = [j == k] - p_j;  dH / dz_j = -p_j (logp_j + H) */
-    for (int i = 0; i < n; i++) {
-        const float *lp = logp + (size_t)i * (size_t)a;
-        float *d = dlogits + (size_t)i * (size_t)ld;
-        float h = nn_entropy(a, lp);
-        int k = act[(size_t)i * (size_t)act_stride];
-        for (int j = 0; j < a; j++) {
-            float p = expf(lp[j]);
-            d[j] = -g[i] * p - e[i] * p * (lp[j] + h);
-        }
-        d[k] += g[i];
-    }
+    for (int i = 0; i < n; i++)
+        nn_categorical_backward_row(a, logp + (size_t)i * (size_t)a,
+                                    act[(size_t)i * (size_t)act_stride], g[i], e[i],
+                                    dlogits + (size_t)i * (size_t)ld);
 }
 
 void nn_categorical_backward_naive(int n, int a, const float *logits, int ld_in, const int32_t *act,

@@ -114,6 +114,8 @@ void nn_embed_backward_naive(const NnConvShape *s, int n, const uint8_t *ids, si
 
 /* a += b over n floats (vectorised; the bits of the plain loop) */
 void nn_add(float *a, const float *b, size_t n);
+/* out = a + b over n floats (the bits of nn_add on a copy of a; out may alias a or b) */
+void nn_add_to(float *out, const float *a, const float *b, size_t n);
 
 /* activations, elementwise over count values; y may alias x, dx may alias dy */
 void nn_relu_forward(size_t count, const float *x, float *y);
@@ -134,6 +136,10 @@ int nn_argmax(int a, const float *logp);
  * act[i * act_stride]. */
 void nn_categorical_backward(int n, int a, const float *logp, const int32_t *act, int act_stride,
                              const float *g, const float *e, float *dlogits, int ld);
+/* The same for one row (act its action, g and e its coefficients, dlogits its a values); returns
+ * the row's entropy, the bits of nn_entropy: each exponential is taken once. */
+float nn_categorical_backward_row(int a, const float *logp, int act, float g, float e,
+                                  float *dlogits);
 /* the same in double precision, for the tests */
 void nn_categorical_backward_naive(int n, int a, const float *logits, int ld_in, const int32_t *act,
                                    int act_stride, const float *g, const float *e, float *dlogits,

@@ -23,11 +23,16 @@ static double seconds_now(void) {
  * A NULL chunk lies inside a subtree already summed into that subtree's first chunk: the pairs
  * inside such a subtree are skipped, so its sum enters the tree where its root would have. */
 void ppo_tree_sum_f32(float *const *chunks, int n_chunks, size_t n, float *out) {
-    for (int step = 1; step < n_chunks; step *= 2)
+    int last = 1; /* the last step: its one pair (chunk 0 and chunk last) writes into out */
+    while (2 * last < n_chunks) last *= 2;
+    for (int step = 1; step < last; step *= 2)
         for (int i = 0; i + step < n_chunks; i += 2 * step) {
             if (chunks[i + step]) nn_add(chunks[i], chunks[i + step], n);
         }
-    if (out != chunks[0]) memcpy(out, chunks[0], sizeof(float) * n);
+    if (n_chunks > 1 && chunks[last])
+        nn_add_to(out, chunks[0], chunks[last], n);
+    else if (out != chunks[0])
+        memcpy(out, chunks[0], sizeof(float) * n);
 }
 
 void ppo_tree_sum_f64(double *const *chunks, int n_chunks, size_t n, double *out) {
@@ -104,13 +109,12 @@ double ppo_loss(const NnNet *net, const PpoConfig *c, int n, const float *out, c
         const float *o = out + (size_t)i * (size_t)n_out;
         float *d = dout + (size_t)i * (size_t)n_out;
         const int32_t *a = act + (size_t)i * (size_t)nh;
-        /* the heads' log-probabilities and entropies */
+        /* the heads' log-probabilities (their entropies come with the backward below) */
         float logp = 0.0f, ent = 0.0f;
         for (int h = 0; h < nh; h++) {
             int off = net->head_off[h], k = net->arch.heads[h];
             nn_log_softmax(1, k, o + off, k, scratch + off);
             logp += scratch[off + a[h]];
-            ent += nn_entropy(k, scratch + off);
         }
         /* clipped surrogate: the gradient flows through the unclipped term when it is the max */
         float log_ratio = logp - logp_old[i];
@@ -122,11 +126,11 @@ double ppo_loss(const NnNet *net, const PpoConfig *c, int n, const float *out, c
         float g = (pg1 >= pg2 ? -A * ratio : 0.0f) * inv_count;
         float e = -ent_coef * inv_count;
         float v = o[n_out - 1], dv = v - ret[i];
-        total += (double)(pg + vf * 0.5f * dv * dv - ent_coef * ent) * (double)inv_count;
         for (int h = 0; h < nh; h++) {
             int off = net->head_off[h], k = net->arch.heads[h];
-            nn_categorical_backward(1, k, scratch + off, a + h, 1, &g, &e, d + off, k);
+            ent += nn_categorical_backward_row(k, scratch + off, a[h], g, e, d + off);
         }
+        total += (double)(pg + vf * 0.5f * dv * dv - ent_coef * ent) * (double)inv_count;
         d[n_out - 1] = vf * dv * inv_count;
         if (terms) {
             terms[0] += pg;

@@ -156,8 +156,9 @@ typedef struct PpoStats {
 #define PPO_TREE_MAX_NODES 32
 
 /* Sums n_chunks buffers of n values in the tree's order into out (which may be chunks[0]); it
- * overwrites chunks. chunks[i] may be NULL when i lies inside a node already summed into that
- * node's first chunk (see above); chunks[0] is never NULL. */
+ * overwrites chunks (chunk 0 holds the sum only when it is out). chunks[i] may be NULL when i lies
+ * inside a node already summed into that node's first chunk (see above); chunks[0] is never NULL.
+ */
 void ppo_tree_sum_f32(float *const *chunks, int n_chunks, size_t n, float *out);
 void ppo_tree_sum_f64(double *const *chunks, int n_chunks, size_t n, double *out);
 /* The largest whole subtrees of the tree over total shards inside [first, first + count), in

@@ -294,6 +294,16 @@ static void relu_add_exact(void) {
         a2[i] = x[i] + dy[i];
         if (!isnan(a2[i])) assert_memory_equal(&a[i], &a2[i], sizeof(float));
     }
+    /* into a third buffer, and in place */
+    float c[N];
+    nn_add_to(c, x, dy, N);
+    for (int i = 0; i < N; i++)
+        if (!isnan(a2[i])) assert_memory_equal(&c[i], &a2[i], sizeof(float));
+    nn_add_to(c, c, dy, N);
+    for (int i = 0; i < N; i++) {
+        float want = a2[i] + dy[i];
+        if (!isnan(want)) assert_memory_equal(&c[i], &want, sizeof(float));
+    }
 }
 
 static void test_activations(void **state) {
@@ -369,6 +379,15 @@ static void test_categorical(void **state) {
     nn_categorical_backward(n, a, c.logp, c.act, 1, c.g, c.e, d, a);
     nn_categorical_backward_naive(n, a, c.z, a, c.act, 1, c.g, c.e, d2, a);
     expect_close("categorical dlogits", d, d2, n * a, 1e-5f, 1e-4f);
+    /* the row form: the same dlogits, and nn_entropy's bits for the entropy it returns */
+    for (int i = 0; i < n; i++) {
+        float row[64];
+        assert_true(a <= 64);
+        float h = nn_categorical_backward_row(a, c.logp + i * a, c.act[i], c.g[i], c.e[i], row);
+        float want = nn_entropy(a, c.logp + i * a);
+        assert_memory_equal(&h, &want, sizeof h);
+        assert_memory_equal(row, d + i * a, sizeof(float) * (size_t)a);
+    }
     grad_check("categorical logits", c.z, d, n * a, 1, cat_loss, &c, 1e-3f, 2e-3);
 
     /* sampling by inverse CDF: u below p0 gives 0, u near 1 the last index; argmax */
