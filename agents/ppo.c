@@ -324,10 +324,7 @@ void ppo_rollout_begin(PpoTrainer *t) {
 /* The graph view of held world w at slot `slot`. */
 static CommGraph graph_view(PpoTrainer *t, int slot, int w) {
     PpoCommSlot c = ppo_comm_slot(t, slot, w);
-    int A = t->n_agents;
-    CommGraph g = {
-        .n = A, .n_edges = c.row[A], .cap = A * (A - 1), .n_max = A, .row = c.row, .col = c.col};
-    return g;
+    return comm_graph_view(t->n_agents, c.row, c.col);
 }
 
 /* the bits' noise of world w (global index) at rollout step `step` of this update, for the

@@ -147,6 +147,10 @@ void comm_graph_close(CommGraph *g);
 void comm_graph_build(CommGraph *g, CommTopology t, int param, int n, const int32_t *row,
                       const int32_t *col, const uint8_t *active);
 
+/* A graph of n agents over caller-owned CSR arrays (row (n + 1,), col (n (n - 1),)), as
+ * comm_session_snapshot() and a trainer's rollout keep them: no allocation; never close it. */
+CommGraph comm_graph_view(int n, int32_t *row, int32_t *col);
+
 /* Returns the number of agents that agent i hears (0 when i is out of range). */
 int comm_graph_degree(const CommGraph *g, int i);
 

@@ -174,6 +174,12 @@ void comm_graph_build(CommGraph *g, CommTopology t, int param, int n, const int3
     g->n_edges = e;
 }
 
+CommGraph comm_graph_view(int n, int32_t *row, int32_t *col) {
+    CommGraph g = {
+        .n = n, .n_edges = row[n], .cap = n * (n - 1), .n_max = n, .row = row, .col = col};
+    return g;
+}
+
 int comm_graph_degree(const CommGraph *g, int i) {
     if (i < 0 || i >= g->n) return 0;
     return g->row[i + 1] - g->row[i];

@@ -147,48 +147,51 @@ static void learned_inputs(SimEpisode *e) {
     if (e->comm) comm_session_snapshot(&e->session, e->g_row, e->g_col, e->g_pos, e->g_sent);
 }
 
-/* a trained policy's action parts and signal bits for agent i; a GNN policy computes the whole
- * world once per step (done[] remembers which agent's buffers hold it) */
-static int32_t learned_act(SimEpisode *e, int i, int *done, unsigned *sig) {
+const float *sim_episode_learned_out(SimEpisode *e, int i, const float *x, const float *sent,
+                                     int *done, int *src) {
     const PpoPolicy *lp = e->learned[i];
-    const NnArch *a = &lp->net.arch;
-    int A = e->cfg->p.n_agents, n_bits = e->n_bits;
-    int32_t parts[NN_MAX_HEADS], act;
-    const float *x = a->n_float ? e->x + (size_t)i * (size_t)e->n_float : NULL;
-    if (a->gnn_rounds == 0) {
-        act = ppo_policy_act_x(lp, e->learned_group[i], &e->learned_work[i],
-                               e->obs + (size_t)i * e->cfg->spec.obs_size, x, &e->learned_rng[i], 0,
-                               parts);
-        for (int b = 0; b < n_bits && b + 1 < lp->n_heads; b++)
-            *sig |= (unsigned)(parts[b + 1] & 1) << b;
-        return act;
+    const NnNet *net = &lp->net;
+    int A = e->cfg->p.n_agents;
+    if (net->arch.gnn_rounds == 0) {
+        NnInput in = {.obs = e->obs + (size_t)i * e->cfg->spec.obs_size,
+                      .stride = (size_t)net->in_size,
+                      .x = net->arch.n_float ? x + (size_t)i * (size_t)e->n_float : NULL,
+                      .x_stride = (size_t)e->n_float};
+        nn_forward_in(net, lp->params + (size_t)e->learned_group[i] * net->n_params,
+                      &e->learned_work[i], 1, &in);
+        *src = i;
+        return nn_output(net, &e->learned_work[i]);
     }
     /* the first agent of this policy computes the world */
-    int src = -1;
-    for (int j = 0; j < i && src < 0; j++)
-        if (done[j] && e->learned[j] == lp) src = j;
-    if (src < 0) {
-        src = i;
-        CommGraph g = {.n = A,
-                       .n_edges = e->g_row[A],
-                       .cap = A * (A - 1),
-                       .n_max = A,
-                       .row = e->g_row,
-                       .col = e->g_col};
+    *src = -1;
+    for (int j = 0; j < i && *src < 0; j++)
+        if (done[j] && e->learned[j] == lp) *src = j;
+    if (*src < 0) {
+        *src = i;
+        CommGraph g = comm_graph_view(A, e->g_row, e->g_col);
         NnInput in = {.obs = e->obs,
                       .stride = e->cfg->spec.obs_size,
-                      .x = a->n_float ? e->x : NULL,
+                      .x = net->arch.n_float ? x : NULL,
                       .x_stride = (size_t)e->n_float,
                       .graphs = &g,
                       .pos = e->g_pos,
-                      .sent = e->g_sent};
+                      .sent = sent};
         ppo_policy_forward_world(lp, &e->learned_work[i], A, &in);
         done[i] = 1;
     }
+    return nn_output(net, &e->learned_work[*src]) + (size_t)i * (size_t)net->n_out;
+}
+
+/* a trained policy's action parts and signal bits for agent i */
+static int32_t learned_act(SimEpisode *e, int i, int *done, unsigned *sig) {
+    const PpoPolicy *lp = e->learned[i];
+    const NnArch *a = &lp->net.arch;
+    int A = e->cfg->p.n_agents, n_bits = e->n_bits, src;
+    int32_t parts[NN_MAX_HEADS];
+    const float *out = sim_episode_learned_out(e, i, e->x, e->g_sent, done, &src);
+    int32_t act = ppo_policy_sample(lp, out, &e->learned_rng[i], 0, parts);
     const NnWork *ws = &e->learned_work[src];
-    act = ppo_policy_sample(lp, nn_output(&lp->net, ws) + (size_t)i * (size_t)lp->net.n_out,
-                            &e->learned_rng[i], 0, parts);
-    if (a->gnn_mode == 1) { /* differentiable: the last round's bits */
+    if (a->gnn_rounds > 0 && a->gnn_mode == 1) { /* differentiable: the last round's bits */
         const float *bits = ws->gnn_bits + ((size_t)(a->gnn_rounds - 1) * (size_t)A + (size_t)i) *
                                                (size_t)a->gnn_bits;
         for (int b = 0; b < n_bits; b++) *sig |= (unsigned)(bits[b] > 0.5f) << b;

@@ -94,6 +94,15 @@ void sim_episode_close(SimEpisode *e);
 int sim_episode_set_learned(SimEpisode *e, int agent, const PpoPolicy *pol, int group,
                             EnvError *err);
 
+/* The output row (n_out floats) of agent i's trained policy on the episode's observations, the
+ * float input x (n_agents, n_float) and, for GNN policies, the episode's graph with the heard
+ * bits sent (n_agents, bits): the actors' input, or an intervened copy of it. A GNN policy
+ * computes the whole world once: done (n_agents,), zeroed by the caller for each new input,
+ * marks the agents whose buffers hold a world's pass; *src is the agent whose buffers hold
+ * agent i's (its GNN bits too). */
+const float *sim_episode_learned_out(SimEpisode *e, int i, const float *x, const float *sent,
+                                     int *done, int *src);
+
 /* Gives agent i a policy written in C in place of its scripted kind or trained policy (fn NULL
  * gives the scripted kind back). It sees the same read-only snapshot as the scripted policies. */
 int sim_episode_set_policy(SimEpisode *e, int agent, SimPolicyFn fn, void *ctx, EnvError *err);

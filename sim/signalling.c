@@ -119,40 +119,8 @@ static void head0(SimEpisode *e, const float *x, const float *sent, double *p) {
         const PpoPolicy *lp_pol = e->learned[i];
         if (!lp_pol) continue;
         const NnNet *net = &lp_pol->net;
-        const float *out;
-        if (net->arch.gnn_rounds == 0) {
-            NnInput in = {.obs = e->obs + (size_t)i * e->cfg->spec.obs_size,
-                          .stride = (size_t)net->in_size,
-                          .x = net->arch.n_float ? x + (size_t)i * (size_t)e->n_float : NULL,
-                          .x_stride = (size_t)e->n_float};
-            nn_forward_in(net, lp_pol->params + (size_t)e->learned_group[i] * net->n_params,
-                          &e->learned_work[i], 1, &in);
-            out = nn_output(net, &e->learned_work[i]);
-        } else {
-            /* the first agent of this policy computes the world (as the episode does) */
-            int src = -1;
-            for (int j = 0; j < i && src < 0; j++)
-                if (done[j] && e->learned[j] == lp_pol) src = j;
-            if (src < 0) {
-                src = i;
-                CommGraph g = {.n = A,
-                               .n_edges = e->g_row[A],
-                               .cap = A * (A - 1),
-                               .n_max = A,
-                               .row = e->g_row,
-                               .col = e->g_col};
-                NnInput in = {.obs = e->obs,
-                              .stride = e->cfg->spec.obs_size,
-                              .x = net->arch.n_float ? x : NULL,
-                              .x_stride = (size_t)e->n_float,
-                              .graphs = &g,
-                              .pos = e->g_pos,
-                              .sent = sent};
-                ppo_policy_forward_world(lp_pol, &e->learned_work[i], A, &in);
-                done[i] = 1;
-            }
-            out = nn_output(net, &e->learned_work[src]) + (size_t)i * (size_t)net->n_out;
-        }
+        int src;
+        const float *out = sim_episode_learned_out(e, i, x, sent, done, &src);
         int k = net->arch.heads[0] < k0 ? net->arch.heads[0] : k0;
         nn_log_softmax(1, k, out + net->head_off[0], k, lp);
         for (int a = 0; a < k0; a++) p[(size_t)i * (size_t)k0 + (size_t)a] = a < k ? exp(lp[a]) : 0;
