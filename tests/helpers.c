@@ -105,6 +105,26 @@ void th_sim_params(SimParams *p, const char *preset, ...) {
         if (sim_params_apply_set(p, s, &err)) fail_msg("%s: %s", s, err.msg);
     va_end(ap);
 }
+
+void th_session_open(ThSession *x, const char *preset, ...) {
+    EnvError err = {0};
+    if (sim_params_load_preset(&x->p, preset, &err)) fail_msg("preset %s: %s", preset, err.msg);
+    va_list ap;
+    va_start(ap, preset);
+    for (const char *s = va_arg(ap, const char *); s; s = va_arg(ap, const char *))
+        if (sim_params_apply_set(&x->p, s, &err)) fail_msg("%s: %s", s, err.msg);
+    va_end(ap);
+    if (sim_config_init(&x->sim, &x->p, &err)) fail_msg("%s", err.msg);
+    assert_int_equal(env_world_init(&x->w, &x->sim.env, 3, 0, &err), 0);
+    assert_true(comm_session_wanted(&x->sim.comm));
+    assert_int_equal(comm_session_init(&x->s, &x->sim.env, &x->sim.comm, &err), 0);
+}
+
+void th_session_close(ThSession *x) {
+    comm_session_close(&x->s);
+    env_world_close(&x->w);
+    sim_config_close(&x->sim);
+}
 #endif
 
 void th_config_with_map(EnvConfig *cfg, EnvParams *p, const char *map_text) {

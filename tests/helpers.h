@@ -11,7 +11,8 @@
 
 #include "env.h"
 #ifdef COMMONS_TEST_SIM
-#include "params.h" /* sim_params_*, for the tests that link the upper layers */
+#include "params.h"  /* sim_params_*, for the tests that link the upper layers */
+#include "session.h" /* CommSession */
 #endif
 
 /* Writes text to a fresh temporary file and returns its path; removed at exit (256 at most). */
@@ -24,6 +25,17 @@ void th_params(EnvParams *p, const char *preset, ...);
 #ifdef COMMONS_TEST_SIM
 /* The same, world and comm keys, through sim_params_load_preset and sim_params_apply_set. */
 void th_sim_params(SimParams *p, const char *preset, ...);
+
+/* A world of one preset with overrides (NULL-ended) and its comm session (asserted wanted),
+ * world seed 3, world index 0; closed by th_session_close. */
+typedef struct ThSession {
+    SimParams p;
+    SimConfig sim;
+    EnvWorld w;
+    CommSession s;
+} ThSession;
+void th_session_open(ThSession *x, const char *preset, ...);
+void th_session_close(ThSession *x);
 #endif
 
 /* Builds a config for a map given as text: writes it to a temp file and sets env.map. */

@@ -266,22 +266,27 @@ static void test_world_metrics(void **state) {
     env_config_close(&cfg);
 }
 
-/* a tag-out applied in step t counts for steps t .. t + tag_steps - 1 */
-static void test_world_peace(void **state) {
-    (void)state;
+/* two Gathering agents facing each other along a corridor, one hit tags for 5 steps */
+static void two_on_a_corridor(EnvConfig *cfg, EnvWorld *w) {
     EnvParams p;
-    EnvConfig cfg;
-    EnvWorld w;
     EnvError err = {0};
     th_params(&p, "gathering", "beam.hits_to_tag=1", "beam.tag_steps=5", NULL);
-    th_config_with_map(&cfg, &p,
+    th_config_with_map(cfg, &p,
                        "@@@@@@@\n"
                        "@P  P @\n"
                        "@@@@@@@\n");
-    assert_int_equal(env_world_init(&w, &cfg, 7, 0, &err), 0);
+    assert_int_equal(env_world_init(w, cfg, 7, 0, &err), 0);
     /* off the spawn points, so neither placement lands on the other agent */
-    th_place(&w, 0, 1, 2, ENV_EAST);
-    th_place(&w, 1, 1, 5, ENV_WEST);
+    th_place(w, 0, 1, 2, ENV_EAST);
+    th_place(w, 1, 1, 5, ENV_WEST);
+}
+
+/* a tag-out applied in step t counts for steps t .. t + tag_steps - 1 */
+static void test_world_peace(void **state) {
+    (void)state;
+    EnvConfig cfg;
+    EnvWorld w;
+    two_on_a_corridor(&cfg, &w);
     /* agent 0 fires once at step 0; agent 1 is out for steps 0 .. 4 (timer 5 .. 1) */
     int32_t act[2] = {ENV_ACT_FIRE, ENV_ACT_STAY};
     for (int t = 0; t < 10; t++) {
@@ -305,14 +310,7 @@ static void test_world_beams(void **state) {
     EnvConfig cfg;
     EnvWorld w;
     EnvError err = {0};
-    th_params(&p, "gathering", "beam.hits_to_tag=1", "beam.tag_steps=5", NULL);
-    th_config_with_map(&cfg, &p,
-                       "@@@@@@@\n"
-                       "@P  P @\n"
-                       "@@@@@@@\n");
-    assert_int_equal(env_world_init(&w, &cfg, 7, 0, &err), 0);
-    th_place(&w, 0, 1, 2, ENV_EAST);
-    th_place(&w, 1, 1, 5, ENV_WEST);
+    two_on_a_corridor(&cfg, &w);
     /* the gathering preset's sequential order: agent 0 fires at step 0 and tags agent 1 out
      * before it acts (steps 0 .. 4); agent 1 fires at every step from 5 on, tagging agent 0
      * at step 5 (steps 5 .. 9), so agent 0's fire at step 7 never happens */

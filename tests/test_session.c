@@ -9,28 +9,16 @@
 #include "episode.h"
 #include "session.h"
 
-/* a world of one preset with overrides, and its session */
-typedef struct Setup {
-    SimParams p;
-    SimConfig sim;
-    EnvWorld w;
-    CommSession s;
-} Setup;
+/* a world of one preset with up to three overrides, and its session (helpers.h) */
+typedef ThSession Setup;
 
 static void setup(Setup *x, const char *preset, const char *set1, const char *set2,
                   const char *set3) {
-    EnvError err;
-    th_sim_params(&x->p, preset, set1, set2, set3, (const char *)NULL);
-    if (sim_config_init(&x->sim, &x->p, &err)) fail_msg("%s", err.msg);
-    assert_int_equal(env_world_init(&x->w, &x->sim.env, 3, 0, &err), 0);
-    assert_true(comm_session_wanted(&x->sim.comm));
-    assert_int_equal(comm_session_init(&x->s, &x->sim.env, &x->sim.comm, &err), 0);
+    th_session_open(x, preset, set1, set2, set3, (const char *)NULL);
 }
 
 static void teardown(Setup *x) {
-    comm_session_close(&x->s);
-    env_world_close(&x->w);
-    sim_config_close(&x->sim);
+    th_session_close(x);
 }
 
 /* in Harvest with a ring and one signal bit: a bit emitted at step t is heard at t + 1 only */

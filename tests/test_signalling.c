@@ -51,29 +51,19 @@ static void test_divergences(void **state) {
     assert_true(fabs(sim_kl(a, p, 2) - log(2.0)) < 1e-12);
 }
 
-/* a world of one preset with overrides, and its session */
-typedef struct Setup {
-    SimParams p;
-    SimConfig sim;
-    EnvWorld w;
-    CommSession s;
-} Setup;
+/* a world of one preset with up to three overrides, and its session (helpers.h), at the start
+ * of episode 0 */
+typedef ThSession Setup;
 
 static void setup(Setup *x, const char *preset, const char *set1, const char *set2,
                   const char *set3) {
-    EnvError err;
-    th_sim_params(&x->p, preset, set1, set2, set3, (const char *)NULL);
-    if (sim_config_init(&x->sim, &x->p, &err)) fail_msg("%s", err.msg);
-    assert_int_equal(env_world_init(&x->w, &x->sim.env, 3, 0, &err), 0);
-    assert_int_equal(comm_session_init(&x->s, &x->sim.env, &x->sim.comm, &err), 0);
+    th_session_open(x, preset, set1, set2, set3, (const char *)NULL);
     env_reset(&x->w, 0);
     comm_session_reset(&x->s);
 }
 
 static void teardown(Setup *x) {
-    comm_session_close(&x->s);
-    env_world_close(&x->w);
-    sim_config_close(&x->sim);
+    th_session_close(x);
 }
 
 /* agents 1 and 4 of a ring emit 1 on bit 0, agent 2 on bit 1; the next observe hears them */
