@@ -4,6 +4,7 @@
 
 #include "keys.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,6 +127,23 @@ void th_session_close(ThSession *x) {
     sim_config_close(&x->sim);
 }
 #endif
+
+void th_grad_check(const char *what, float *x, const float *analytic, size_t n, size_t step,
+                   ThLossFn f, void *ctx, float h, double tol) {
+    for (size_t i = 0; i < n; i += step) {
+        float keep = x[i];
+        x[i] = keep + h;
+        double up = f(ctx);
+        x[i] = keep - h;
+        double down = f(ctx);
+        x[i] = keep;
+        double numeric = (up - down) / (2.0 * (double)h);
+        double err = fabs(numeric - (double)analytic[i]);
+        if (err > tol * (1.0 + fabs(numeric)))
+            fail_msg("%s: d/dx[%zu] analytic %.6g, finite differences %.6g", what, i,
+                     (double)analytic[i], numeric);
+    }
+}
 
 void th_config_with_map(EnvConfig *cfg, EnvParams *p, const char *map_text) {
     EnvError err = {0};

@@ -38,6 +38,13 @@ void th_session_open(ThSession *x, const char *preset, ...);
 void th_session_close(ThSession *x);
 #endif
 
+/* Central differences of a loss f(ctx) with respect to every element of x (or every step-th)
+ * against an analytic gradient: fails naming `what` and the element when
+ * |numeric - analytic| > tol (1 + |numeric|). f re-evaluates the loss with x as it stands. */
+typedef double (*ThLossFn)(void *ctx);
+void th_grad_check(const char *what, float *x, const float *analytic, size_t n, size_t step,
+                   ThLossFn f, void *ctx, float h, double tol);
+
 /* Builds a config for a map given as text: writes it to a temp file and sets env.map. */
 void th_config_with_map(EnvConfig *cfg, EnvParams *p, const char *map_text);
 

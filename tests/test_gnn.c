@@ -219,22 +219,9 @@ static void test_fast_vs_naive(void **state) {
 
 /* ---- finite differences ----------------------------------------------------------------- */
 
-/* central differences of loss() with respect to every element of x against analytic */
-static void grad_check(const char *what, Case *c, float *x, const float *analytic, size_t n,
-                       float eps, double tol) {
-    for (size_t i = 0; i < n; i++) {
-        float keep = x[i];
-        x[i] = keep + eps;
-        double up = loss(c);
-        x[i] = keep - eps;
-        double down = loss(c);
-        x[i] = keep;
-        double numeric = (up - down) / (2.0 * (double)eps);
-        double err = fabs(numeric - (double)analytic[i]);
-        if (err > tol * (1.0 + fabs(numeric)))
-            fail_msg("%s: d/dx[%zu] analytic %.6g, finite differences %.6g", what, i,
-                     (double)analytic[i], numeric);
-    }
+/* the loss of a case, for th_grad_check */
+static double case_loss(void *c) {
+    return loss(c);
 }
 
 /* dparams and dh0 in signal mode and in differentiable mode with soft bits (tanh, so that the
@@ -257,9 +244,9 @@ static void test_finite_differences(void **state) {
             float eps = agg == COMM_AGG_MAX ? 1e-3f : 1e-2f;
             snprintf(what, sizeof what, "%s %s dparams", comm_agg_name(s.agg),
                      gnn_mode_name(s.mode));
-            grad_check(what, &c, c.params, dp, np, eps, 2e-3);
+            th_grad_check(what, c.params, dp, np, 1, case_loss, &c, eps, 2e-3);
             snprintf(what, sizeof what, "%s %s dh0", comm_agg_name(s.agg), gnn_mode_name(s.mode));
-            grad_check(what, &c, c.h0, dh0, rd, eps, 2e-3);
+            th_grad_check(what, c.h0, dh0, rd, 1, case_loss, &c, eps, 2e-3);
             free(dp);
             free(dh0);
             case_close(&c);
@@ -296,7 +283,8 @@ static void test_listener_reaches_speaker(void **state) {
                 if (est == GNN_SOFT) {
                     float dh0[NMAX * 3];
                     memcpy(dh0, c.dh0, sizeof(float) * (size_t)c.rows * s.d);
-                    grad_check("speaker dh0", &c, c.h0, dh0, (size_t)c.rows * s.d, 1e-2f, 2e-3);
+                    th_grad_check("speaker dh0", c.h0, dh0, (size_t)c.rows * s.d, 1, case_loss, &c,
+                                  1e-2f, 2e-3);
                 }
             }
             /* the naive reference agrees on the crossing path too */

@@ -46,26 +46,6 @@ static float *falloc(size_t n) {
     return p;
 }
 
-/* central differences of f(x) = <r, forward(x)> against an analytic gradient, on every element
- * (or every step-th); f is re-evaluated through the callback */
-typedef double (*LossFn)(void *ctx);
-static void grad_check(const char *what, float *x, const float *analytic, size_t n, size_t step,
-                       LossFn f, void *ctx, float h, double tol) {
-    for (size_t i = 0; i < n; i += step) {
-        float keep = x[i];
-        x[i] = keep + h;
-        double up = f(ctx);
-        x[i] = keep - h;
-        double down = f(ctx);
-        x[i] = keep;
-        double numeric = (up - down) / (2.0 * (double)h);
-        double err = fabs(numeric - (double)analytic[i]);
-        if (err > tol * (1.0 + fabs(numeric)))
-            fail_msg("%s: d/dx[%zu] analytic %.6g, finite differences %.6g", what, i,
-                     (double)analytic[i], numeric);
-    }
-}
-
 /* ---- linear ---- */
 
 typedef struct LinCtx {
@@ -108,9 +88,9 @@ static void test_linear(void **state) {
     expect_close("linear db", db, db2, out, 1e-5f, 1e-5f);
 
     /* finite differences through the forward pass */
-    grad_check("linear x", c.x, dx, n * in, 1, lin_loss, &c, 1e-2f, 1e-3);
-    grad_check("linear w", c.w, dw, in * out, 1, lin_loss, &c, 1e-2f, 1e-3);
-    grad_check("linear b", c.b, db, out, 1, lin_loss, &c, 1e-2f, 1e-3);
+    th_grad_check("linear x", c.x, dx, n * in, 1, lin_loss, &c, 1e-2f, 1e-3);
+    th_grad_check("linear w", c.w, dw, in * out, 1, lin_loss, &c, 1e-2f, 1e-3);
+    th_grad_check("linear b", c.b, db, out, 1, lin_loss, &c, 1e-2f, 1e-3);
 
     /* backward overwrites: a second call gives the same gradients */
     nn_linear_backward(n, in, out, c.x, c.w, c.r, dx2, dw2, db2);
@@ -155,9 +135,9 @@ static void conv_case(int h, int w, int ch, int k, int stride, int oc) {
     expect_close("conv dx", dx, dx2, nx, 1e-4f, 1e-4f);
     expect_close("conv dw", dw, dw2, nw, 1e-4f, 1e-4f);
     expect_close("conv db", db, db2, oc, 1e-4f, 1e-4f);
-    grad_check("conv x", c.x, dx, nx, 1, conv_loss, &c, 1e-2f, 2e-3);
-    grad_check("conv w", c.w, dw, nw, 1, conv_loss, &c, 1e-2f, 2e-3);
-    grad_check("conv b", c.b, db, (size_t)oc, 1, conv_loss, &c, 1e-2f, 2e-3);
+    th_grad_check("conv x", c.x, dx, nx, 1, conv_loss, &c, 1e-2f, 2e-3);
+    th_grad_check("conv w", c.w, dw, nw, 1, conv_loss, &c, 1e-2f, 2e-3);
+    th_grad_check("conv b", c.b, db, (size_t)oc, 1, conv_loss, &c, 1e-2f, 2e-3);
     free(c.x), free(c.w), free(c.b), free(c.y), free(c.r), free(c.col);
     free(y2), free(dx), free(dw), free(db), free(dx2), free(dw2), free(db2);
 }
@@ -240,8 +220,8 @@ static void embed_case(int h, int w, int k_ids, int kh, int kw, int stride, int 
     embed_ordered(&c.s, c.n, c.ids, c.stride, c.w, c.b, c.r, y2, dw2);
     assert_memory_equal(c.y, y2, sizeof(float) * ny);
     assert_memory_equal(dw, dw2, sizeof(float) * nw);
-    grad_check("embed w", c.w, dw, nw, nw / 400 + 1, emb_loss, &c, 1e-2f, 1e-3);
-    grad_check("embed b", c.b, db, (size_t)oc, 1, emb_loss, &c, 1e-2f, 1e-3);
+    th_grad_check("embed w", c.w, dw, nw, nw / 400 + 1, emb_loss, &c, 1e-2f, 1e-3);
+    th_grad_check("embed b", c.b, db, (size_t)oc, 1, emb_loss, &c, 1e-2f, 1e-3);
     free(c.ids), free(c.w), free(c.b), free(c.y), free(c.r);
     free(y2), free(dw), free(db), free(dw2), free(db2);
 }
@@ -322,7 +302,7 @@ static void test_activations(void **state) {
             nn_tanh_backward(64, c.y, c.r, dx);
         else
             nn_relu_backward(64, c.y, c.r, dx);
-        grad_check(t ? "tanh" : "relu", c.x, dx, 64, 1, act_loss, &c, 1e-3f, 1e-3);
+        th_grad_check(t ? "tanh" : "relu", c.x, dx, 64, 1, act_loss, &c, 1e-3f, 1e-3);
         /* in place, on the unperturbed forward */
         act_loss(&c);
         float *copy = falloc(64);
@@ -388,7 +368,7 @@ static void test_categorical(void **state) {
         assert_memory_equal(&h, &want, sizeof h);
         assert_memory_equal(row, d + i * a, sizeof(float) * (size_t)a);
     }
-    grad_check("categorical logits", c.z, d, n * a, 1, cat_loss, &c, 1e-3f, 2e-3);
+    th_grad_check("categorical logits", c.z, d, n * a, 1, cat_loss, &c, 1e-3f, 2e-3);
 
     /* sampling by inverse CDF: u below p0 gives 0, u near 1 the last index; argmax */
     float lp[3] = {logf(0.5f), logf(0.25f), logf(0.25f)};
@@ -449,8 +429,8 @@ static void net_case(const char *what, NnArch arch) {
         const NnLayer *ly = &c.net.layer[l];
         if (!ly->n_params) continue;
         size_t step = ly->n_params / 40 + 1;
-        grad_check(what, c.params + ly->w_off, grads + ly->w_off, ly->n_params, step, net_loss, &c,
-                   1e-2f, 5e-3);
+        th_grad_check(what, c.params + ly->w_off, grads + ly->w_off, ly->n_params, step, net_loss,
+                      &c, 1e-2f, 5e-3);
     }
     /* backward overwrites its gradients: a second pass gives the same bytes */
     float *again = falloc(c.net.n_params);
