@@ -207,7 +207,7 @@ static size_t layout(PpoTrainer *t, char *base) {
     t->graphs = carve(&c, (t->gnn ? max_rows / A + 1 : 0) * sizeof(CommGraph));
     t->noise = carve(&c, (t->gnn ? K * max_rows * B : 0) * sizeof(float));
     t->perm = carve(&c, T * W * A * sizeof(int32_t));
-    t->mb_idx = carve(&c, rows * sizeof(int32_t));
+    t->mb_idx = carve(&c, (size_t)t->n_shards * rows * sizeof(int32_t));
     t->mb_obs = carve(&c, rows * O);
     t->mb_x = carve(&c, rows * X * sizeof(float));
     t->mb_pos = carve(&c, (t->gnn ? rows * 2 : 0) * sizeof(float));
@@ -524,28 +524,31 @@ static inline size_t sample_index(const PpoTrainer *t, int s, int g, int i) {
     return ((size_t)step * (size_t)t->n_worlds + (size_t)w) * (size_t)t->n_agents + (size_t)a;
 }
 
-/* The rollout indices of minibatch units lo .. hi - 1 of shard s and group g into mb_idx;
- * returns the rows. A unit is one sample, or with the GNN one (step, world) group of A rows. */
-static int minibatch_rows(PpoTrainer *t, int s, int g, const int32_t *perm, int lo, int hi) {
+/* The rollout indices of minibatch units lo .. hi - 1 of shard s and group g into idx (shard s's
+ * rows of mb_idx); returns the rows. A unit is one sample, or with the GNN one (step, world)
+ * group of A rows. */
+static int minibatch_rows(const PpoTrainer *t, int s, int g, const int32_t *perm, int lo, int hi,
+                          int32_t *idx) {
     int A = t->n_agents, rows = 0;
     for (int i = lo; i < hi; i++) {
         if (!t->gnn) {
-            t->mb_idx[rows++] = (int32_t)sample_index(t, s, g, perm[i]);
+            idx[rows++] = (int32_t)sample_index(t, s, g, perm[i]);
             continue;
         }
         int step = perm[i] / t->shard_worlds, w = s * t->shard_worlds + perm[i] % t->shard_worlds;
         for (int a = 0; a < A; a++)
-            t->mb_idx[rows++] = (int32_t)(((size_t)step * (size_t)t->n_worlds + (size_t)w) * A + a);
+            idx[rows++] = (int32_t)(((size_t)step * (size_t)t->n_worlds + (size_t)w) * A + a);
     }
     return rows;
 }
 
-/* gathers the minibatch's rows (mb_idx) into the mb_ buffers and returns the network's input */
-static NnInput gather(PpoTrainer *t, int rows, double mean, double inv_std) {
+/* gathers the minibatch's rows (rollout indices idx) into the mb_ buffers and returns the
+ * network's input */
+static NnInput gather(PpoTrainer *t, const int32_t *idx_of, int rows, double mean, double inv_std) {
     size_t O = t->spec.obs_size, H = (size_t)t->n_heads, X = (size_t)t->feed.n_float;
     size_t A = (size_t)t->n_agents, WA = (size_t)t->n_worlds * A, B = (size_t)t->feed.n_bits;
     for (int r = 0; r < rows; r++) {
-        size_t idx = (size_t)t->mb_idx[r];
+        size_t idx = (size_t)idx_of[r];
         memcpy(t->mb_obs + (size_t)r * O, t->obs + idx * O, O);
         if (X) memcpy(t->mb_x + (size_t)r * X, t->xin + idx * X, X * sizeof(float));
         memcpy(t->mb_act + (size_t)r * H, t->act + idx * H, sizeof(int32_t) * H);
@@ -556,7 +559,7 @@ static NnInput gather(PpoTrainer *t, int rows, double mean, double inv_std) {
     NnInput in = {.obs = t->mb_obs, .stride = O, .x = X ? t->mb_x : NULL, .x_stride = X};
     if (!t->gnn) return in;
     for (int u = 0; u < rows / (int)A; u++) {
-        size_t idx = (size_t)t->mb_idx[(size_t)u * A]; /* (step, world, agent 0) */
+        size_t idx = (size_t)idx_of[(size_t)u * A]; /* (step, world, agent 0) */
         int step = (int)(idx / WA), w = (int)(idx % WA / A);
         t->graphs[u] = graph_view(t, step, w);
         PpoCommSlot c = ppo_comm_slot(t, step, w);
@@ -681,14 +684,19 @@ void ppo_learn(PpoTrainer *t, PpoStats *stats) {
             double count = (double)(hi - lo) * t->unit * c->shards;
             for (int g = 0; g < G; g++) {
                 /* advantage statistics of this minibatch, summed over shards */
+                /* each shard's rows of this minibatch: rollout indices, found once */
+                int rows = 0;
+                for (int s = 0; s < S; s++)
+                    rows =
+                        minibatch_rows(t, s, g, t->perm + ((size_t)s * G + (size_t)g) * (size_t)N,
+                                       lo, hi, t->mb_idx + (size_t)s * (size_t)t->mb_rows);
                 double mean = 0, inv_std = 1;
                 if (c->norm_adv) {
                     for (int s = 0; s < S; s++) {
-                        const int32_t *perm = t->perm + ((size_t)s * G + (size_t)g) * (size_t)N;
-                        int rows = minibatch_rows(t, s, g, perm, lo, hi);
+                        const int32_t *idx = t->mb_idx + (size_t)s * (size_t)t->mb_rows;
                         double sum = 0, sq = 0;
                         for (int i = 0; i < rows; i++) {
-                            double x = t->adv[t->mb_idx[i]];
+                            double x = t->adv[idx[i]];
                             sum += x;
                             sq += x * x;
                         }
@@ -705,9 +713,8 @@ void ppo_learn(PpoTrainer *t, PpoStats *stats) {
                 /* each shard's share: gather, forward, loss, backward into its gradient */
                 for (int s = 0; s < S; s++) {
                     double t0 = seconds_now();
-                    const int32_t *perm = t->perm + ((size_t)s * G + (size_t)g) * (size_t)N;
-                    int rows = minibatch_rows(t, s, g, perm, lo, hi);
-                    NnInput in = gather(t, rows, mean, inv_std);
+                    NnInput in =
+                        gather(t, t->mb_idx + (size_t)s * (size_t)t->mb_rows, rows, mean, inv_std);
                     const float *params = t->model.params + (size_t)g * P;
                     nn_forward_in(net, params, &t->work, rows, &in);
                     ppo_loss(net, c, rows, nn_output(net, &t->work), t->mb_act, t->mb_logp,
@@ -781,21 +788,9 @@ int32_t ppo_policy_sample(const PpoPolicy *p, const float *o, EnvRng *rng, int g
     return act[0];
 }
 
-int32_t ppo_policy_act_x(const PpoPolicy *p, int group, NnWork *ws, const uint8_t *obs,
-                         const float *x, EnvRng *rng, int greedy, int32_t *act) {
-    const NnNet *net = &p->net;
-    NnInput in = {
-        .obs = obs, .stride = (size_t)net->in_size, .x = x, .x_stride = (size_t)net->arch.n_float};
-    nn_forward_in(net, p->params + (size_t)group * net->n_params, ws, 1, &in);
-    return ppo_policy_sample(p, nn_output(net, ws), rng, greedy, act);
-}
-
 int32_t ppo_policy_act(const PpoPolicy *p, int group, NnWork *ws, const uint8_t *obs, EnvRng *rng,
                        int greedy, int32_t *act) {
-    return ppo_policy_act_x(p, group, ws, obs, NULL, rng, greedy, act);
-}
-
-const float *ppo_policy_forward_world(const PpoPolicy *p, NnWork *ws, int n, const NnInput *in) {
-    nn_forward_in(&p->net, p->params, ws, n, in);
-    return nn_output(&p->net, ws);
+    const NnNet *net = &p->net;
+    nn_forward(net, p->params + (size_t)group * net->n_params, ws, 1, obs, (size_t)net->in_size);
+    return ppo_policy_sample(p, nn_output(net, ws), rng, greedy, act);
 }

@@ -257,7 +257,7 @@ typedef struct PpoTrainer {
     float *noise;      /* (rounds, max rows, B) the bits' noise of one forward pass */
     /* minibatch buffers */
     int32_t *perm;                    /* (n_shards, n_groups, shard samples) */
-    int32_t *mb_idx;                  /* (mb rows,) rollout index of each minibatch row */
+    int32_t *mb_idx;                  /* (n_shards, mb rows) rollout index of each row */
     uint8_t *mb_obs;                  /* (mb rows, O) */
     float *mb_x;                      /* (mb rows, X) */
     float *mb_pos, *mb_sent;          /* (mb rows, 2), (mb rows, B) */
@@ -345,15 +345,8 @@ void ppo_policy_close(PpoPolicy *p);
  * ws: for at least one row. Returns act[0], the world's action. */
 int32_t ppo_policy_act(const PpoPolicy *p, int group, NnWork *ws, const uint8_t *obs, EnvRng *rng,
                        int greedy, int32_t *act);
-/* The same with the agent's float input x (net.arch.n_float values; NULL when there are none). */
-int32_t ppo_policy_act_x(const PpoPolicy *p, int group, NnWork *ws, const uint8_t *obs,
-                         const float *x, EnvRng *rng, int greedy, int32_t *act);
 /* Draws one agent's action parts from its output row o (n_out values) into act; returns act[0]. */
 int32_t ppo_policy_sample(const PpoPolicy *p, const float *o, EnvRng *rng, int greedy,
                           int32_t *act);
-/* The forward pass of every agent of one world at once (a network with a GNN layer: shared
- * parameters, n = the world's agents, the graph in `in`); returns the output (n, n_out). The
- * GNN's last-round bits are at ws->gnn_bits + (rounds - 1) * n * bits. ws: for n rows. */
-const float *ppo_policy_forward_world(const PpoPolicy *p, NnWork *ws, int n, const NnInput *in);
 
 #endif

@@ -176,7 +176,7 @@ const float *sim_episode_learned_out(SimEpisode *e, int i, const float *x, const
                       .graphs = &g,
                       .pos = e->g_pos,
                       .sent = sent};
-        ppo_policy_forward_world(lp, &e->learned_work[i], A, &in);
+        nn_forward_in(net, lp->params, &e->learned_work[i], A, &in); /* shared parameters */
         done[i] = 1;
     }
     return nn_output(net, &e->learned_work[*src]) + (size_t)i * (size_t)net->n_out;
