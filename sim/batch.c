@@ -15,9 +15,8 @@ int sim_batch_init(SimBatch *b, const SimConfig *sim, uint64_t seed, int64_t wor
     b->n_agents = cfg->p.n_agents;
     b->world_base = world_base;
     b->n_bits = sim->comm.signal_bits;
-    b->share = sim->comm.share != COMM_SHARE_NONE;
-    /* a session carries the graph for communication and for shared rewards */
-    b->comm = comm_session_wanted(&sim->comm) || b->share;
+    /* a session carries the graph for communication and for shared or shaped rewards */
+    b->comm = comm_session_wanted(&sim->comm);
     size_t W = (size_t)n_worlds, A = (size_t)b->n_agents, T = (size_t)cfg->p.max_steps;
     size_t B = (size_t)b->n_bits;
     b->worlds = calloc(W, sizeof *b->worlds);

@@ -54,7 +54,6 @@ typedef struct SimBatch {
     const EnvConfig *cfg; /* &sim->env */
     int n_worlds, n_agents;
     int64_t world_base;    /* global index of worlds[0] */
-    int share;             /* 1: learning rewards are shared (sessions exist for them) */
     EnvWorld *worlds;      /* (W,) */
     int comm;              /* 1: every world has a comm session */
     CommSession *sessions; /* (W,) or NULL */

@@ -20,8 +20,7 @@ static void comm_out(SimTrainer *t, int slot, float **msg, float **features, Sim
 /* joins messages (W, A, M) and features (W, A, F) into the float input rows x (W, A, M + F) */
 static void join_input(const SimTrainer *t, const float *msg, const float *features, float *x) {
     size_t rows = (size_t)t->ppo.n_worlds * (size_t)t->ppo.n_agents;
-    size_t M = t->batch.comm && t->msg ? (size_t)t->batch.msg_size : 0;
-    size_t F = (size_t)t->spec.n_features, X = (size_t)t->ppo.feed.n_float;
+    size_t F = (size_t)t->spec.n_features, X = (size_t)t->ppo.feed.n_float, M = X - F;
     if (!X) return;
     for (size_t r = 0; r < rows; r++) {
         if (M) memcpy(x + r * X, msg + r * M, M * sizeof(float));
@@ -53,10 +52,9 @@ int sim_trainer_init(SimTrainer *t, const PpoConfig *cfg, const SimConfig *sim, 
         ppo_trainer_close(p);
         return rc;
     }
-    /* staging for the float input's parts */
+    /* staging for the float input's parts: the feed is messages (M) then features (F) */
     size_t WA = (size_t)p->n_worlds * (size_t)p->n_agents;
-    size_t M = comm_session_wanted(&sim->comm) ? (size_t)t->batch.msg_size : 0;
-    size_t F = (size_t)t->spec.n_features, part = WA * (M + F);
+    size_t F = (size_t)t->spec.n_features, M = (size_t)feed.n_float - F, part = WA * (M + F);
     if (part) {
         t->block = calloc(2 * part + 2, sizeof(float));
         if (!t->block) {
