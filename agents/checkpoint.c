@@ -307,6 +307,7 @@ int ppo_trainer_restore(PpoTrainer *t, const PpoCheckpoint *ck, int n_worlds, En
                         (long long)ck->seed, (long long)t->cfg.seed);
     size_t nf = m->n * (size_t)m->n_groups * sizeof(float);
     memcpy(m->params, ck->params, nf);
+    nn_work_params_changed(&t->work);
     memcpy(m->m, ck->m, nf);
     memcpy(m->v, ck->v, nf);
     m->adam_steps = ck->adam_steps;

@@ -204,11 +204,23 @@ void nn_net_init_params(const NnNet *net, float *params, uint64_t key) {
 }
 
 int nn_work_init(NnWork *ws, const NnNet *net, int max_n) {
+    return nn_work_init_groups(ws, net, max_n, 1);
+}
+
+int nn_work_init_groups(NnWork *ws, const NnNet *net, int max_n, int groups) {
     memset(ws, 0, sizeof *ws);
     ws->max_n = max_n;
     const NnLayer *l0 = &net->layer[0];
+    if (groups < 1 || groups > ENV_MAX_AGENTS) return ENV_EINPUT;
+    if (l0->kind == NN_EMBED) {
+        size_t tf = nn_embed_table_floats(&l0->conv);
+        ws->tables = aligned_alloc(64, ((tf * (size_t)groups * sizeof(float)) + 63) & ~(size_t)63);
+        if (!ws->tables) return ENV_ENOMEM;
+        ws->table_slots = groups;
+    }
     size_t n_input = l0->kind == NN_EMBED ? 0 : (size_t)max_n * (size_t)net->in_size;
     size_t n_col = l0->kind == NN_CONV ? nn_conv_col_floats(&l0->conv, max_n) : 0;
+    size_t n_emb = l0->kind == NN_EMBED ? nn_embed_work_bytes(&l0->conv, max_n) / sizeof(float) : 0;
     /* the gradients flowing down are as wide as the widest layer output (a layer's input is
      * the previous layer's output) */
     size_t widest = 0;
@@ -225,12 +237,15 @@ int nn_work_init(NnWork *ws, const NnNet *net, int max_n) {
     }
     /* carve one allocation: every view starts on a 16-float boundary */
 #define NN_ROUND(x) (((x) + 15) & ~(size_t)15)
-    size_t total = NN_ROUND(n_input) + NN_ROUND(n_col) + 2 * NN_ROUND(n_dy) + NN_ROUND(n_gw) +
-                   NN_ROUND(n_gi) + NN_ROUND(n_gb);
+    size_t total = NN_ROUND(n_input) + NN_ROUND(n_col) + NN_ROUND(n_emb) + 2 * NN_ROUND(n_dy) +
+                   NN_ROUND(n_gw) + NN_ROUND(n_gi) + NN_ROUND(n_gb);
     for (int l = 0; l < net->n_layers; l++)
         total += NN_ROUND((size_t)max_n * (size_t)net->layer[l].out);
     float *block = aligned_alloc(64, NN_ROUND(total) * sizeof(float));
-    if (!block) return ENV_ENOMEM;
+    if (!block) {
+        nn_work_close(ws);
+        return ENV_ENOMEM;
+    }
     memset(block, 0, NN_ROUND(total) * sizeof(float));
     ws->block = block;
     float *p = block;
@@ -238,6 +253,8 @@ int nn_work_init(NnWork *ws, const NnNet *net, int max_n) {
     p += NN_ROUND(n_input);
     ws->col = p;
     p += NN_ROUND(n_col);
+    ws->embed = p;
+    p += NN_ROUND(n_emb);
     ws->dy[0] = p;
     p += NN_ROUND(n_dy);
     ws->dy[1] = p;
@@ -258,7 +275,28 @@ int nn_work_init(NnWork *ws, const NnNet *net, int max_n) {
 
 void nn_work_close(NnWork *ws) {
     free(ws->block);
+    free(ws->tables);
     ws->block = NULL;
+    ws->tables = NULL;
+    ws->table_slots = 0;
+}
+
+void nn_work_params_changed(NnWork *ws) {
+    for (int i = 0; i < ws->table_slots; i++) ws->table_of[i] = NULL;
+}
+
+/* the embedding's table of params: kept from an earlier call, or built into the next slot */
+static const float *embed_table_of(const NnNet *net, NnWork *ws, const float *params) {
+    const NnLayer *l0 = &net->layer[0];
+    size_t tf = nn_embed_table_floats(&l0->conv);
+    for (int i = 0; i < ws->table_slots; i++)
+        if (ws->table_of[i] == params) return ws->tables + (size_t)i * tf;
+    int i = ws->table_next;
+    ws->table_next = (i + 1) % ws->table_slots;
+    float *table = ws->tables + (size_t)i * tf;
+    nn_embed_table(&l0->conv, params + l0->w_off, params + l0->b_off, table);
+    ws->table_of[i] = params;
+    return table;
 }
 
 /* the GNN layer over the rows' groups (one world at one step each) */
@@ -299,8 +337,8 @@ void nn_forward_in(const NnNet *net, const float *params, NnWork *ws, int n, con
     size_t stride = in->stride;
     /* the first layer reads the observation: ids directly, colours as floats in [0, 1] */
     if (l0->kind == NN_EMBED) {
-        nn_embed_forward(&l0->conv, n, obs, stride, params + l0->w_off, params + l0->b_off,
-                         ws->y[0]);
+        nn_embed_forward(&l0->conv, n, obs, stride, embed_table_of(net, ws, params), ws->y[0],
+                         ws->embed);
     } else {
         int m = net->in_size;
         for (int i = 0; i < n; i++) {
@@ -365,8 +403,7 @@ void nn_backward_in(const NnNet *net, const float *params, NnWork *ws, int n, co
     /* the first layer: parameter gradients only */
     const NnLayer *l0 = &net->layer[0];
     if (l0->kind == NN_EMBED)
-        nn_embed_backward(&l0->conv, n, in->obs, in->stride, d, grads + l0->w_off,
-                          grads + l0->b_off);
+        nn_embed_backward(&l0->conv, n, d, grads + l0->w_off, grads + l0->b_off, ws->embed);
     else if (l0->kind == NN_CONV)
         nn_conv_backward(&l0->conv, n, params + l0->w_off, d, NULL, grads + l0->w_off,
                          grads + l0->b_off, ws->col);

@@ -5,6 +5,9 @@
  * loops over the same layouts, summing in the obvious order, and exist for the tests.
  */
 #include <cblas.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -199,7 +202,20 @@ void nn_conv_backward_naive(const NnConvShape *s, int n, const float *x, const f
                 }
 }
 
-/* ---- embedding of ids: one-hot convolution as a gather of weight rows ---- */
+/* ---- embedding of ids: one-hot convolution as sums of weight rows ---- */
+
+/* y = b + the sum over the K = kh kw kernel cells k (k = ky kw + kx) of W[k][id_k]. Id 0 (the
+ * empty floor, ENV_ID_EMPTY) is the base. With D[k][id] = W[k][id] - W[k][0] and the prefix sums
+ * P[k][id] = D[0][id] + ... + D[k-1][id] (P[k][0] = 0),
+ *     y = B + sum over the boundaries k of (P[k][id_{k-1}] - P[k][id_k]),  B = b + sum_k W[k][0],
+ * a boundary being a k in 1 .. K where the id changes, id_K taken as 0. A run of one id over cells
+ * a .. b-1 costs two rows of P instead of b - a rows of W, a run of the base none: a Harvest or
+ * Gathering view (mostly floor and beyond-the-edge cells) has about 35 boundaries for its 225 or
+ * 336 cells. The backward pass is the transpose: each boundary adds its row's dy to the gradient
+ * of P[k][id_{k-1}] and subtracts it from that of P[k][id_k]; a suffix sum over k turns those into
+ * the gradients of D, and the base's are db minus the others'. The sums run in another order than
+ * one weight row per cell, so the kernels equal the naive reference within rounding; every output
+ * row depends on its own ids and the weights alone, never on the other rows of the batch. */
 
 static inline int clamp_id(const NnConvShape *s, uint8_t id) {
     return id < s->c ? id : s->c - 1;
@@ -228,6 +244,10 @@ typedef float V8 __attribute__((vector_size(32), aligned(4)));
 #define V8_LOAD(p) (*(const V8 *)(p))
 #define V8_STORE(p, v) (*(V8 *)(p) = (v))
 #define V8_ADD(a, b) ((a) + (b))
+#define V8_SUB(a, b) ((a) - (b))
+typedef uint32_t V8U __attribute__((vector_size(32), aligned(4)));
+/* v with its signs flipped where m (0 or 0x80000000) says: -v is exact */
+#define V8_FLIP(v, m) ((V8)((V8U)(v) ^ (m)))
 #else
 typedef struct {
     float x[8];
@@ -241,12 +261,23 @@ static inline V8 v8_add(V8 a, V8 b) {
     for (int k = 0; k < 8; k++) a.x[k] += b.x[k];
     return a;
 }
+static inline V8 v8_sub(V8 a, V8 b) {
+    for (int k = 0; k < 8; k++) a.x[k] -= b.x[k];
+    return a;
+}
+static inline V8 v8_flip(V8 a, uint32_t m) {
+    for (int k = 0; k < 8; k++) a.x[k] = m ? -a.x[k] : a.x[k];
+    return a;
+}
 #define V8_LOAD(p) v8_load(p)
 #define V8_STORE(p, v) memcpy((p), (v).x, sizeof(V8))
 #define V8_ADD(a, b) v8_add(a, b)
+#define V8_SUB(a, b) v8_sub(a, b)
+#define V8_FLIP(v, m) v8_flip(v, m)
 #endif
 
-/* 64 floats in eight named vectors, so that they stay in registers: load, add a row, store */
+/* 64 floats in eight named vectors, so that they stay in registers: load, add a row with its
+ * signs flipped where m says, store */
 #define V8X8_LOAD(a, p)                                                                            \
     do {                                                                                           \
         const float *p_ = (p);                                                                     \
@@ -254,13 +285,17 @@ static inline V8 v8_add(V8 a, V8 b) {
         a##3 = V8_LOAD(p_ + 24), a##4 = V8_LOAD(p_ + 32), a##5 = V8_LOAD(p_ + 40);                 \
         a##6 = V8_LOAD(p_ + 48), a##7 = V8_LOAD(p_ + 56);                                          \
     } while (0)
-#define V8X8_ADD(a, p)                                                                             \
+#define V8X8_ADD_FLIP(a, p, m)                                                                     \
     do {                                                                                           \
         const float *p_ = (p);                                                                     \
-        a##0 = V8_ADD(a##0, V8_LOAD(p_)), a##1 = V8_ADD(a##1, V8_LOAD(p_ + 8));                    \
-        a##2 = V8_ADD(a##2, V8_LOAD(p_ + 16)), a##3 = V8_ADD(a##3, V8_LOAD(p_ + 24));              \
-        a##4 = V8_ADD(a##4, V8_LOAD(p_ + 32)), a##5 = V8_ADD(a##5, V8_LOAD(p_ + 40));              \
-        a##6 = V8_ADD(a##6, V8_LOAD(p_ + 48)), a##7 = V8_ADD(a##7, V8_LOAD(p_ + 56));              \
+        a##0 = V8_ADD(a##0, V8_FLIP(V8_LOAD(p_), m));                                              \
+        a##1 = V8_ADD(a##1, V8_FLIP(V8_LOAD(p_ + 8), m));                                          \
+        a##2 = V8_ADD(a##2, V8_FLIP(V8_LOAD(p_ + 16), m));                                         \
+        a##3 = V8_ADD(a##3, V8_FLIP(V8_LOAD(p_ + 24), m));                                         \
+        a##4 = V8_ADD(a##4, V8_FLIP(V8_LOAD(p_ + 32), m));                                         \
+        a##5 = V8_ADD(a##5, V8_FLIP(V8_LOAD(p_ + 40), m));                                         \
+        a##6 = V8_ADD(a##6, V8_FLIP(V8_LOAD(p_ + 48), m));                                         \
+        a##7 = V8_ADD(a##7, V8_FLIP(V8_LOAD(p_ + 56), m));                                         \
     } while (0)
 #define V8X8_STORE(p, a)                                                                           \
     do {                                                                                           \
@@ -269,146 +304,244 @@ static inline V8 v8_add(V8 a, V8 b) {
         V8_STORE(p_ + 24, a##3), V8_STORE(p_ + 32, a##4), V8_STORE(p_ + 40, a##5);                 \
         V8_STORE(p_ + 48, a##6), V8_STORE(p_ + 56, a##7);                                          \
     } while (0)
+/* the 64 floats at p += a with its signs flipped where m says */
+#define V8X8_UPDATE_FLIP(p, a, m)                                                                  \
+    do {                                                                                           \
+        float *q_ = (p);                                                                           \
+        V8_STORE(q_, V8_ADD(V8_LOAD(q_), V8_FLIP(a##0, m)));                                       \
+        V8_STORE(q_ + 8, V8_ADD(V8_LOAD(q_ + 8), V8_FLIP(a##1, m)));                               \
+        V8_STORE(q_ + 16, V8_ADD(V8_LOAD(q_ + 16), V8_FLIP(a##2, m)));                             \
+        V8_STORE(q_ + 24, V8_ADD(V8_LOAD(q_ + 24), V8_FLIP(a##3, m)));                             \
+        V8_STORE(q_ + 32, V8_ADD(V8_LOAD(q_ + 32), V8_FLIP(a##4, m)));                             \
+        V8_STORE(q_ + 40, V8_ADD(V8_LOAD(q_ + 40), V8_FLIP(a##5, m)));                             \
+        V8_STORE(q_ + 48, V8_ADD(V8_LOAD(q_ + 48), V8_FLIP(a##6, m)));                             \
+        V8_STORE(q_ + 56, V8_ADD(V8_LOAD(q_ + 56), V8_FLIP(a##7, m)));                             \
+    } while (0)
 
-/* Kernel cells are taken in chunks: in the forward pass, chunks whose weight rows (c x oc floats
- * a cell) fit in about 64 KiB; in the backward pass, chunks of at most 2048 (cell, id) masks. */
-#define EMBED_MAX_CHUNK 2048
-static int embed_chunk(const NnConvShape *s, int cells, int bytes) {
-    int per = s->c * s->oc * (int)sizeof(float);
-    int k = bytes / (per > 0 ? per : 1);
-    if (k < 1) k = 1;
-    if (k > cells) k = cells;
-    return k > EMBED_MAX_CHUNK ? EMBED_MAX_CHUNK : k;
+/* The table (nn_embed_table): P[k][id] for k = 1 .. K in slot (k - 1) c + id, (K c, oc), then
+ * B (oc,). The kernels' scratch, carved from the caller's work (nn_embed_work_bytes): the forward
+ * pass fills it and the backward pass reads the forward's boundaries again. */
+#define EMBED_PAD 64 /* zero ids after a row's last cell: the boundary scan reads that far */
+typedef struct EmbedWork {
+    uint32_t *ent;    /* (rows, 2 K): a row's terms in boundary order: the P offset (slot x oc),
+                         EMBED_MINUS when subtracted */
+    int32_t *n_ent;   /* (rows,) how many */
+    int32_t *off;     /* (K,) the image offset of each kernel cell */
+    uint8_t *line;    /* (K + EMBED_PAD) one row's ids, clamped, zero padded */
+    uint8_t *present; /* (c,) 1 for the ids at some boundary of the batch */
+} EmbedWork;
+
+static size_t embed_round(size_t bytes) {
+    return (bytes + 63) & ~(size_t)63;
 }
 
-/* the image offsets of kernel cells k0 .. k0 + count - 1 (cell k = ky kw + kx) */
-static void cell_offsets(const NnConvShape *s, int k0, int count, int *off) {
-    for (int j = 0; j < count; j++) {
-        int k = k0 + j;
-        off[j] = (k / s->kw) * s->w + k % s->kw;
+static size_t embed_work_carve(const NnConvShape *s, int n, void *work, EmbedWork *e) {
+    size_t K = (size_t)s->kh * (size_t)s->kw, c = (size_t)s->c, oc = (size_t)s->oc;
+    size_t rows = (size_t)(n > 0 ? n : 0) * (size_t)s->oh * (size_t)s->ow;
+    size_t sizes[5] = {rows * 2 * K * sizeof(uint32_t), rows * sizeof(int32_t), K * sizeof(int32_t),
+                       K + EMBED_PAD, c};
+    size_t total = 0;
+    char *p = work;
+    void *view[5];
+    for (int i = 0; i < 5; i++) {
+        view[i] = p ? p + total : NULL;
+        total += embed_round(sizes[i]);
     }
+    if (e) {
+        e->ent = view[0], e->n_ent = view[1], e->off = view[2], e->line = view[3];
+        e->present = view[4];
+    }
+    (void)oc;
+    return total;
 }
 
-/* one output row (oc floats at yr) gets the weight rows of count cells added in order, each
- * cell's row chosen by its id; first: the row starts from the bias, else from its value */
-NN_INLINE void embed_add_cells(const NnConvShape *s, const uint8_t *img, const int *off,
-                               const float *w, size_t cell_floats, int count, const float *b,
-                               int first, float *yr) {
-    int oc = s->oc, o = 0;
-    for (; o + 64 <= oc; o += 64) {
-        V8 a0, a1, a2, a3, a4, a5, a6, a7;
-        V8X8_LOAD(a, first ? b + o : yr + o);
-        const float *wk = w + o;
-        for (int j = 0; j < count; j++, wk += cell_floats)
-            V8X8_ADD(a, wk + (size_t)clamp_id(s, img[off[j]]) * (size_t)oc);
-        V8X8_STORE(yr + o, a);
-    }
-    for (; o + 8 <= oc; o += 8) {
-        V8 acc = V8_LOAD(first ? b + o : yr + o);
-        const float *wk = w + o;
-        for (int j = 0; j < count; j++, wk += cell_floats)
-            acc = V8_ADD(acc, V8_LOAD(wk + (size_t)clamp_id(s, img[off[j]]) * (size_t)oc));
-        V8_STORE(yr + o, acc);
-    }
-    for (; o < oc; o++) {
-        float acc = first ? b[o] : yr[o];
-        const float *wk = w + o;
-        for (int j = 0; j < count; j++, wk += cell_floats)
-            acc += wk[(size_t)clamp_id(s, img[off[j]]) * (size_t)oc];
-        yr[o] = acc;
-    }
+size_t nn_embed_table_floats(const NnConvShape *s) {
+    return ((size_t)s->kh * (size_t)s->kw * (size_t)s->c + 1) * (size_t)s->oc;
 }
 
-/* Forward: each output row starts from the bias and adds one weight row per kernel cell, cells
- * in kernel order, the row held in registers across a chunk of cells whose weights stay in
- * cache; chunk after chunk, every output row of the batch. The sum's order is the same as one
- * cell at a time. */
-NN_CLONES void nn_embed_forward(const NnConvShape *s, int n, const uint8_t *ids, size_t stride,
-                                const float *w, const float *b, float *y) {
-    int cells = s->kh * s->kw, chunk = embed_chunk(s, cells, 65536);
-    size_t oc = (size_t)s->oc, cell_floats = (size_t)s->c * oc;
-    int off[EMBED_MAX_CHUNK];
-    for (int k0 = 0; k0 < cells; k0 += chunk) {
-        int count = k0 + chunk <= cells ? chunk : cells - k0;
-        cell_offsets(s, k0, count, off);
-        const float *wk = w + (size_t)k0 * cell_floats;
-        float *yr = y;
-        for (int i = 0; i < n; i++)
-            for (int oy = 0; oy < s->oh; oy++)
-                for (int ox = 0; ox < s->ow; ox++, yr += oc) {
-                    const uint8_t *img = ids + (size_t)i * stride +
-                                         (size_t)(oy * s->stride) * (size_t)s->w +
-                                         (size_t)(ox * s->stride);
-                    embed_add_cells(s, img, off, wk, cell_floats, count, b, k0 == 0, yr);
-                }
-    }
+size_t nn_embed_work_bytes(const NnConvShape *s, int n) {
+    return embed_work_carve(s, n, NULL, NULL);
 }
 
-/* dw row += the dy rows r0 + j for every bit j of mask, in increasing j */
-NN_INLINE void embed_gather_rows(int oc, uint64_t mask, const float *dy0, float *dwr) {
+/* one row's ids, clamped to c - 1, into line[0 .. K), zeros after */
+NN_INLINE void embed_line(const NnConvShape *s, const uint8_t *img, const int32_t *off, int K,
+                          int contiguous, uint8_t *line) {
+    if (contiguous) {
+        memcpy(line, img, (size_t)K);
+#if defined(__SSE2__)
+        __m128i top = _mm_set1_epi8((char)(uint8_t)(s->c - 1));
+        for (int j = 0; j < K; j += 16) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(line + j));
+            _mm_storeu_si128((__m128i *)(line + j), _mm_min_epu8(v, top));
+        }
+#else
+        for (int j = 0; j < K; j++) line[j] = (uint8_t)clamp_id(s, line[j]);
+#endif
+    } else {
+        for (int j = 0; j < K; j++) line[j] = (uint8_t)clamp_id(s, img[off[j]]);
+    }
+    memset(line + K, 0, EMBED_PAD);
+}
+
+/* The terms of one row, boundary by boundary: + P[k][id_{k-1}], then - P[k][id_k], base ids left
+ * out. Kept in this order, the sum stays near the size of its result: between a run's start and
+ * end it holds only that run's opening term. Marks the ids seen. */
+#define EMBED_MINUS 0x80000000u
+NN_INLINE int embed_boundaries(int K, int c, int oc, const uint8_t *line, uint32_t *ent,
+                               uint8_t *present) {
+    int ne = 0;
+    for (int k0 = 1; k0 <= K; k0 += 64) {
+        /* bit j: a boundary at k0 + j (line[k] != line[k - 1]) */
+        uint64_t m = 0;
+#if defined(__SSE2__)
+        for (int q = 0; q < 64; q += 16) {
+            __m128i a = _mm_loadu_si128((const __m128i *)(line + k0 + q));
+            __m128i b = _mm_loadu_si128((const __m128i *)(line + k0 + q - 1));
+            m |= (uint64_t)(uint16_t)~_mm_movemask_epi8(_mm_cmpeq_epi8(a, b)) << q;
+        }
+#else
+        for (int q = 0; q < 64; q++) m |= (uint64_t)(line[k0 + q] != line[k0 + q - 1]) << q;
+#endif
+        for (; m; m &= m - 1) {
+            int k = k0 + __builtin_ctzll(m);
+            int prev = line[k - 1], cur = line[k];
+            uint32_t slot = (uint32_t)(k - 1) * (uint32_t)c;
+            ent[ne] = (slot + (uint32_t)prev) * (uint32_t)oc;
+            ne += prev != 0;
+            ent[ne] = (slot + (uint32_t)cur) * (uint32_t)oc | EMBED_MINUS;
+            ne += cur != 0;
+            present[prev] = 1;
+            present[cur] = 1;
+        }
+    }
+    return ne;
+}
+
+/* dst = src + (a - z) over n floats (src NULL: a - z) */
+NN_INLINE void embed_prefix_step(float *dst, const float *src, const float *a, const float *z,
+                                 int n) {
+    int o = 0;
+    for (; o + 8 <= n; o += 8) {
+        V8 d = V8_SUB(V8_LOAD(a + o), V8_LOAD(z + o));
+        V8_STORE(dst + o, src ? V8_ADD(V8_LOAD(src + o), d) : d);
+    }
+    for (; o < n; o++) dst[o] = src ? src[o] + (a[o] - z[o]) : a[o] - z[o];
+}
+
+/* one output row: y = base + its terms in order */
+NN_INLINE void embed_row(int oc, const float *p, const float *base, const uint32_t *ent, int ne,
+                         float *y) {
     int o = 0;
     for (; o + 64 <= oc; o += 64) {
         V8 a0, a1, a2, a3, a4, a5, a6, a7;
-        V8X8_LOAD(a, dwr + o);
-        for (uint64_t m = mask; m; m &= m - 1)
-            V8X8_ADD(a, dy0 + (size_t)__builtin_ctzll(m) * (size_t)oc + o);
-        V8X8_STORE(dwr + o, a);
+        V8X8_LOAD(a, base + o);
+        for (int i = 0; i < ne; i++)
+            V8X8_ADD_FLIP(a, p + (ent[i] & ~EMBED_MINUS) + o, ent[i] & EMBED_MINUS);
+        V8X8_STORE(y + o, a);
     }
     for (; o + 8 <= oc; o += 8) {
-        V8 acc = V8_LOAD(dwr + o);
-        for (uint64_t m = mask; m; m &= m - 1)
-            acc = V8_ADD(acc, V8_LOAD(dy0 + (size_t)__builtin_ctzll(m) * (size_t)oc + o));
-        V8_STORE(dwr + o, acc);
+        V8 a = V8_LOAD(base + o);
+        for (int i = 0; i < ne; i++)
+            a = V8_ADD(a, V8_FLIP(V8_LOAD(p + (ent[i] & ~EMBED_MINUS) + o), ent[i] & EMBED_MINUS));
+        V8_STORE(y + o, a);
     }
     for (; o < oc; o++) {
-        float acc = dwr[o];
-        for (uint64_t m = mask; m; m &= m - 1) acc += dy0[(size_t)__builtin_ctzll(m) * oc + o];
-        dwr[o] = acc;
+        float a = base[o];
+        for (int i = 0; i < ne; i++) {
+            float v = p[(ent[i] & ~EMBED_MINUS) + o];
+            a += ent[i] & EMBED_MINUS ? -v : v;
+        }
+        y[o] = a;
     }
 }
 
-/* Backward: each weight row's gradient is the sum of the output gradients of the rows whose id
- * selected it, rows in order. Rows are taken 64 at a time: a first pass marks, for a chunk of
- * cells, which of the 64 rows chose each (cell, id) in a bit mask; a second pass adds, for each
- * marked (cell, id), its rows in increasing order into the weight row held in registers. */
-NN_CLONES void nn_embed_backward(const NnConvShape *s, int n, const uint8_t *ids, size_t stride,
-                                 const float *dy, float *dw, float *db) {
-    int cells = s->kh * s->kw, c = s->c, oc = s->oc, P = s->oh * s->ow;
-    int chunk = EMBED_MAX_CHUNK / (c > 0 ? c : 1); /* count * c masks */
-    if (chunk > cells) chunk = cells;
+NN_CLONES void nn_embed_table(const NnConvShape *s, const float *w, const float *b, float *table) {
+    int K = s->kh * s->kw, c = s->c, oc = s->oc;
     size_t cell_floats = (size_t)c * (size_t)oc;
-    size_t rows = (size_t)n * (size_t)P;
-    int off[EMBED_MAX_CHUNK];
-    uint64_t mask[EMBED_MAX_CHUNK];
-    memset(dw, 0, sizeof(float) * (size_t)cells * cell_floats);
-    memset(mask, 0, sizeof mask);
-    column_sums((int)rows, oc, dy, db);
-    for (size_t r0 = 0; r0 < rows; r0 += 64) {
-        int nr = rows - r0 < 64 ? (int)(rows - r0) : 64;
-        const float *dy0 = dy + r0 * (size_t)oc;
-        for (int k0 = 0; k0 < cells; k0 += chunk) {
-            int count = k0 + chunk <= cells ? chunk : cells - k0;
-            cell_offsets(s, k0, count, off);
-            /* mark: bit j of mask[cell * c + id] when row r0 + j chose id at that cell */
-            for (int j = 0; j < nr; j++) {
-                size_t r = r0 + (size_t)j;
-                int i = (int)(r / (size_t)P), p = (int)(r % (size_t)P);
-                const uint8_t *img = ids + (size_t)i * stride +
-                                     (size_t)((p / s->ow) * s->stride) * (size_t)s->w +
-                                     (size_t)((p % s->ow) * s->stride);
-                uint64_t bit = (uint64_t)1 << j;
-                for (int k = 0; k < count; k++) mask[k * c + clamp_id(s, img[off[k]])] |= bit;
-            }
-            /* add: each marked weight row gathers its rows, then its mask is cleared */
-            for (int k = 0; k < count; k++)
-                for (int id = 0; id < c; id++) {
-                    uint64_t m = mask[k * c + id];
-                    if (!m) continue;
-                    mask[k * c + id] = 0;
-                    embed_gather_rows(oc, m, dy0,
-                                      dw + (size_t)(k0 + k) * cell_floats + (size_t)id * oc);
-                }
+    float *base = table + (size_t)K * cell_floats;
+    memcpy(base, b, sizeof(float) * (size_t)oc);
+    for (int k = 0; k < K; k++) nn_add(base, w + (size_t)k * cell_floats, (size_t)oc);
+    for (int k = 0; k < K; k++) {
+        const float *wk = w + (size_t)k * cell_floats;
+        float *pk = table + (size_t)k * cell_floats;
+        for (int id = 0; id < c; id++) {
+            float *p = pk + (size_t)id * (size_t)oc;
+            embed_prefix_step(p, k ? p - cell_floats : NULL, wk + (size_t)id * (size_t)oc, wk, oc);
         }
+    }
+}
+
+NN_CLONES void nn_embed_forward(const NnConvShape *s, int n, const uint8_t *ids, size_t stride,
+                                const float *table, float *y, void *work) {
+    EmbedWork e;
+    embed_work_carve(s, n, work, &e);
+    int K = s->kh * s->kw, c = s->c, oc = s->oc, P = s->oh * s->ow;
+    const float *base = table + (size_t)K * (size_t)c * (size_t)oc;
+    int contiguous = 1;
+    for (int k = 0; k < K; k++) {
+        e.off[k] = (k / s->kw) * s->w + k % s->kw;
+        contiguous &= e.off[k] == k;
+    }
+    memset(e.present, 0, (size_t)c);
+    for (int i = 0; i < n; i++)
+        for (int q = 0; q < P; q++) {
+            size_t r = (size_t)i * (size_t)P + (size_t)q;
+            const uint8_t *img = ids + (size_t)i * stride +
+                                 (size_t)((q / s->ow) * s->stride) * (size_t)s->w +
+                                 (size_t)((q % s->ow) * s->stride);
+            uint32_t *ent = e.ent + r * 2 * (size_t)K;
+            embed_line(s, img, e.off, K, contiguous, e.line);
+            e.n_ent[r] = embed_boundaries(K, c, oc, e.line, ent, e.present);
+            embed_row(oc, table, base, ent, e.n_ent[r], y + r * (size_t)oc);
+        }
+}
+
+/* one row's dy into the gradient of each of its terms, with the term's sign */
+NN_INLINE void embed_scatter(int oc, const float *dyr, const uint32_t *ent, int ne, float *dw) {
+    int o = 0;
+    for (; o + 64 <= oc; o += 64) {
+        V8 d0, d1, d2, d3, d4, d5, d6, d7;
+        V8X8_LOAD(d, dyr + o);
+        for (int i = 0; i < ne; i++)
+            V8X8_UPDATE_FLIP(dw + (ent[i] & ~EMBED_MINUS) + o, d, ent[i] & EMBED_MINUS);
+    }
+    for (; o + 8 <= oc; o += 8) {
+        V8 d = V8_LOAD(dyr + o);
+        for (int i = 0; i < ne; i++) {
+            float *q = dw + (ent[i] & ~EMBED_MINUS) + o;
+            V8_STORE(q, V8_ADD(V8_LOAD(q), V8_FLIP(d, ent[i] & EMBED_MINUS)));
+        }
+    }
+    for (; o < oc; o++)
+        for (int i = 0; i < ne; i++)
+            dw[(ent[i] & ~EMBED_MINUS) + o] += ent[i] & EMBED_MINUS ? -dyr[o] : dyr[o];
+}
+
+NN_CLONES void nn_embed_backward(const NnConvShape *s, int n, const float *dy, float *dw, float *db,
+                                 void *work) {
+    EmbedWork e;
+    embed_work_carve(s, n, work, &e);
+    int K = s->kh * s->kw, c = s->c, oc = s->oc;
+    size_t cell_floats = (size_t)c * (size_t)oc, rows = (size_t)n * (size_t)(s->oh * s->ow);
+    memset(dw, 0, sizeof(float) * (size_t)K * cell_floats);
+    column_sums((int)rows, oc, dy, db);
+    /* the gradients of P, in P's slots: each row's dy at its boundaries, rows in order */
+    for (size_t r = 0; r < rows; r++) {
+        const uint32_t *ent = e.ent + r * 2 * (size_t)K;
+        embed_scatter(oc, dy + r * (size_t)oc, ent, e.n_ent[r], dw);
+    }
+    /* D[k] is in P[k + 1] .. P[K]: its gradient is the sum of theirs, slots k .. K - 1 */
+    for (int k = K - 2; k >= 0; k--)
+        for (int id = 1; id < c; id++)
+            if (e.present[id])
+                nn_add(dw + (size_t)k * cell_floats + (size_t)id * (size_t)oc,
+                       dw + (size_t)(k + 1) * cell_floats + (size_t)id * (size_t)oc, (size_t)oc);
+    /* W[k][0] enters B once and every D[k][id] negatively */
+    for (int k = 0; k < K; k++) {
+        float *w0 = dw + (size_t)k * cell_floats;
+        memcpy(w0, db, sizeof(float) * (size_t)oc);
+        for (int id = 1; id < c; id++)
+            if (e.present[id]) embed_prefix_step(w0, NULL, w0, w0 + (size_t)id * (size_t)oc, oc);
     }
 }
 

@@ -100,13 +100,23 @@ void nn_conv_forward_naive(const NnConvShape *s, int n, const float *x, const fl
 void nn_conv_backward_naive(const NnConvShape *s, int n, const float *x, const float *w,
                             const float *dy, float *dx, float *dw, float *db);
 
-/* embedding of ids: a convolution over one-hot ids, folded into a gather of weight rows.
+/* embedding of ids: a convolution over one-hot ids, folded into sums of weight rows.
  * ids: row i at ids + i * stride, (h, w) values in [0, c); w (kh, kw, c, oc); y (n, oh, ow, oc).
- * An id >= c is treated as c - 1. */
+ * An id >= c is treated as c - 1. Id 0 is the base: along the kernel cells, a run of one id costs
+ * two rows of a prefix-sum table derived from w and b, a run of id 0 nothing (see nn.c).
+ * table (nn_embed_table_floats) is nn_embed_table(w, b): build it again whenever w or b change.
+ * work (nn_embed_work_bytes for n rows) is scratch that the forward pass fills and the backward
+ * pass reads again: call the backward after the forward over the same rows. Each output row
+ * depends on its own ids and the table alone, whatever the batch; the sums equal the naive
+ * reference's within rounding. */
+size_t nn_embed_table_floats(const NnConvShape *s);
+void nn_embed_table(const NnConvShape *s, const float *w, const float *b, float *table);
+size_t nn_embed_work_bytes(const NnConvShape *s, int n);
 void nn_embed_forward(const NnConvShape *s, int n, const uint8_t *ids, size_t stride,
-                      const float *w, const float *b, float *y);
-void nn_embed_backward(const NnConvShape *s, int n, const uint8_t *ids, size_t stride,
-                       const float *dy, float *dw, float *db);
+                      const float *table, float *y, void *work);
+/* dy (n, oh, ow, oc) -> dw, db */
+void nn_embed_backward(const NnConvShape *s, int n, const float *dy, float *dw, float *db,
+                       void *work);
 void nn_embed_forward_naive(const NnConvShape *s, int n, const uint8_t *ids, size_t stride,
                             const float *w, const float *b, float *y);
 void nn_embed_backward_naive(const NnConvShape *s, int n, const uint8_t *ids, size_t stride,
@@ -199,8 +209,14 @@ void nn_net_init_params(const NnNet *net, float *params, uint64_t key);
 /* Per-batch buffers of a network, for up to max_n rows, in one allocation. */
 typedef struct NnWork {
     int max_n;
-    float *input;            /* (max_n, in_size) the observation as floats (not NN_EMBED) */
-    float *col;              /* (conv col floats) im2col of the first layer */
+    float *input; /* (max_n, in_size) the observation as floats (not NN_EMBED) */
+    float *col;   /* (conv col floats) im2col of the first layer */
+    void *embed;  /* (nn_embed_work_bytes) the embedding's boundaries */
+    /* the embedding's tables (nn_embed_table) of the parameter vectors the forward pass last
+     * saw, known by address: up to table_slots of them, built on first use */
+    float *tables;                         /* (table_slots, nn_embed_table_floats) */
+    const float *table_of[ENV_MAX_AGENTS]; /* the parameters of each slot, or NULL */
+    int table_slots, table_next;
     float *y[NN_MAX_LAYERS]; /* (max_n, layer out) each layer's output */
     float *dy[2];            /* (max_n, widest layer) gradients flowing down, ping-pong */
     float *gnn_work;         /* the GNN layer's scratch (gnn_work_floats) */
@@ -210,7 +226,13 @@ typedef struct NnWork {
 } NnWork;
 
 int nn_work_init(NnWork *ws, const NnNet *net, int max_n);
+/* the same, keeping the tables of up to groups parameter vectors (1 .. ENV_MAX_AGENTS) at once */
+int nn_work_init_groups(NnWork *ws, const NnNet *net, int max_n, int groups);
 void nn_work_close(NnWork *ws);
+/* The forward pass keeps what it derives from a parameter vector (the embedding's table) for the
+ * next call with the same vector: after changing parameters in place (an optimizer step, a
+ * load), call this before the next forward pass. */
+void nn_work_params_changed(NnWork *ws);
 
 /* What a network reads for n rows besides its parameters. */
 typedef struct NnInput {

@@ -191,7 +191,7 @@ int ppo_trainer_init(PpoTrainer *t, const PpoConfig *cfg, const EnvSpec *spec, c
     if ((rc = nn_model_init(&t->model, &arch, t->n_groups, (uint64_t)cfg->seed, err))) return rc;
     int rollout_rows = t->shard_worlds * t->group_agents;
     int max_rows = t->mb_rows > rollout_rows ? t->mb_rows : rollout_rows;
-    if (nn_work_init(&t->work, &t->model.net, max_rows)) {
+    if (nn_work_init_groups(&t->work, &t->model.net, max_rows, t->n_groups)) {
         ppo_trainer_close(t);
         return env_fail(err, ENV_ENOMEM, "out of memory for network buffers");
     }
@@ -665,6 +665,7 @@ void ppo_learn(PpoTrainer *t, PpoStats *stats) {
             }
             nn_adam_step_scaled(&t->model, scale, (float)lr, (float)c->adam_beta1,
                                 (float)c->adam_beta2, (float)c->adam_eps);
+            nn_work_params_changed(&t->work);
             t->times.optimizer += seconds_now() - t3;
         }
     }

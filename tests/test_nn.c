@@ -158,42 +158,32 @@ typedef struct EmbCtx {
     int n;
     size_t stride;
     uint8_t *ids;
-    float *w, *b, *y, *r;
+    float *w, *b, *y, *r, *table;
+    void *work;
 } EmbCtx;
 
 static double emb_loss(void *p) {
     EmbCtx *c = p;
-    nn_embed_forward(&c->s, c->n, c->ids, c->stride, c->w, c->b, c->y);
+    nn_embed_table(&c->s, c->w, c->b, c->table);
+    nn_embed_forward(&c->s, c->n, c->ids, c->stride, c->table, c->y, c->work);
     return dot(c->r, c->y, (size_t)c->n * c->s.oh * c->s.ow * c->s.oc);
 }
 
-/* The fast kernels' bits: every output is the bias plus one weight row per kernel cell, cells in
- * kernel order, and every weight gradient row the sum of its output rows in order, from zero. */
-static void embed_ordered(const NnConvShape *s, int n, const uint8_t *ids, size_t stride,
-                          const float *w, const float *b, const float *dy, float *y, float *dw) {
-    int oc = s->oc;
-    memset(dw, 0, sizeof(float) * (size_t)s->kh * s->kw * s->c * oc);
-    for (int i = 0; i < n; i++)
-        for (int oy = 0; oy < s->oh; oy++)
-            for (int ox = 0; ox < s->ow; ox++) {
-                size_t r = ((size_t)i * s->oh + oy) * s->ow + ox;
-                float *yr = y + r * oc;
-                memcpy(yr, b, sizeof(float) * (size_t)oc);
-                for (int ky = 0; ky < s->kh; ky++)
-                    for (int kx = 0; kx < s->kw; kx++) {
-                        int id = ids[(size_t)i * stride + (size_t)(oy * s->stride + ky) * s->w +
-                                     (size_t)(ox * s->stride + kx)];
-                        if (id >= s->c) id = s->c - 1;
-                        size_t row = (((size_t)ky * s->kw + kx) * s->c + id) * oc;
-                        for (int o = 0; o < oc; o++) {
-                            yr[o] += w[row + o];
-                            dw[row + o] += dy[r * oc + o];
-                        }
-                    }
-            }
+/* ids in runs: each run of 1 .. max_run cells takes id 0 with probability 1/2, else another */
+static void fill_runs(uint8_t *x, size_t n, uint64_t key, int k, int max_run) {
+    EnvRng r;
+    env_rng_seed(&r, key);
+    for (size_t i = 0; i < n;) {
+        int len = 1 + (int)env_rng_below(&r, (uint32_t)max_run);
+        uint8_t id = env_rng_below(&r, 2) ? 0 : (uint8_t)env_rng_below(&r, (uint32_t)k);
+        for (int j = 0; j < len && i < n; j++) x[i++] = id;
+    }
 }
 
-static void embed_case(int h, int w, int k_ids, int kh, int kw, int stride, int oc, int n) {
+/* ids: 0 random, 1 in runs of up to 12 cells, 2 all zero but for one row of runs, 3 one id > 0
+ * everywhere */
+static void embed_case_ids(int h, int w, int k_ids, int kh, int kw, int stride, int oc, int n,
+                           int ids) {
     EmbCtx c = {.s = {.h = h, .w = w, .c = k_ids, .kh = kh, .kw = kw, .stride = stride, .oc = oc},
                 .n = n};
     assert_int_equal(nn_conv_shape(&c.s), 0);
@@ -201,29 +191,49 @@ static void embed_case(int h, int w, int k_ids, int kh, int kw, int stride, int 
     size_t nw = (size_t)kh * kw * k_ids * oc, ny = (size_t)c.n * c.s.oh * c.s.ow * oc;
     c.ids = malloc(c.stride * c.n);
     assert_non_null(c.ids);
-    fill_ids(c.ids, c.stride * c.n, 21, k_ids);
+    if (ids == 0) fill_ids(c.ids, c.stride * c.n, 21, k_ids);
+    if (ids == 1) fill_runs(c.ids, c.stride * c.n, 21, k_ids, 12);
+    if (ids == 2) {
+        memset(c.ids, 0, c.stride * c.n);
+        fill_runs(c.ids + c.stride, c.stride, 22, k_ids, 4);
+    }
+    if (ids == 3) memset(c.ids, k_ids - 1, c.stride * c.n);
     c.ids[5] = (uint8_t)(k_ids + 7); /* out of range: clamped to the last id */
     c.w = falloc(nw), c.b = falloc(oc), c.y = falloc(ny), c.r = falloc(ny);
+    c.table = falloc(nn_embed_table_floats(&c.s));
+    c.work = malloc(nn_embed_work_bytes(&c.s, c.n));
+    assert_non_null(c.work);
     fill(c.w, nw, 22, 0.5f);
     fill(c.b, oc, 23, 0.5f);
     fill(c.r, ny, 24, 1.0f);
     float *y2 = falloc(ny), *dw = falloc(nw), *db = falloc(oc), *dw2 = falloc(nw),
           *db2 = falloc(oc);
-    nn_embed_forward(&c.s, c.n, c.ids, c.stride, c.w, c.b, c.y);
+    emb_loss(&c);
     nn_embed_forward_naive(&c.s, c.n, c.ids, c.stride, c.w, c.b, y2);
-    expect_close("embed y", c.y, y2, ny, 1e-5f, 1e-5f);
-    nn_embed_backward(&c.s, c.n, c.ids, c.stride, c.r, dw, db);
+    /* the prefix sums and their differences round at the size of sums over the kernel: the
+     * error grows with its K cells (up to about 1e-7 K here, with every cell a boundary) */
+    float tol = 2e-7f * (float)(kh * kw) + 1e-6f;
+    expect_close("embed y", c.y, y2, ny, tol, 1e-5f);
+    nn_embed_backward(&c.s, c.n, c.r, dw, db, c.work);
     nn_embed_backward_naive(&c.s, c.n, c.ids, c.stride, c.r, dw2, db2);
-    expect_close("embed dw", dw, dw2, nw, 1e-5f, 1e-5f);
+    expect_close("embed dw", dw, dw2, nw, tol * (float)c.n, 1e-5f);
     expect_close("embed db", db, db2, oc, 1e-5f, 1e-5f);
-    /* the same bits as one cell and one row at a time */
-    embed_ordered(&c.s, c.n, c.ids, c.stride, c.w, c.b, c.r, y2, dw2);
-    assert_memory_equal(c.y, y2, sizeof(float) * ny);
-    assert_memory_equal(dw, dw2, sizeof(float) * nw);
-    th_grad_check("embed w", c.w, dw, nw, nw / 400 + 1, emb_loss, &c, 1e-2f, 1e-3);
-    th_grad_check("embed b", c.b, db, (size_t)oc, 1, emb_loss, &c, 1e-2f, 1e-3);
-    free(c.ids), free(c.w), free(c.b), free(c.y), free(c.r);
+    /* a row's output does not depend on the other rows: each alone gives the batch's bits */
+    size_t row_floats = (size_t)c.s.oh * c.s.ow * oc;
+    for (int i = 0; i < c.n; i++) {
+        nn_embed_forward(&c.s, 1, c.ids + (size_t)i * c.stride, c.stride, c.table, y2, c.work);
+        assert_memory_equal(y2, c.y + (size_t)i * row_floats, sizeof(float) * row_floats);
+    }
+    emb_loss(&c);
+    /* the loss is linear in w and b: a wide step keeps the rounding of the sums out of it */
+    th_grad_check("embed w", c.w, dw, nw, nw / 400 + 1, emb_loss, &c, 0.25f, 1e-3);
+    th_grad_check("embed b", c.b, db, (size_t)oc, 1, emb_loss, &c, 0.25f, 1e-3);
+    free(c.ids), free(c.w), free(c.b), free(c.y), free(c.r), free(c.table), free(c.work);
     free(y2), free(dw), free(db), free(dw2), free(db2);
+}
+
+static void embed_case(int h, int w, int k_ids, int kh, int kw, int stride, int oc, int n) {
+    for (int ids = 0; ids < 4; ids++) embed_case_ids(h, w, k_ids, kh, kw, stride, oc, n, ids);
 }
 
 static void test_embed(void **state) {
@@ -231,10 +241,53 @@ static void test_embed(void **state) {
     embed_case(6, 5, 12, 3, 3, 1, 4, 4); /* a convolution over one-hot ids */
     embed_case(7, 9, 5, 7, 9, 1, 6, 4);  /* the whole view: an embedding-bag linear layer */
     embed_case(8, 8, 3, 2, 2, 2, 3, 4);  /* stride 2 */
-    /* 64-wide vectors plus an 8-wide and a scalar tail; more than 64 output rows (the backward
-     * pass marks 64 rows at a time); more cells than one chunk (2048 masks / 40 ids) */
+    /* 64-wide vectors plus an 8-wide and a scalar tail; more than 64 kernel cells (the boundary
+     * scan takes 64 at a time); a Harvest-sized view */
     embed_case(5, 4, 6, 3, 2, 1, 75, 11);
     embed_case(9, 8, 40, 9, 8, 1, 64, 130);
+    embed_case(15, 15, 17, 15, 15, 1, 64, 9);
+}
+
+/* The table follows the parameter vector it was built from: a forward pass with changed
+ * parameters sees the change once the work is told of it (and, until then, does not). */
+static void test_embed_table_cache(void **state) {
+    (void)state;
+    NnArch arch = {.obs_h = 5,
+                   .obs_w = 5,
+                   .obs_c = 1,
+                   .ids = 1,
+                   .n_ids = 6,
+                   .hidden = {8},
+                   .n_hidden = 1,
+                   .activation = NN_RELU,
+                   .heads = {3},
+                   .n_heads = 1};
+    NnNet net;
+    NnWork ws;
+    EnvError err;
+    if (nn_net_init(&net, &arch, &err)) fail_msg("%s", err.msg);
+    assert_int_equal(nn_work_init_groups(&ws, &net, 2, 2), 0);
+    float *p = falloc(2 * net.n_params), *y0 = falloc(2 * net.n_out), *y1 = falloc(2 * net.n_out);
+    nn_net_init_params(&net, p, 3);
+    nn_net_init_params(&net, p + net.n_params, 4);
+    uint8_t obs[50];
+    fill_ids(obs, sizeof obs, 5, 6);
+    size_t out = sizeof(float) * 2 * net.n_out;
+    nn_forward(&net, p, &ws, 2, obs, 25);
+    memcpy(y0, nn_output(&net, &ws), out);
+    nn_forward(&net, p + net.n_params, &ws, 2, obs, 25); /* the second group, its own slot */
+    memcpy(y1, nn_output(&net, &ws), out);
+    assert_memory_not_equal(y0, y1, out);
+    nn_forward(&net, p, &ws, 2, obs, 25);
+    assert_memory_equal(nn_output(&net, &ws), y0, out);
+    for (int o = 0; o < net.layer[0].out; o++) p[net.layer[0].b_off + o] += 1.0f; /* in place */
+    nn_forward(&net, p, &ws, 2, obs, 25); /* the kept table is stale */
+    assert_memory_equal(nn_output(&net, &ws), y0, out);
+    nn_work_params_changed(&ws);
+    nn_forward(&net, p, &ws, 2, obs, 25);
+    assert_memory_not_equal(nn_output(&net, &ws), y0, out);
+    free(p), free(y0), free(y1);
+    nn_work_close(&ws);
 }
 
 /* ---- activations ---- */
@@ -402,6 +455,7 @@ typedef struct NetCtx {
 
 static double net_loss(void *p) {
     NetCtx *c = p;
+    nn_work_params_changed(&c->ws); /* the checks change parameters in place */
     nn_forward(&c->net, c->params, &c->ws, c->n, c->obs, (size_t)c->net.in_size);
     return dot(c->r, nn_output(&c->net, &c->ws), (size_t)c->n * c->net.n_out);
 }
@@ -652,11 +706,17 @@ static void test_blas(void **state) {
 int main(void) {
     nn_blas_single_thread();
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_linear),         cmocka_unit_test(test_conv),
-        cmocka_unit_test(test_embed),          cmocka_unit_test(test_activations),
-        cmocka_unit_test(test_categorical),    cmocka_unit_test(test_network_gradients),
-        cmocka_unit_test(test_network_layout), cmocka_unit_test(test_init_and_adam),
-        cmocka_unit_test(test_adam_scaled),    cmocka_unit_test(test_blas),
+        cmocka_unit_test(test_linear),
+        cmocka_unit_test(test_conv),
+        cmocka_unit_test(test_embed),
+        cmocka_unit_test(test_embed_table_cache),
+        cmocka_unit_test(test_activations),
+        cmocka_unit_test(test_categorical),
+        cmocka_unit_test(test_network_gradients),
+        cmocka_unit_test(test_network_layout),
+        cmocka_unit_test(test_init_and_adam),
+        cmocka_unit_test(test_adam_scaled),
+        cmocka_unit_test(test_blas),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
