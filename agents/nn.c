@@ -328,7 +328,7 @@ typedef struct EmbedWork {
     int32_t *n_ent;   /* (rows,) how many */
     int32_t *off;     /* (K,) the image offset of each kernel cell */
     uint8_t *line;    /* (K + EMBED_PAD) one row's ids, clamped, zero padded */
-    uint8_t *present; /* (c,) 1 for the ids at some boundary of the batch */
+    uint8_t *present; /* (c,) 1 for the ids in some row of the batch (all, beyond 64 ids) */
 } EmbedWork;
 
 static size_t embed_round(size_t bytes) {
@@ -385,11 +385,13 @@ NN_INLINE void embed_line(const NnConvShape *s, const uint8_t *img, const int32_
 
 /* The terms of one row, boundary by boundary: + P[k][id_{k-1}], then - P[k][id_k], base ids left
  * out. Kept in this order, the sum stays near the size of its result: between a run's start and
- * end it holds only that run's opening term. Marks the ids seen. */
+ * end it holds only that run's opening term. Every run ends at a boundary (id_K = 0): bit id of
+ * *ended marks the ids below 64 that end one. */
 #define EMBED_MINUS 0x80000000u
 NN_INLINE int embed_boundaries(int K, int c, int oc, const uint8_t *line, uint32_t *ent,
-                               uint8_t *present) {
+                               uint64_t *ended) {
     int ne = 0;
+    uint64_t seen = 0;
     for (int k0 = 1; k0 <= K; k0 += 64) {
         /* bit j: a boundary at k0 + j (line[k] != line[k - 1]) */
         uint64_t m = 0;
@@ -410,10 +412,10 @@ NN_INLINE int embed_boundaries(int K, int c, int oc, const uint8_t *line, uint32
             ne += prev != 0;
             ent[ne] = (slot + (uint32_t)cur) * (uint32_t)oc | EMBED_MINUS;
             ne += cur != 0;
-            present[prev] = 1;
-            present[cur] = 1;
+            seen |= (uint64_t)1 << (prev & 63);
         }
     }
+    *ended |= seen;
     return ne;
 }
 
@@ -482,7 +484,7 @@ NN_CLONES void nn_embed_forward(const NnConvShape *s, int n, const uint8_t *ids,
         e.off[k] = (k / s->kw) * s->w + k % s->kw;
         contiguous &= e.off[k] == k;
     }
-    memset(e.present, 0, (size_t)c);
+    uint64_t ended = 0;
     for (int i = 0; i < n; i++)
         for (int q = 0; q < P; q++) {
             size_t r = (size_t)i * (size_t)P + (size_t)q;
@@ -491,9 +493,10 @@ NN_CLONES void nn_embed_forward(const NnConvShape *s, int n, const uint8_t *ids,
                                  (size_t)((q % s->ow) * s->stride);
             uint32_t *ent = e.ent + r * 2 * (size_t)K;
             embed_line(s, img, e.off, K, contiguous, e.line);
-            e.n_ent[r] = embed_boundaries(K, c, oc, e.line, ent, e.present);
+            e.n_ent[r] = embed_boundaries(K, c, oc, e.line, ent, &ended);
             embed_row(oc, table, base, ent, e.n_ent[r], y + r * (size_t)oc);
         }
+    for (int id = 0; id < c; id++) e.present[id] = id >= 64 || (ended >> id & 1);
 }
 
 /* one row's dy into the gradient of each of its terms, with the term's sign */
