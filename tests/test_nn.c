@@ -634,6 +634,53 @@ static void test_init_and_adam(void **state) {
     nn_model_close(&m2);
 }
 
+/* Adam's vector paths (AVX, SSE2) give the bits of the scalar formula in float, element by
+ * element; the norm skips blocks of zeros and keeps the in-order sum's bits */
+static void test_adam_bits_and_norm(void **state) {
+    (void)state;
+    NnArch a = {.obs_h = 5,
+                .obs_w = 5,
+                .obs_c = 3,
+                .hidden = {7},
+                .n_hidden = 1,
+                .activation = NN_TANH,
+                .heads = {5},
+                .n_heads = 1};
+    NnModel md;
+    EnvError err;
+    assert_int_equal(nn_model_init(&md, &a, 1, 9, &err), 0);
+    size_t n = md.n; /* not a multiple of 8: every path runs */
+    float *p = falloc(n), *m = falloc(n), *v = falloc(n);
+    memcpy(p, md.params, sizeof(float) * n);
+    const float lr = 0.003f, b1 = 0.9f, b2 = 0.999f, eps = 1e-5f;
+    for (int t = 1; t <= 3; t++) {
+        fill(md.grads, n, 70 + (uint64_t)t, 2.0f);
+        float step = (float)((double)lr / (1.0 - pow((double)b1, t)));
+        float inv = (float)(1.0 / sqrt(1.0 - pow((double)b2, t)));
+        for (size_t i = 0; i < n; i++) {
+            float gi = md.grads[i] * 1.0f;
+            m[i] = b1 * m[i] + (1.0f - b1) * gi;
+            v[i] = b2 * v[i] + (1.0f - b2) * gi * gi;
+            p[i] -= step * m[i] / (sqrtf(v[i]) * inv + eps);
+        }
+        nn_adam_step(&md, lr, b1, b2, eps);
+        assert_memory_equal(md.params, p, sizeof(float) * n);
+        assert_memory_equal(md.m, m, sizeof(float) * n);
+        assert_memory_equal(md.v, v, sizeof(float) * n);
+    }
+    /* zeros of both signs in whole blocks and scattered, then the in-order sum */
+    float *g = md.grads;
+    fill(g, n, 80, 1.0f);
+    for (size_t i = 8; i < 40; i++) g[i] = (i & 1) ? -0.0f : 0.0f;
+    g[50] = 0.0f;
+    double s = 0;
+    for (size_t i = 0; i < n; i++) s += (double)g[i] * (double)g[i];
+    double want = sqrt(s), got = nn_norm(g, n);
+    assert_memory_equal(&got, &want, sizeof got);
+    free(p), free(m), free(v);
+    nn_model_close(&md);
+}
+
 /* clipping fused into Adam: the bits of scaling the gradients in place, then the plain step */
 static void test_adam_scaled(void **state) {
     (void)state;
@@ -716,6 +763,7 @@ int main(void) {
         cmocka_unit_test(test_network_layout),
         cmocka_unit_test(test_init_and_adam),
         cmocka_unit_test(test_adam_scaled),
+        cmocka_unit_test(test_adam_bits_and_norm),
         cmocka_unit_test(test_blas),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
