@@ -11,7 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 build=${1:-build}
-nseeds=${2:-3}
+nseeds=${2:-8}
 steps=${3:-300000}
 respawns=(5 25 100 400)
 res=experiments/aggression
