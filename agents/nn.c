@@ -353,7 +353,7 @@ static size_t embed_round(size_t bytes) {
 }
 
 static size_t embed_work_carve(const NnConvShape *s, int n, void *work, EmbedWork *e) {
-    size_t K = (size_t)s->kh * (size_t)s->kw, c = (size_t)s->c, oc = (size_t)s->oc;
+    size_t K = (size_t)s->kh * (size_t)s->kw, c = (size_t)s->c;
     size_t rows = (size_t)(n > 0 ? n : 0) * (size_t)s->oh * (size_t)s->ow;
     size_t sizes[5] = {rows * 2 * K * sizeof(uint32_t), rows * sizeof(int32_t), K * sizeof(int32_t),
                        K + EMBED_PAD, c};
@@ -368,7 +368,6 @@ static size_t embed_work_carve(const NnConvShape *s, int n, void *work, EmbedWor
         e->ent = view[0], e->n_ent = view[1], e->off = view[2], e->line = view[3];
         e->present = view[4];
     }
-    (void)oc;
     return total;
 }
 
